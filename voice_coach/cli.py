@@ -1,0 +1,160 @@
+"""The `voice-coach` command: sessions, check-ins, reports, models; every error is one clear line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import CoachError
+from .paths import default_db
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def app() -> None:
+    """A hands-free exercise coach for people living with ALS. Offline; guided by voice."""
+
+
+def session_options(f: Callable[..., Any]) -> Callable[..., Any]:
+    """Options shared by `session` and `checkin`."""
+    for option in reversed([
+        click.option("--input", "input_", default="text", show_default=True,
+                     help="text (keyboard), mic, a .txt reply script, a WAV file or a folder of WAVs."),
+        click.option("--output", default="text", show_default=True,
+                     help="text, speaker (spoken aloud), or a folder to write one WAV per line."),
+        click.option("--db", type=click.Path(path_type=Path), help="Journal file (default: your data directory)."),
+        click.option("--backend", default="auto", show_default=True,
+                     type=click.Choice(["auto", "pocketsphinx", "vosk"]), help="Speech recognizer."),
+        click.option("--model", type=click.Path(path_type=Path), help="A vosk model directory."),
+        click.option("--time-scale", default=1.0, type=click.FloatRange(1.0, 100.0), hidden=True,
+                     help="Run the clock faster (demos and terminal tests only)."),
+    ]):
+        f = option(f)
+    return f
+
+
+def _run(program: str | None, input_: str, output: str, db: Path | None, backend: str, model: Path | None,
+         time_scale: float) -> None:
+    from .coach import Coach
+    from .intents import load_phrasebook
+    from .journal import SqliteJournal
+    from .programs import load_program
+    from .prompts import load_prompts
+    from .session_loop import SessionLoop
+    from .settings import CoachSettings
+    from .wiring import make_clock, make_listener, make_speaker
+
+    prompts, phrasebook = load_prompts(), load_phrasebook()
+    plan = load_program(program) if program else None
+    journal = SqliteJournal(db or default_db())
+    first_run = not any(e.kind == "session_started" for e in journal.entries())
+    listener, replaying = make_listener(input_, backend=backend, model=model)
+    speaker = make_speaker(output)
+    loop = SessionLoop(Coach(plan, CoachSettings(first_run=first_run)), listener=listener, speaker=speaker,
+                       journal=journal, clock=make_clock(replaying, time_scale), prompts=prompts,
+                       phrasebook=phrasebook)
+    result = loop.run()
+    journal.close()
+    click.echo(f"session {result.session_id[:8]}: {result.outcome.replace('_', ' ')} "
+               f"({len(result.entries)} journal entries in {journal.path})", err=True)
+
+
+@app.command()
+@click.option("--program", default="stretching", show_default=True,
+              help="stretching, resistance, aerobic, or a path to your own .yaml program.")
+@session_options
+def session(program: str, input_: str, output: str, db: Path | None, backend: str, model: Path | None,
+            time_scale: float) -> None:
+    """Run a guided exercise session."""
+    _run(program, input_, output, db, backend, model, time_scale)
+
+
+@app.command()
+@session_options
+def checkin(input_: str, output: str, db: Path | None, backend: str, model: Path | None, time_scale: float) -> None:
+    """A check-in without exercise: fatigue, new cramps, new twitching, daily activities."""
+    _run(None, input_, output, db, backend, model, time_scale)
+
+
+@app.command()
+@click.option("--db", type=click.Path(path_type=Path), help="Journal file (default: your data directory).")
+@click.option("--since", help="From this date (YYYY-MM-DD).")
+@click.option("--until", help="Before this date (YYYY-MM-DD).")
+@click.option("--program", help="Only sessions of this program.")
+@click.option("--format", "format_", default="json", show_default=True, type=click.Choice(["json"]))
+@click.option("-o", "--output", "out", type=click.Path(path_type=Path), help="Write to this file.")
+def report(db: Path | None, since: str | None, until: str | None, program: str | None, format_: str,
+           out: Path | None) -> None:
+    """Report sessions, ratings, symptoms and cautions from the journal."""
+    from .journal import SqliteJournal
+    from .report import build_report, parse_date
+
+    try:
+        start, end = (parse_date(since) if since else None), (parse_date(until) if until else None)
+    except ValueError:
+        raise CoachError("--since/--until: use a date like 2026-11-25", code="usage") from None
+    journal = SqliteJournal(db or default_db(), readonly=True)
+    data = build_report(journal.entries(start, end), program=program)
+    _write(json.dumps(data, indent=2, ensure_ascii=False) + "\n", out)
+
+
+@app.command()
+@click.option("--svg", type=click.Path(path_type=Path), help="Also write an SVG drawing (needs Graphviz).")
+def diagram(svg: Path | None) -> None:
+    """Print the coach's states and transitions as mermaid text."""
+    from . import diagram as d
+
+    click.echo(d.mermaid(), nl=False)
+    if svg is not None:
+        drawing = d.svg()
+        if drawing is None:
+            raise CoachError("--svg needs Graphviz: install it (apt-get install graphviz)", code="usage")
+        _write(drawing, svg)
+
+
+@app.command()
+def programs() -> None:
+    """List the exercise programs you can run (yours first, then the bundled ones)."""
+    from .programs import available_programs, load_program
+
+    for name in available_programs():
+        p = load_program(name)
+        click.echo(f"{name:<14} {p.kind:<11} {len(p.exercises)} exercises  ({p.source})")
+
+
+def _write(text: str, out: Path | None) -> None:
+    if out is None:
+        sys.stdout.write(text)
+        return
+    try:
+        out.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CoachError(f"{out}: cannot write ({exc.strerror}); choose another file", code="usage") from None
+    click.echo(f"wrote {out}", err=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point: run the command; any CoachError or usage error becomes one line on stderr."""
+    try:
+        app.main(args=argv, prog_name="voice-coach", standalone_mode=False)
+    except CoachError as exc:
+        click.echo(f"voice-coach: {exc.message}", err=True)
+        return 2 if exc.code == "usage" else 1
+    except click.exceptions.Abort:
+        click.echo("voice-coach: interrupted", err=True)
+        return 130
+    except click.ClickException as exc:
+        hint = " (see --help)" if isinstance(exc, click.UsageError) else ""
+        click.echo(f"voice-coach: {exc.format_message()}{hint}", err=True)
+        return exc.exit_code
+    except BrokenPipeError:
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,224 @@
+"""The coach's core: its machine, its three inputs (start, hear, tick), timers and guards; no I/O."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from transitions import Machine
+
+from .coach_table import TRANSITIONS, WAITING, State
+from .cues import Cue
+from .intents import Intent, Utterance
+from .messages import Action, LogEntry, Say
+from .programs import Exercise, Program
+from .settings import CoachSettings
+
+CHECKIN_QUESTIONS = (("new_cramps", "cramp"), ("new_twitching", "fasciculation"))
+SESSION_QUESTIONS = (("new_cramps_or_twitching", None),)
+INTERNAL_TRIGGERS = {"start", "timeout", "give_up", "cue", "set_done", "rest_over", "feeling_ok",
+                     "rating_ok", "question_done", "advance"}
+
+
+@dataclass
+class Pending:
+    """A reply waiting for "yes, that's right"."""
+
+    what: str
+    """feeling, rating or symptom."""
+    utterance: Utterance
+    """The reply being confirmed."""
+    back_to: State
+    """Where to go back to if the answer is no (a denied symptom pauses there)."""
+
+
+class CoachCore:
+    """State, inputs and guards of the coach; the actions are in `coach.Coach`."""
+
+    state: State
+
+    def __init__(self, program: Program | None, settings: CoachSettings | None = None) -> None:
+        self.program = program
+        """None means a check-in without exercise."""
+        self.settings = settings or CoachSettings()
+        self.outbox: list[Action] = []
+        self.outcome: str | None = None
+        self.flags: list[str] = []
+        self.ratings: list[int] = []
+        self.exercises_done = 0
+        self.now = 0.0
+        self.index = 0
+        self.question = 0
+        self.silences = 0
+        self.asked_at = 0.0
+        self.started_at = 0.0
+        self.rest_ends_at = 0.0
+        self.paused_at = 0.0
+        self.paused_from: State | None = None
+        self.pending: Pending | None = None
+        self.feeling: int | None = None
+        self.cues: list[Cue] = []
+        self.cue_index = 0
+        self.reps_done = 0
+        self._source: State | None = None
+        self.machine = Machine(model=self, states=State, initial=State.IDLE, transitions=TRANSITIONS,
+                               auto_transitions=False, model_override=True, send_event=False,
+                               prepare_event="_remember_source")
+
+    # ----- the three inputs ---------------------------------------------------------------------------
+    def start(self, now: float) -> None:
+        """Begin the session: welcome, cautions, first question."""
+        self.now = now
+        self._fire("start")
+
+    def hear(self, utterance: Utterance | None, now: float, transcript: str = "", confidence: float = 0.0,
+             source: str = "voice") -> bool:
+        """Act on a reply; None (or an intent not valid now) gets "sorry" and the options. True if acted."""
+        self.now = now
+        if self.state in (State.IDLE, State.ENDED):
+            return False
+        if utterance is not None and utterance.intent.value in self.accepted_triggers():
+            if self._fire(utterance.intent.value, utterance):
+                return True
+        heard = utterance.heard if utterance else None
+        self._log("unrecognised", {"state": self.state.value}, transcript=heard.text if heard else transcript,
+                  confidence=heard.confidence if heard else confidence, source=heard.source if heard else source)
+        self._say("not_understood", options=self.accepted_intents())
+        self._asked()
+        return False
+
+    def tick(self, now: float) -> None:
+        """Let time pass: cue reps, end rests, reprompt after silence, give up on long pauses."""
+        self.now = now
+        while (due := self.wake_at()) is not None and now >= due and self.state is not State.ENDED:
+            before = (self.state, self.cue_index, self.silences)
+            if self.state is State.EXERCISING:
+                self._fire("cue" if self.cue_index < len(self.cues) - 1 else "set_done")
+            elif self.state is State.RESTING:
+                self._fire("rest_over")
+            elif self.state is State.PAUSED:
+                self._fire("give_up")
+            else:
+                self._fire("timeout")
+            if (self.state, self.cue_index, self.silences) == before:
+                break
+
+    def wake_at(self) -> float | None:
+        """The next time something happens without a reply (None when only a reply can move on)."""
+        if self.state is State.EXERCISING:
+            return self.started_at + self.cues[self.cue_index].at_seconds
+        if self.state is State.RESTING:
+            return self.rest_ends_at
+        if self.state is State.PAUSED:
+            return self.paused_at + self.settings.give_up_seconds
+        if self.state in WAITING:
+            return self.asked_at + self.settings.response_timeout_seconds
+        return None
+
+    # ----- what is valid now --------------------------------------------------------------------------
+    @property
+    def ended(self) -> bool:
+        return self.state is State.ENDED
+
+    @property
+    def awaiting_reply(self) -> bool:
+        """True when the coach has asked something and waits for the answer."""
+        return self.state in WAITING or self.state is State.PAUSED
+
+    def accepted_triggers(self) -> set[str]:
+        return set(self.machine.get_triggers(self.state)) - INTERNAL_TRIGGERS
+
+    def accepted_intents(self) -> list[Intent]:
+        """Intents valid in the current state, in a stable order (the grammar of this state)."""
+        names = self.accepted_triggers()
+        return [i for i in Intent if i.value in names]
+
+    # ----- plumbing ------------------------------------------------------------------------------------
+    def _fire(self, trigger: str, *args: Any) -> bool:
+        return bool(self.machine.events[trigger].trigger(self, *args))
+
+    def _remember_source(self, *_: Any) -> None:
+        self._source = self.state
+
+    def _say(self, key: str, **slots: Any) -> None:
+        self.outbox.append(Say(key, slots))
+
+    def _log(self, kind: str, data: dict[str, Any] | None = None, u: Utterance | None = None,
+             **extra: Any) -> None:
+        if u is not None:
+            extra = {"transcript": u.heard.text, "confidence": u.heard.confidence, "source": u.heard.source}
+        self.outbox.append(LogEntry(kind, data or {}, **extra))
+
+    def _asked(self) -> None:
+        self.asked_at = self.now
+
+    def _caution(self, key: str) -> None:
+        self._say(key)
+        self._log("caution_spoken", {"key": key})
+
+    @property
+    def in_checkin_mode(self) -> bool:
+        return self.program is None
+
+    @property
+    def exercise(self) -> Exercise:
+        assert self.program is not None
+        return self.program.exercises[self.index]
+
+    @property
+    def questions(self) -> tuple[tuple[str, str | None], ...]:
+        return CHECKIN_QUESTIONS if self.in_checkin_mode else SESSION_QUESTIONS
+
+    # ----- guards ------------------------------------------------------------------------------------
+    def sure(self, u: Utterance | None = None) -> bool:
+        return u is None or u.heard.confidence >= self.settings.confirm_below
+
+    def in_checkin(self, *_: Any) -> bool:
+        return self.in_checkin_mode
+
+    def can_reprompt(self, *_: Any) -> bool:
+        return self.silences < self.settings.reprompts
+
+    def too_tired(self, *_: Any) -> bool:
+        return (not self.in_checkin_mode and self.feeling is not None
+                and self.feeling >= self.settings.fatigue_stop_threshold)
+
+    def asks_one_kind(self, *_: Any) -> bool:
+        return self.questions[self.question][1] is not None
+
+    def more_questions(self, *_: Any) -> bool:
+        return self.question < len(self.questions)
+
+    def asks_daily(self, *_: Any) -> bool:
+        return self.in_checkin_mode or self.settings.ask_daily
+
+    def must_confirm_rating(self, u: Utterance | None = None) -> bool:
+        return self.settings.always_confirm_rating or not self.sure(u)
+
+    def pending_symptom(self, *_: Any) -> bool:
+        return self.pending is not None and self.pending.what == "symptom"
+
+    def pending_feeling(self, *_: Any) -> bool:
+        return self.pending is not None and self.pending.what == "feeling"
+
+    def pending_rating(self, *_: Any) -> bool:
+        return self.pending is not None and self.pending.what == "rating"
+
+    def pending_number(self, *_: Any) -> bool:
+        return self.pending_feeling() or self.pending_rating()
+
+    def too_hard(self, *_: Any) -> bool:
+        return bool(self.ratings) and self.ratings[-1] >= self.settings.effort_stop_threshold
+
+    def last_exercise(self, *_: Any) -> bool:
+        return self.program is not None and self.index >= len(self.program.exercises) - 1
+
+    def has_current(self, *_: Any) -> bool:
+        return self.program is not None and self.index < len(self.program.exercises)
+
+    def __getattr__(self, name: str) -> Any:
+        """Guards `paused_from_<state>` for the generated resume rows."""
+        if name.startswith("paused_from_"):
+            target = State(name.removeprefix("paused_from_"))
+            return lambda *_: self.paused_from is target
+        raise AttributeError(name)

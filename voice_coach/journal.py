@@ -1,0 +1,206 @@
+"""The journal: an append-only SQLite log of sessions, replies, ratings, symptoms and cautions."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import JournalError
+
+SCHEMA_VERSION = 1
+SOURCES = ("voice", "keyboard", "caregiver", "coach")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    session_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    at TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    source TEXT NOT NULL,
+    transcript TEXT,
+    confidence REAL,
+    data TEXT NOT NULL,
+    schema INTEGER NOT NULL,
+    UNIQUE (session_id, seq)
+);
+CREATE INDEX IF NOT EXISTS entries_session ON entries (session_id, seq);
+CREATE INDEX IF NOT EXISTS entries_at ON entries (at);
+CREATE TRIGGER IF NOT EXISTS entries_no_update BEFORE UPDATE ON entries
+BEGIN SELECT RAISE(ABORT, 'journal entries are append-only'); END;
+CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
+BEGIN SELECT RAISE(ABORT, 'journal entries are append-only'); END;
+"""
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One journal row."""
+
+    id: int
+    """Row id, in write order."""
+    session_id: str
+    """Groups the entries of one session or check-in ("caregiver" entries have their own)."""
+    seq: int
+    """Order within the session."""
+    at: datetime
+    """Wall-clock time, timezone-aware."""
+    kind: str
+    """session_started, rating, symptom, caution_spoken, exercise_done, session_ended, ..."""
+    source: str
+    """voice, keyboard, caregiver or coach."""
+    transcript: str | None
+    """What was heard or typed."""
+    confidence: float | None
+    """Recognizer confidence of the transcript."""
+    data: dict[str, Any]
+    """Kind-specific fields."""
+
+
+def _fail(path: Path, exc: BaseException, doing: str) -> JournalError:
+    text = str(exc).lower()
+    if "locked" in text or "busy" in text:
+        why = "it is locked by another program; close it and try again"
+    elif "readonly" in text or "read-only" in text or isinstance(exc, PermissionError):
+        why = "it is read-only; give write permission or choose another file with --db"
+    elif "disk" in text and "full" in text or "no space" in text:
+        why = "the disk is full; free some space and try again"
+    elif "not a database" in text or "malformed" in text:
+        why = "it is not a voice-coach journal or is damaged; choose another file with --db"
+    else:
+        why = f"{exc}; check the path or choose another file with --db"
+    return JournalError(f"journal {path}: cannot {doing}: {why}")
+
+
+class SqliteJournal:
+    """The real journal. Every append is its own committed transaction (WAL, synchronous=FULL)."""
+
+    def __init__(self, path: Path, *, readonly: bool = False, busy_timeout_ms: int = 2000) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        try:
+            if readonly:
+                if not self.path.exists():
+                    raise JournalError(f"journal {self.path}: no such file; run a session first or check --db")
+                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+            else:
+                self._create_private()
+                self.db = sqlite3.connect(self.path, isolation_level=None)
+            self.db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+            if not readonly:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=FULL")
+                self._migrate()
+            else:
+                self._check_schema()
+        except sqlite3.Error as exc:
+            raise _fail(self.path, exc, "open it") from None
+        except OSError as exc:
+            raise _fail(self.path, exc, "create it") from None
+
+    def _create_private(self) -> None:
+        """New journals are private: directory 0700, file 0600 (it holds health information)."""
+        if not self.path.parent.exists():
+            self.path.parent.mkdir(parents=True, mode=0o700)
+        if not self.path.exists():
+            fd = os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
+            os.close(fd)
+
+    def _check_schema(self) -> None:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise JournalError(f"journal {self.path}: written by a newer voice-coach (schema {version}); upgrade")
+
+    def _migrate(self) -> None:
+        self._check_schema()
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        if version < 1:
+            self.db.execute("BEGIN IMMEDIATE")
+            for statement in _split(_SCHEMA):
+                self.db.execute(statement)
+            self.db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
+            self.db.execute("COMMIT")
+
+    # ----- writing ---------------------------------------------------------------------------------------
+    def new_session_id(self) -> str:
+        return uuid.uuid4().hex
+
+    def append(self, session_id: str, kind: str, at: datetime, data: dict[str, Any] | None = None, *,
+               source: str = "coach", transcript: str | None = None, confidence: float | None = None) -> int:
+        """Write one entry and commit it before returning its id (durable once this returns)."""
+        if source not in SOURCES:
+            raise JournalError(f"journal: unknown source {source!r} (one of {', '.join(SOURCES)})")
+        try:
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                seq = self.db.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM entries WHERE session_id = ?",
+                                      (session_id,)).fetchone()[0]
+                cur = self.db.execute(
+                    "INSERT INTO entries (session_id, seq, at, kind, source, transcript, confidence, data, schema)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (session_id, seq, at.isoformat(), kind, source, transcript, confidence,
+                     json.dumps(data or {}, sort_keys=True), SCHEMA_VERSION))
+                self.db.execute("COMMIT")
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as exc:
+            raise _fail(self.path, exc, f"write a {kind} entry") from None
+        assert cur.lastrowid is not None
+        return cur.lastrowid
+
+    def close_dangling(self, at: datetime) -> list[str]:
+        """Sessions started but never ended (a crash, a kill) get a session_ended 'abandoned' entry."""
+        dangling = [row[0] for row in self._query(
+            "SELECT session_id FROM entries GROUP BY session_id "
+            "HAVING SUM(kind = 'session_started') > 0 AND SUM(kind = 'session_ended') = 0")]
+        for sid in dangling:
+            self.append(sid, "session_ended", at, {"outcome": "abandoned", "reason": "interrupted"})
+        return dangling
+
+    # ----- reading ---------------------------------------------------------------------------------------
+    def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        try:
+            return self.db.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise _fail(self.path, exc, "read it") from None
+
+    def entries(self, since: datetime | None = None, until: datetime | None = None) -> Iterator[Entry]:
+        """Entries in write order, optionally within [since, until)."""
+        sql = "SELECT id, session_id, seq, at, kind, source, transcript, confidence, data FROM entries"
+        where, params = [], []
+        if since is not None:
+            where.append("at >= ?")
+            params.append(since.isoformat())
+        if until is not None:
+            where.append("at < ?")
+            params.append(until.isoformat())
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        for r in self._query(sql + " ORDER BY id", tuple(params)):
+            yield Entry(r[0], r[1], r[2], datetime.fromisoformat(r[3]), r[4], r[5], r[6], r[7], json.loads(r[8]))
+
+    def integrity_ok(self) -> bool:
+        return self._query("PRAGMA integrity_check")[0][0] == "ok"
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def _split(script: str) -> list[str]:
+    """Split the schema into statements, keeping trigger bodies whole."""
+    out, buf = [], ""
+    for line in script.strip().splitlines():
+        buf += line + "\n"
+        if line.rstrip().endswith(";") and (not buf.lstrip().startswith("CREATE TRIGGER") or "END;" in line):
+            out.append(buf.strip())
+            buf = ""
+    return out

@@ -1,0 +1,222 @@
+"""Installing a catalog model: stream the archive to a temp file while hashing it, check the pinned
+size and SHA-256, unpack it safely into a temp folder, verify it, then rename it into place.
+
+Every temp file lives in the destination folder (so the final rename is atomic) and is removed on any
+failure: a model folder either is whole or does not exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import shutil
+import socket
+import ssl
+import tarfile
+import tempfile
+import urllib.error
+import urllib.parse
+import urllib.request
+import zipfile
+import zlib
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import BinaryIO
+
+from .errors import ModelError
+from .models import (
+    InstallResult,
+    ModelSpec,
+    ProgressCallback,
+    install_hint,
+    package_model_path,
+    resolve_url,
+    url_env_var,
+    verify_dir,
+)
+
+CHUNK_BYTES = 64 * 1024
+
+
+def install_spec(
+    spec: ModelSpec,
+    *,
+    dest_dir: Path,
+    url: str | None = None,
+    progress: ProgressCallback | None = None,
+    timeout_s: float = 30,
+) -> InstallResult:
+    """Install one catalog model into dest_dir/NAME (see `voice_coach.models.install`)."""
+    name = spec.name
+    if spec.package:
+        return _check_package_model(spec)
+    target = dest_dir / name
+    if target.is_dir() and not verify_dir(target, spec.files, spec.engine):
+        return InstallResult(name, target, False, f"model '{name}' is already installed and verified at {target}")
+    source = resolve_url(spec, url)
+    if not source or not spec.sha256 or not spec.size_bytes or not spec.archive_dir:
+        raise ModelError(f"model '{name}' has no download address or checksum: fix its entry in models/catalog.toml")
+    archive: Path | None = None
+    unpack_dir: Path | None = None
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        fd, archive_name = tempfile.mkstemp(dir=dest_dir, prefix=f".{name}.", suffix=".download")
+        archive = Path(archive_name)
+        with os.fdopen(fd, "wb") as out:
+            digest = _download(spec, source, out, progress, timeout_s)
+        if digest != spec.sha256:
+            raise ModelError(
+                f"checksum mismatch for model '{name}': expected sha256 {spec.sha256[:16]}..., got {digest[:16]}...; "
+                f"the download is damaged or not the pinned file: run `voice-coach models install {name}` again"
+            )
+        unpack_dir = Path(tempfile.mkdtemp(dir=dest_dir, prefix=f".{name}.", suffix=".unpack"))
+        _unpack(name, archive, unpack_dir)
+        root = unpack_dir / spec.archive_dir
+        if not root.is_dir():
+            raise ModelError(f"archive for model '{name}' has no folder '{spec.archive_dir}': "
+                             "the catalog entry does not match the archive; fix models/catalog.toml")
+        problems = verify_dir(root, spec.files, spec.engine)
+        if problems:
+            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise ModelError(f"archive for model '{name}' is not a whole model: {problems[0]}{more}; "
+                             "fix the catalog entry or the download address")
+        _move_into_place(root, target, unpack_dir)
+    except OSError as exc:
+        raise ModelError(f"cannot write model '{name}' into {dest_dir} ({exc.strerror or exc}): "
+                         "free some disk space or choose a writable folder with VOICE_COACH_MODELS") from None
+    finally:
+        if archive is not None:
+            archive.unlink(missing_ok=True)
+        if unpack_dir is not None:
+            shutil.rmtree(unpack_dir, ignore_errors=True)
+    return InstallResult(name, target, True, f"model '{name}' installed and verified at {target}")
+
+
+def _check_package_model(spec: ModelSpec) -> InstallResult:
+    path = package_model_path(spec.package or "", spec.package_dir)
+    if path is None:
+        raise ModelError(f"model '{spec.name}' comes from the python package {spec.package}, "
+                         f"which is not installed: {install_hint(spec)}")
+    problems = verify_dir(path, spec.files, spec.engine)
+    if problems:
+        raise ModelError(f"model '{spec.name}' in python package {spec.package} is damaged ({problems[0]}): "
+                         f"run `pip install --force-reinstall {spec.pip_name}`")
+    return InstallResult(spec.name, path, False,
+                         f"model '{spec.name}' comes with python package {spec.package} at {path}; nothing to do")
+
+
+def _why(reason: object, timeout_s: float) -> str:
+    if isinstance(reason, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(reason, socket.gaierror):
+        return "server name not found"
+    if isinstance(reason, TimeoutError):
+        return f"no answer within {timeout_s:g} s"
+    if isinstance(reason, ssl.SSLError):
+        return "secure connection failed"
+    return " ".join(str(reason).split()) or type(reason).__name__
+
+
+def _download(spec: ModelSpec, source: str, out: BinaryIO, progress: ProgressCallback | None,
+              timeout_s: float) -> str:
+    """Stream `source` into `out`; return the SHA-256 hex digest. Raises one-line ModelErrors."""
+    name, expected = spec.name, spec.size_bytes or 0
+    parts = urllib.parse.urlsplit(source)
+    if parts.scheme not in ("http", "https", "file"):
+        raise ModelError(f"cannot download model '{name}' from {source!r}: use an https:// address "
+                         f"(catalog or {url_env_var(name)})")
+    request = urllib.request.Request(source, headers={"User-Agent": "voice-coach"})
+    again = f"run `voice-coach models install {name}` again"
+    try:
+        response = urllib.request.urlopen(request, timeout=timeout_s)
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        raise ModelError(f"download of model '{name}' failed: {source} answered HTTP {exc.code} {exc.reason}: "
+                         f"check the address (catalog or {url_env_var(name)})") from None
+    except urllib.error.URLError as exc:
+        raise ModelError(f"cannot download model '{name}': {_why(exc.reason, timeout_s)} at "
+                         f"{parts.netloc or source}: check the network connection and the address, then "
+                         f"{again}") from None
+    except (OSError, http.client.HTTPException, ValueError) as exc:
+        raise ModelError(f"cannot download model '{name}' from {source}: {_why(exc, timeout_s)}: "
+                         f"check the network connection, then {again}") from None
+    digest, received, declared = hashlib.sha256(), 0, None
+    with response:
+        length = response.headers.get("Content-Length", "")
+        declared = int(length) if length.strip().isdigit() else None
+        if declared is not None and declared != expected:
+            raise ModelError(f"download of model '{name}' is not the pinned file: {source} offers {declared} "
+                             f"bytes but the catalog pins {expected}: check the address")
+        while True:
+            try:
+                chunk = response.read(CHUNK_BYTES)
+            except (OSError, http.client.HTTPException) as exc:
+                raise ModelError(f"download of model '{name}' broke off after {received} of {expected} bytes "
+                                 f"({_why(exc, timeout_s)}): {again}") from None
+            if not chunk:
+                break
+            received += len(chunk)
+            if received > expected:
+                raise ModelError(f"download of model '{name}' is larger than the pinned {expected} bytes: "
+                                 "check the address")
+            digest.update(chunk)
+            out.write(chunk)
+            if progress is not None:
+                progress(received, expected)
+    if received < expected:
+        raise ModelError(f"download of model '{name}' was cut short: got {received} of {expected} bytes; {again}")
+    return digest.hexdigest()
+
+
+def _unsafe_member(member: str) -> bool:
+    posix = PurePosixPath(member.replace("\\", "/"))
+    return (not member or "\x00" in member or posix.is_absolute() or ".." in posix.parts
+            or bool(PureWindowsPath(member).drive))
+
+
+def _refuse(name: str, member: str, why: str) -> ModelError:
+    return ModelError(f"archive for model '{name}' has an unsafe entry {member!r} ({why}): refusing to unpack it; "
+                      "check the download address")
+
+
+def _unpack(name: str, archive: Path, into: Path) -> None:
+    """Unpack a zip or tar(.gz) archive into `into`, refusing members that would land outside it."""
+    try:
+        if zipfile.is_zipfile(archive):
+            with zipfile.ZipFile(archive) as zf:
+                for info in zf.infolist():
+                    if _unsafe_member(info.filename):
+                        raise _refuse(name, info.filename, "path leaves the model folder")
+                zf.extractall(into)
+        elif tarfile.is_tarfile(archive):
+            with tarfile.open(archive, "r:*") as tf:
+                members = tf.getmembers()
+                for member in members:
+                    if _unsafe_member(member.name):
+                        raise _refuse(name, member.name, "path leaves the model folder")
+                    if not (member.isfile() or member.isdir()):
+                        raise _refuse(name, member.name, "links and devices are not allowed")
+                if hasattr(tarfile, "data_filter"):
+                    tf.extractall(into, members=members, filter="data")
+                else:  # older Pythons: the checks above already refuse what the filter would
+                    tf.extractall(into, members=members)
+        else:
+            raise ModelError(f"download of model '{name}' is not a zip or tar.gz archive: check the address")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, tarfile.TarError, EOFError, zlib.error,
+            NotImplementedError, RuntimeError) as exc:
+        raise ModelError(f"archive for model '{name}' is damaged ({' '.join(str(exc).split())}): "
+                         f"run `voice-coach models install {name}` again") from None
+
+
+def _move_into_place(root: Path, target: Path, scratch: Path) -> None:
+    """Rename the unpacked model to `target`; a damaged old copy is moved into `scratch` (deleted later)."""
+    old = None
+    if target.exists() or target.is_symlink():
+        old = scratch / ".previous"
+        os.rename(target, old)
+    try:
+        os.rename(root, target)
+    except OSError:
+        if old is not None:
+            os.rename(old, target)
+        raise

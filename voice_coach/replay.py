@@ -1,0 +1,51 @@
+"""Replayed input: a script of replies, given one per question, on a virtual clock."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .clocks import VirtualClock
+from .errors import CoachError
+from .intents import Heard
+from .ports import Clock, EndOfInput, Expectation
+
+REPLY_AFTER_SECONDS = 2.0
+"""How long a replayed person takes to answer."""
+
+
+class ScriptReplay:
+    """Hands out replies in order when the coach asks; silence while it counts; EndOfInput at the end."""
+
+    def __init__(self, replies: list[Heard], *, after_seconds: float = REPLY_AFTER_SECONDS) -> None:
+        self.replies = list(replies)
+        self.after_seconds = after_seconds
+
+    def listen(self, until: float | None, clock: Clock, expect: Expectation) -> Heard | None:
+        if not isinstance(clock, VirtualClock):
+            raise CoachError("a replayed input runs on a virtual clock", code="usage")
+        if expect.awaiting:
+            if not self.replies:
+                raise EndOfInput("replay finished")
+            due = clock.now() + self.after_seconds
+            if until is None or due <= until:
+                clock.sleep_until(due)
+                return self.next_reply(expect)
+        if until is None:
+            raise EndOfInput("replay finished")
+        clock.sleep_until(until)
+        return None
+
+    def next_reply(self, expect: Expectation) -> Heard:
+        return self.replies.pop(0)
+
+
+class TextReplayListener(ScriptReplay):
+    """Replies from a text file, one per line ('#' starts a comment)."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CoachError(f"{path}: cannot read the reply script ({exc.__class__.__name__})", code="usage") from None
+        replies = [Heard(line.split("#")[0].strip(), 1.0, "keyboard") for line in lines]
+        super().__init__([h for h in replies if h.text])

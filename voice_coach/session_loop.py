@@ -1,0 +1,82 @@
+"""The session loop: the only place where the coach meets a listener, a speaker, a journal and a clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .coach import Coach
+from .intents import Heard, Intent, PhraseBook, Utterance
+from .messages import LogEntry, Say
+from .ports import Clock, EndOfInput, Expectation, Journal, Listener, Speaker
+from .prompts import Prompts
+
+
+@dataclass
+class SessionResult:
+    """How a session went, for the CLI's last line and exit code."""
+
+    session_id: str
+    outcome: str
+    entries: list[int] = field(default_factory=list)
+    """Ids of the journal entries written (acknowledged)."""
+
+
+class SessionLoop:
+    """Runs one coach to its end."""
+
+    def __init__(self, coach: Coach, *, listener: Listener, speaker: Speaker, journal: Journal, clock: Clock,
+                 prompts: Prompts, phrasebook: PhraseBook, aliases: dict[str, str] | None = None) -> None:
+        self.coach, self.listener, self.speaker = coach, listener, speaker
+        self.journal, self.clock, self.prompts, self.phrasebook = journal, clock, prompts, phrasebook
+        self.aliases = aliases or {}
+        self.session_id = journal.new_session_id()
+        self.written: list[int] = []
+
+    def expectation(self) -> Expectation:
+        phrases = self.phrasebook.phrases_for(self.coach.accepted_intents(), self.aliases)
+        return Expectation(tuple(phrases), self.coach.awaiting_reply, self.coach.state.value)
+
+    def run(self) -> SessionResult:
+        self.journal.close_dangling(self.clock.wall())
+        self.coach.start(self.clock.now())
+        self.flush()
+        try:
+            while not self.coach.ended:
+                heard = self.listener.listen(self.coach.wake_at(), self.clock, self.expectation())
+                if heard is not None:
+                    self.hear(heard)
+                self.coach.tick(self.clock.now())
+                self.flush()
+        except (EndOfInput, KeyboardInterrupt) as why:
+            self.stop_because("input_closed" if isinstance(why, EndOfInput) else "interrupted")
+        return SessionResult(self.session_id, self.coach.outcome or "abandoned", self.written)
+
+    def hear(self, heard: Heard) -> None:
+        utterance = self.phrasebook.parse(heard, self.aliases)
+        self.log(LogEntry("heard", {"state": self.coach.state.value,
+                                    "intent": utterance.intent.value if utterance else None},
+                          heard.text, heard.confidence, heard.source))
+        self.coach.hear(utterance, self.clock.now(), heard.text, heard.confidence, heard.source)
+
+    def stop_because(self, reason: str) -> None:
+        """The input is gone (stdin closed, Ctrl-C): stop as if the user said stop, and say so."""
+        if self.coach.ended:
+            return
+        self.log(LogEntry(reason, {"state": self.coach.state.value}))
+        stop = Utterance(Intent.STOP, Heard("", 1.0, "keyboard"))
+        self.coach.hear(stop, self.clock.now())
+        self.flush()
+
+    def flush(self) -> None:
+        """Speak and log what the coach asked for, in order."""
+        outbox, self.coach.outbox = self.coach.outbox, []
+        for action in outbox:
+            if isinstance(action, Say):
+                self.speaker.say(self.prompts.render(action), action.key)
+            else:
+                self.log(action)
+
+    def log(self, entry: LogEntry) -> None:
+        self.written.append(self.journal.append(
+            self.session_id, entry.kind, self.clock.wall(), entry.data, source=entry.source,
+            transcript=entry.transcript, confidence=entry.confidence))

@@ -1,0 +1,29 @@
+"""The coach's tunable numbers, frozen; the profile (accessibility issue) fills them per user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class CoachSettings:
+    """Timing and safety thresholds the coach uses."""
+
+    response_timeout_seconds: float = 20.0
+    """Silence after a question before the coach asks again (long: speech may be slow)."""
+    reprompts: int = 2
+    """How many times a question is asked again before the coach pauses."""
+    give_up_seconds: float = 1800.0
+    """How long a pause may last before the session is closed as abandoned."""
+    confirm_below: float = 0.6
+    """Replies that matter (a fatigue number, a symptom) heard below this confidence are read back."""
+    always_confirm_rating: bool = True
+    """Read back every effort rating ("I heard six. Is that right?")."""
+    effort_stop_threshold: int = 7
+    """A CR10 rating at or above this ends the exercise and offers rest or stop."""
+    fatigue_stop_threshold: int = 8
+    """A pre-session fatigue at or above this is extreme fatigue: no exercise today."""
+    first_run: bool = False
+    """Read the full disclaimer (first session ever)."""
+    ask_daily: bool = False
+    """Ask whether yesterday's exercise kept the person from daily activities."""
