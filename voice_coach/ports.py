@@ -68,3 +68,36 @@ class Journal(Protocol):
 
     def close_dangling(self, at: datetime) -> list[str]:
         ...
+
+
+class AudioSource(Protocol):
+    """Audio in: 16 kHz mono signed 16-bit little-endian PCM, in short chunks (a microphone or a WAV)."""
+
+    sample_rate: int
+    """Always 16000 after conversion."""
+
+    def read(self, timeout_seconds: float) -> bytes | None:
+        """The next chunk (about 20-30 ms), b"" when no audio arrived within the timeout, None at the end."""
+        ...
+
+    def close(self) -> None:
+        ...
+
+
+class Recognizer(Protocol):
+    """A speech recognizer decoding one utterance at a time against the grammar of the current state."""
+
+    name: str
+    """pocketsphinx or vosk."""
+
+    def begin(self, phrases: tuple[str, ...]) -> None:
+        """Start an utterance; only these phrases may come out (anything else is rejected)."""
+        ...
+
+    def feed(self, pcm: bytes) -> str | None:
+        """Add audio; returns the partial hypothesis where the engine gives one (for "stop" at once)."""
+        ...
+
+    def end(self) -> Heard | None:
+        """Finish the utterance: the phrase heard with its confidence, or None (silence or rejected)."""
+        ...
