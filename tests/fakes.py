@@ -28,9 +28,11 @@ class Reply:
 class ScriptedListener:
     """Gives replies from a script; silence when the script says nothing before the coach's deadline."""
 
-    def __init__(self, replies: list[Reply | str], source: str = "voice") -> None:
+    def __init__(self, replies: list[Reply | str], source: str = "voice", transcript: list[str] | None = None) -> None:
         self.replies = [r if isinstance(r, Reply) else Reply(r) for r in replies]
         self.source = source
+        self.transcript = transcript if transcript is not None else []
+        """Shared with a RecordingSpeaker, so a golden file shows the conversation in order."""
         self.heard_states: list[str] = []
         self._waited = 0.0
 
@@ -44,6 +46,8 @@ class ScriptedListener:
                 self.replies.pop(0)
                 self._waited = 0.0
                 self.heard_states.append(expect.state)
+                self.transcript.append(f"  you> {reply.text}" + (f"  (confidence {reply.confidence})"
+                                                                   if reply.confidence < 1 else ""))
                 return Heard(reply.text, reply.confidence, self.source)
             self._waited += until - clock.now()
         if until is None:
@@ -55,13 +59,15 @@ class ScriptedListener:
 class RecordingSpeaker:
     """Keeps every line said, with its prompt key."""
 
-    def __init__(self) -> None:
+    def __init__(self, transcript: list[str] | None = None) -> None:
         self.lines: list[str] = []
         self.keys: list[str] = []
+        self.transcript = transcript if transcript is not None else []
 
     def say(self, text: str, key: str) -> None:
         self.lines.append(text)
         self.keys.append(key)
+        self.transcript.append(f"coach [{key}] {text}")
 
 
 @dataclass

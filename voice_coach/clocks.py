@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 
 class SystemClock:
@@ -17,7 +17,7 @@ class SystemClock:
         return (time.monotonic() - self._t0) * self.scale
 
     def wall(self) -> datetime:
-        return datetime.now(timezone.utc)
+        return datetime.now(UTC)
 
     def sleep_until(self, t: float) -> None:
         delay = (t - self.now()) / self.scale
@@ -29,7 +29,7 @@ class VirtualClock:
     """Time that moves only when told: replays run instantly and tests never sleep."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self._start = start or datetime(2026, 1, 5, 9, 0, tzinfo=timezone.utc)
+        self._start = start or datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
         self._t = 0.0
 
     def now(self) -> float:

@@ -91,6 +91,7 @@ class Coach(CoachCore):
         back = self.state_before_confirming()
         assert u is not None
         self.pending = Pending("symptom", u, back)
+        self._log("read_back", {"what": "symptom", "symptom": u.symptom}, u)
         self._say("confirm_symptom", symptom=u.symptom)
         self._asked()
 
@@ -229,7 +230,7 @@ class Coach(CoachCore):
             self._fire("advance")
 
     # ----- help, silence, pause ------------------------------------------------------------------------
-    def help(self, u: U = None) -> None:
+    def say_help(self, u: U = None) -> None:
         self._say("help", options=self.accepted_intents())
         if self.state is not State.EXERCISING:
             self._asked()
@@ -240,7 +241,7 @@ class Coach(CoachCore):
         self._say("still_there")
         self._say_question()
 
-    def pause(self, u: U = None) -> None:
+    def pause_here(self, u: U = None) -> None:
         self.paused_from = self._origin
         self._enter_pause("paused")
 
@@ -254,7 +255,7 @@ class Coach(CoachCore):
         self._log("paused", {"reason": key, "from": self.paused_from.value if self.paused_from else None})
         self._say(key)
 
-    def resume(self, u: U = None) -> None:
+    def resume_here(self, u: U = None) -> None:
         self._log("resumed", {"to": self.state.value}, u)
         self._say("resumed")
         self.silences = 0
@@ -295,6 +296,7 @@ class Coach(CoachCore):
     def _read_back(self, what: str, u: U, back_to: State) -> None:
         assert u is not None
         self.pending = Pending(what, u, back_to)
+        self._log("read_back", {"what": what, "value": u.value}, u)
         self._say_read_back()
         self._asked()
 

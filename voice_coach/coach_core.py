@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,9 +15,11 @@ from .messages import Action, LogEntry, Say
 from .programs import Exercise, Program
 from .settings import CoachSettings
 
+logging.getLogger("transitions.core").setLevel(logging.ERROR)  # it warns about each name model_override skips
+
 CHECKIN_QUESTIONS = (("new_cramps", "cramp"), ("new_twitching", "fasciculation"))
 SESSION_QUESTIONS = (("new_cramps_or_twitching", None),)
-INTERNAL_TRIGGERS = {"start", "timeout", "give_up", "cue", "set_done", "rest_over", "feeling_ok",
+INTERNAL_TRIGGERS = {"begin", "timeout", "give_up", "cue", "set_done", "rest_over", "feeling_ok",
                      "rating_ok", "question_done", "advance"}
 
 
@@ -69,7 +72,7 @@ class CoachCore:
     def start(self, now: float) -> None:
         """Begin the session: welcome, cautions, first question."""
         self.now = now
-        self._fire("start")
+        self._fire("begin")
 
     def hear(self, utterance: Utterance | None, now: float, transcript: str = "", confidence: float = 0.0,
              source: str = "voice") -> bool:

@@ -43,19 +43,19 @@ def _row(trigger: str, source: Any, dest: State | None, *, when: Any = (),
 
 
 TRANSITIONS: list[dict[str, Any]] = [
-    _row("start", S.IDLE, S.ASKING_FEELING, then="welcome"),
+    _row("begin", S.IDLE, S.ASKING_FEELING, then="welcome"),
     # Always available: stop, help, symptoms, pause.
     _row("stop", LIVE, S.ENDED, then="end_by_user"),
-    _row("help", LIVE, None, then="help"),
+    _row("help", LIVE, None, then="say_help"),
     _row("symptom", LIVE, S.CONFIRMING, unless="sure", then="confirm_symptom"),
     _row("symptom", LIVE, None, when="in_checkin", then="note_symptom_and_continue"),
     _row("symptom", LIVE, S.ENDED, then="safety_stop"),
-    _row("pause", RESUMABLE, S.PAUSED, then="pause"),
+    _row("pause", RESUMABLE, S.PAUSED, then="pause_here"),
     # Silence: ask again, then pause safely; a pause left alone ends the session.
     _row("timeout", WAITING, None, when="can_reprompt", then="reprompt"),
     _row("timeout", WAITING, S.PAUSED, then="pause_on_silence"),
     _row("give_up", S.PAUSED, S.ENDED, then="end_abandoned"),
-    *[_row("resume", S.PAUSED, s, when=f"paused_from_{s.value}", then="resume") for s in RESUMABLE],
+    *[_row("resume", S.PAUSED, s, when=f"paused_from_{s.value}", then="resume_here") for s in RESUMABLE],
     # Check-in: fatigue, new symptoms, daily activities.
     _row("number", S.ASKING_FEELING, S.CONFIRMING, unless="sure", then="confirm_feeling"),
     _row("number", S.ASKING_FEELING, None, then="accept_feeling"),
@@ -105,4 +105,5 @@ TRANSITIONS: list[dict[str, Any]] = [
     _row("advance", [S.INTRODUCING, *BETWEEN], S.INTRODUCING, when="has_current", then="introduce"),
     _row("advance", [S.INTRODUCING, *BETWEEN], S.ENDED, then="end_completed"),
 ]
-"""Rows are tried in order for a trigger; the first whose guards pass fires. dest None = stay."""
+"""Rows are tried in order for a trigger; the first whose guards pass fires. dest None = stay.
+Action names must differ from trigger names: with model_override the machine binds triggers over them."""

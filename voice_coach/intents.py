@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
@@ -15,7 +15,7 @@ from .errors import PromptError
 from .paths import PROMPTS_DIR
 
 
-class Intent(str, Enum):
+class Intent(StrEnum):
     """What a reply means to the coach."""
 
     YES = "yes"

@@ -9,12 +9,11 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
+import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
-
-import tomllib
 
 from .errors import ModelError
 from .paths import ROOT

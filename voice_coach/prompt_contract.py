@@ -70,5 +70,5 @@ PROMPT_SLOTS: dict[str, frozenset[str]] = {
 }
 """key → the placeholders its variants may use."""
 
-LIST_SECTIONS = {"options": "option_words", "symptom": "symptom_words"}
+LIST_SECTIONS = {"options": "option_words", "symptom": "symptom_words", "side": "side_words"}
 """Slots whose values are looked up in a section of the prompt file before they are spoken."""

@@ -82,7 +82,8 @@ def load_prompts(lang: str = "en", directory: Path = PROMPTS_DIR) -> Prompts:
         raise PromptError(f"{path}: lines.{missing[0]}: missing (and {len(missing) - 1} more)"
                           if len(missing) > 1 else f"{path}: lines.{missing[0]}: missing")
     sections = {}
-    needs = {"option_words": [i.value for i in Intent], "symptom_words": list(SYMPTOM_KINDS)}
+    needs = {"option_words": [i.value for i in Intent], "symptom_words": list(SYMPTOM_KINDS),
+             "side_words": ["right", "left", "both"]}
     for section, keys in needs.items():
         table = raw.get(section)
         if not isinstance(table, dict) or any(not isinstance(table.get(k), str) for k in keys):

@@ -68,7 +68,7 @@ def _apply(s: dict[str, Any], e: Entry) -> None:
         rec["unrecognised"] += 1
     elif e.kind == "reprompt":
         rec["reprompts"] += 1
-    elif e.kind == "confirmation":
+    elif e.kind == "read_back":
         rec["confirmations"] += 1
 
 
