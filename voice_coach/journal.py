@@ -64,11 +64,22 @@ class Entry:
     """Kind-specific fields."""
 
 
+def _read_only(path: Path) -> bool:
+    """The file or its folder cannot be written (permissions, or a read-only file system)."""
+    folder = path.parent if path.parent.exists() else path.parent.parent
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return True
+    except OSError:
+        return False
+    return (path.exists() and not os.access(path, os.W_OK)) or not os.access(folder, os.W_OK)
+
+
 def _fail(path: Path, exc: BaseException, doing: str) -> JournalError:
     text = str(exc).lower()
     if "locked" in text or "busy" in text:
         why = "it is locked by another program; close it and try again"
-    elif "readonly" in text or "read-only" in text or isinstance(exc, PermissionError):
+    elif "readonly" in text or "read-only" in text or isinstance(exc, PermissionError) or _read_only(path):
         why = "it is read-only; give write permission or choose another file with --db"
     elif "disk" in text and "full" in text or "no space" in text:
         why = "the disk is full; free some space and try again"
@@ -89,7 +100,7 @@ class SqliteJournal:
             if readonly:
                 if not self.path.exists():
                     raise JournalError(f"journal {self.path}: no such file; run a session first or check --db")
-                self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+                self.db = self._connect_read_only()
             else:
                 self._create_private()
                 self.db = sqlite3.connect(self.path, isolation_level=None)
@@ -104,6 +115,18 @@ class SqliteJournal:
             raise _fail(self.path, exc, "open it") from None
         except OSError as exc:
             raise _fail(self.path, exc, "create it") from None
+
+    def _connect_read_only(self) -> sqlite3.Connection:
+        """Read without writing anything; on a read-only file system a WAL journal needs immutable=1."""
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
+        try:
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            return db
+        except sqlite3.OperationalError:
+            db.close()
+            if not _read_only(self.path):
+                raise
+        return sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, isolation_level=None)
 
     def _create_private(self) -> None:
         """New journals are private: directory 0700, file 0600 (it holds health information)."""

@@ -1,0 +1,46 @@
+"""Shared fixtures: a private VOICE_COACH_HOME per test, and a folder that can be made read-only."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+
+@pytest.fixture(autouse=True)
+def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No test touches the real user's journal or config."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("VOICE_COACH_HOME", str(home))
+    return home
+
+
+@pytest.fixture
+def read_only_dir(tmp_path: Path) -> Iterator[tuple[Path, object]]:
+    """A folder and a function that makes it read-only for real: chmod for a normal user; for root
+    (who ignores permissions, as in CI) a small tmpfs remounted read-only."""
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    if os.geteuid() != 0:
+        def chmod_read_only() -> None:
+            for p in folder.iterdir():
+                p.chmod(0o400)
+            folder.chmod(0o500)
+        yield folder, chmod_read_only
+        folder.chmod(0o700)
+        return
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(folder)],
+                             capture_output=True).returncode == 0
+    if not mounted:
+        pytest.skip("running as root and cannot mount a tmpfs to make a read-only folder")
+
+    def remount_read_only() -> None:
+        subprocess.run(["mount", "-o", "remount,ro", str(folder)], check=True)
+
+    try:
+        yield folder, remount_read_only
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
