@@ -137,6 +137,16 @@ def _write(text: str, out: Path | None) -> None:
     click.echo(f"wrote {out}", err=True)
 
 
+def _register() -> None:
+    """Command groups that live in their own modules."""
+    from .cli_models import models
+
+    app.add_command(models)
+
+
+_register()
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point: run the command; any CoachError or usage error becomes one line on stderr."""
     try:
@@ -150,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         hint = " (see --help)" if isinstance(exc, click.UsageError) else ""
         click.echo(f"voice-coach: {exc.format_message()}{hint}", err=True)
+        return exc.exit_code
+    except click.exceptions.Exit as exc:
         return exc.exit_code
     except BrokenPipeError:
         return 1
