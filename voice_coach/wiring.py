@@ -34,7 +34,7 @@ def make_speaker(spec: str, *, rate: int | None = None, volume: float | None = N
     """The speaker for --output: text, speaker (speech), or a directory to write one WAV per line."""
     if spec == "text":
         return TextSpeaker()
-    from .speech_wiring import speech_speaker
+    from .speech_out import speech_speaker
     return speech_speaker(spec, rate=rate, volume=volume)
 
 
