@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import sqlite3
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -96,6 +99,8 @@ class SqliteJournal:
     def __init__(self, path: Path, *, readonly: bool = False, busy_timeout_ms: int = 2000) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        self._copy: tempfile.TemporaryDirectory[str] | None = None
+        """A private copy of a WAL journal on a read-only file system (see _connect_read_only)."""
         try:
             if readonly:
                 if not self.path.exists():
@@ -117,7 +122,8 @@ class SqliteJournal:
             raise _fail(self.path, exc, "create it") from None
 
     def _connect_read_only(self) -> sqlite3.Connection:
-        """Read without writing anything; on a read-only file system a WAL journal needs immutable=1."""
+        """Read without writing anything. On a read-only file system SQLite cannot index a WAL in place: then a
+        WAL that holds entries is read from a private copy (immutable=1 would silently skip its entries)."""
         db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, isolation_level=None)
         try:
             db.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -126,15 +132,32 @@ class SqliteJournal:
             db.close()
             if not _read_only(self.path):
                 raise
+        wal = Path(f"{self.path}-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            self._copy = tempfile.TemporaryDirectory(prefix="voice-coach-journal-")  # 0700: it holds health data
+            copy = Path(self._copy.name) / "journal.sqlite3"
+            for src, dst in ((self.path, copy), (wal, Path(f"{copy}-wal"))):
+                shutil.copyfile(src, dst)
+                dst.chmod(0o600)
+            writable = sqlite3.connect(copy, isolation_level=None)  # the copy takes in its WAL, then is read only
+            writable.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            writable.close()
+            return sqlite3.connect(f"file:{copy}?mode=ro", uri=True, isolation_level=None)
         return sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, isolation_level=None)
 
     def _create_private(self) -> None:
-        """New journals are private: directory 0700, file 0600 (it holds health information)."""
-        if not self.path.parent.exists():
-            self.path.parent.mkdir(parents=True, mode=0o700)
+        """New journals are private: file 0600, and every folder we create 0700 (it holds health information).
+        The modes are set explicitly, whatever the umask; a folder that already exists keeps its mode."""
+        missing = [d for d in (self.path.parent, *self.path.parent.parents) if not d.exists()]
+        for folder in reversed(missing):
+            folder.mkdir(mode=0o700, exist_ok=True)
+            os.chmod(folder, 0o700)
         if not self.path.exists():
             fd = os.open(self.path, os.O_CREAT | os.O_WRONLY | os.O_EXCL, 0o600)
-            os.close(fd)
+            try:
+                os.fchmod(fd, 0o600)
+            finally:
+                os.close(fd)
 
     def _check_schema(self) -> None:
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -145,6 +168,11 @@ class SqliteJournal:
         self._check_schema()
         version = self.db.execute("PRAGMA user_version").fetchone()[0]
         if version < 1:
+            others = [r[0] for r in self.db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT IN ('entries', 'sqlite_sequence')")]
+            if others:  # another program's database: never add our tables to it
+                raise JournalError(f"journal {self.path}: it is not a voice-coach journal (it holds {others[0]!r}); "
+                                   "choose another file with --db")
             self.db.execute("BEGIN IMMEDIATE")
             for statement in _split(_SCHEMA):
                 self.db.execute(statement)
@@ -172,8 +200,10 @@ class SqliteJournal:
                      json.dumps(data or {}, sort_keys=True), SCHEMA_VERSION))
                 self.db.execute("COMMIT")
             except BaseException:
+                # Roll back quietly: an error here (the disk is full) must not replace the real cause.
                 if self.db.in_transaction:
-                    self.db.execute("ROLLBACK")
+                    with contextlib.suppress(sqlite3.Error):
+                        self.db.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
             raise _fail(self.path, exc, f"write a {kind} entry") from None
@@ -216,6 +246,8 @@ class SqliteJournal:
 
     def close(self) -> None:
         self.db.close()
+        if self._copy is not None:
+            self._copy.cleanup()
 
 
 def _split(script: str) -> list[str]:

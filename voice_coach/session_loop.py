@@ -5,10 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .coach import Coach
+from .errors import JournalError
 from .intents import Heard, Intent, PhraseBook, Utterance
 from .messages import LogEntry, Say
 from .ports import Clock, EndOfInput, Expectation, Journal, Listener, Speaker
 from .prompts import Prompts
+
+JOURNAL_FAILED = "journal_failed"
+"""Prompt key said when the journal cannot be written; JOURNAL_FAILED_TEXT is said while prompts/ lacks it."""
+JOURNAL_FAILED_TEXT = ("I cannot write to your exercise journal, so I am stopping the session here. "
+                       "Please ask your caregiver to check it.")
 
 
 @dataclass
@@ -31,17 +37,26 @@ class SessionLoop:
         self.aliases = aliases or {}
         self.session_id = journal.new_session_id()
         self.written: list[int] = []
+        self.failure: JournalError | None = None
+        """The first journal write that failed; nothing is written after it and the session ends."""
 
     def expectation(self) -> Expectation:
         phrases = self.phrasebook.phrases_for(self.coach.accepted_intents(), self.aliases)
         return Expectation(tuple(phrases), self.coach.awaiting_reply, self.coach.state.value)
 
     def run(self) -> SessionResult:
-        self.journal.close_dangling(self.clock.wall())
-        self.coach.start(self.clock.now())
-        self.flush()
+        """Run the session to its end. A journal that cannot be written ends it: the lines of the step in
+        progress are still said (a caution is never dropped for a full disk), then the coach says the journal
+        failed, and the JournalError goes up to the caller (the CLI prints it as one line)."""
         try:
-            while not self.coach.ended:
+            self.journal.close_dangling(self.clock.wall())
+        except JournalError as exc:
+            self.failure = exc
+        if self.failure is None:
+            self.coach.start(self.clock.now())
+            self.flush()
+        try:
+            while not self.coach.ended and self.failure is None:
                 heard = self.listener.listen(self.coach.wake_at(), self.clock, self.expectation())
                 if heard is not None:
                     self.hear(heard)
@@ -49,6 +64,9 @@ class SessionLoop:
                 self.flush()
         except (EndOfInput, KeyboardInterrupt) as why:
             self.stop_because("input_closed" if isinstance(why, EndOfInput) else "interrupted")
+        if self.failure is not None:
+            self.say_journal_failed()
+            raise self.failure
         return SessionResult(self.session_id, self.coach.outcome or "abandoned", self.written)
 
     def hear(self, heard: Heard) -> None:
@@ -77,6 +95,22 @@ class SessionLoop:
                 self.log(action)
 
     def log(self, entry: LogEntry) -> None:
-        self.written.append(self.journal.append(
-            self.session_id, entry.kind, self.clock.wall(), entry.data, source=entry.source,
-            transcript=entry.transcript, confidence=entry.confidence))
+        """Append one entry (committed when this returns). After a failed write nothing more is attempted:
+        the loop ends the session once the current step's lines are said."""
+        if self.failure is not None:
+            return
+        try:
+            self.written.append(self.journal.append(
+                self.session_id, entry.kind, self.clock.wall(), entry.data, source=entry.source,
+                transcript=entry.transcript, confidence=entry.confidence))
+        except JournalError as exc:
+            self.failure = exc
+
+    def say_journal_failed(self) -> None:
+        """Tell the person (who may not see a screen) that nothing more is being recorded."""
+        key = JOURNAL_FAILED
+        text = self.prompts.render(Say(key)) if key in self.prompts.lines else JOURNAL_FAILED_TEXT
+        try:
+            self.speaker.say(text, key)
+        except Exception:  # a failing speaker must not hide the journal error itself
+            pass
