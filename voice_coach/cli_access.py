@@ -1,0 +1,150 @@
+"""`voice-coach profile show|set|reset`, `voice-coach words set|list|reset`, and `voice-coach voice-check`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .errors import CoachError, DeviceError
+from .paths import default_db
+
+
+@click.group()
+def profile() -> None:
+    """Your settings: voice, timing, thresholds, and how you answer (speech, any sound, switch, scanning)."""
+
+
+@profile.command("show")
+def profile_show() -> None:
+    """Every setting, its value, and whether it is the default."""
+    from .profile import explicit_keys, load_profile, profile_path, show_lines
+
+    path = profile_path()
+    for line in show_lines(load_profile(path), explicit_keys(path)):
+        click.echo(line)
+    click.echo(f"(file: {path})", err=True)
+
+
+@profile.command("set")
+@click.argument("key")
+@click.argument("value")
+def profile_set(key: str, value: str) -> None:
+    """Change one setting, e.g. `profile set end_silence_seconds 2.5` or `profile set input_mode scanning`."""
+    from .profile import set_value
+
+    name, parsed = set_value(key, value)
+    click.echo(f"{name} = {parsed}")
+
+
+@profile.command("reset")
+@click.argument("key")
+def profile_reset(key: str) -> None:
+    """Put one setting back to its default."""
+    from .profile import Profile, reset_value
+
+    name = reset_value(key)
+    click.echo(f"{name} = {getattr(Profile(), name)} (default)")
+
+
+@click.group()
+def words() -> None:
+    """Your own command words, checked so that they cannot be mistaken for other words."""
+
+
+@words.command("set")
+@click.argument("command")
+@click.argument("own_words")
+def words_set(command: str, own_words: str) -> None:
+    """Use OWN_WORDS for COMMAND, e.g. `words set next "carry on"`. Refused when too close to another word."""
+    from .words import set_alias
+
+    verdict = set_alias(command, own_words)
+    lines = verdict.lines()
+    if verdict.refused:
+        raise CoachError("; ".join(lines), code="usage")  # one line, with the clearer choices
+    for line in lines:
+        click.echo(line)
+
+
+@words.command("list")
+def words_list() -> None:
+    """Your own words, by command."""
+    from .words import list_lines, load_aliases
+
+    for line in list_lines(load_aliases()):
+        click.echo(line)
+
+
+@words.command("reset")
+@click.argument("command", required=False)
+def words_reset(command: str | None) -> None:
+    """Forget your own words (all of them, or those of one COMMAND)."""
+    from .words import reset_aliases
+
+    n = reset_aliases(command)
+    click.echo(f"removed {n} own word{'s' if n != 1 else ''}" + (f" for {command}" if command else ""))
+
+
+@click.command("voice-check")
+@click.option("--input", "input_", default="mic", show_default=True,
+              help="mic, or a folder of WAVs named <phrase>_<n>.wav (next_1.wav, short_of_breath_2.wav).")
+@click.option("--output", default="text", show_default=True, help="text, or speaker (the requests spoken aloud).")
+@click.option("--db", type=click.Path(path_type=Path), help="Journal file (default: your data directory).")
+@click.option("--backend", default="auto", show_default=True,
+              type=click.Choice(["auto", "pocketsphinx", "vosk"]), help="Speech recognizer.")
+@click.option("--model", type=click.Path(path_type=Path), help="A vosk model directory.")
+@click.option("--times", default=3, show_default=True, type=click.IntRange(1, 5), help="Tries per command (mic).")
+@click.option("--numbers", is_flag=True, help="Also check zero to ten (mic).")
+@click.option("--symptoms", is_flag=True, help="Also check the symptom words (mic).")
+def voice_check(input_: str, output: str, db: Path | None, backend: str, model: Path | None, times: int,
+                numbers: bool, symptoms: bool) -> None:
+    """How well the coach understands you now: say each command a few times; the result goes to the journal."""
+    from .clocks import SystemClock
+    from .journal import SqliteJournal
+    from .profile import endpoint_options, load_profile, speaker_options
+    from .voice_check import check_folder, check_live, default_phrases, record
+    from .words import load_aliases
+
+    aliases = load_aliases()
+    person = load_profile()
+    clock = SystemClock()
+    if input_ == "mic":
+        from .wiring import make_speaker
+
+        speaker = make_speaker(output, **{k: v for k, v in speaker_options(person).items() if k != "voice"})
+        try:
+            from .speech_wiring import microphone_listener
+            listener = microphone_listener(backend, model, **endpoint_options(person))
+        except ImportError as exc:
+            raise DeviceError(f"speech input is not installed ({exc.name}); run: bash scripts/setup") from None
+        except DeviceError as exc:
+            raise DeviceError(f"{exc.message.split(';')[0]}; plug one in, or check recordings with "
+                              "--input FOLDER (WAVs named like next_1.wav)") from None
+        recognizer = getattr(listener, "recognizer", None)
+        name = getattr(recognizer, "name", backend)
+        result = check_live(default_phrases(aliases, numbers=numbers, symptoms=symptoms), listener, speaker, clock,
+                            times=times, answer_seconds=person.response_timeout_seconds, backend=name,
+                            aliases=aliases)
+    else:
+        from .recognizers import make_recognizer
+
+        folder = Path(input_)
+        if not folder.is_dir():
+            raise CoachError(f"--input {input_}: not 'mic' or a folder of WAVs named like next_1.wav", code="usage")
+        result = check_folder(folder, make_recognizer(backend, model), aliases=aliases)
+    for line in result.lines():
+        click.echo(line)
+    journal = SqliteJournal(db or default_db())
+    try:
+        record(journal, result, clock.wall())
+    finally:
+        journal.close()
+    click.echo(f"saved in the journal {journal.path}", err=True)
+
+
+def register(app: click.Group) -> None:
+    """Add these commands to `voice-coach` (called from cli._register)."""
+    app.add_command(profile)
+    app.add_command(words)
+    app.add_command(voice_check)
