@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 
 from tests.fakes import FakeClock, MemoryJournal, RecordingSpeaker, Reply, ScriptedListener
 from voice_coach.coach import Coach
+from voice_coach.coach_core import Opening
 from voice_coach.intents import load_phrasebook
+from voice_coach.plan import load_plan
+from voice_coach.plan_today import today_lines, today_status
 from voice_coach.programs import load_program
+from voice_coach.progression import Proposal, lighten, offer_for
+from voice_coach.progression_rules import load_rules
 from voice_coach.prompts import load_prompts
 from voice_coach.session_loop import SessionLoop, SessionResult
 from voice_coach.settings import CoachSettings
@@ -35,12 +42,41 @@ class Run:
         return "\n".join(lines) + "\n"
 
 
-def run_session(program: str | None, replies: list[Reply | str], **settings: object) -> Run:
+def hard_week_offer(first_time: bool = True) -> Opening:
+    """The bundled resistance program proposed one step lighter after hard efforts (entries 11-19)."""
+    program, rules = load_program("resistance"), load_rules()
+    rule = rules.rules[0]
+    changes = lighten(program, rules.changes, rule.lower)
+    proposal = Proposal("p-hard-week", program.name, rule.id, rule.when, rule.reason, tuple(range(11, 20)), changes)
+    offer = offer_for(program, proposal, first_time)
+    assert offer is not None
+    return Opening(offer=offer)
+
+
+def plan_day(day: date = date(2026, 3, 3), announce: bool = False) -> Opening:
+    """The bundled weekly plan on a day with nothing done yet (2026-03-03 is a Tuesday)."""
+    lines = tuple(today_lines(today_status(load_plan(), [], day)))
+    return Opening(today=lines, announce=tuple(s for s in lines if s.key != "plan_next") if announce else ())
+
+
+OPENINGS: dict[str, Callable[[], Opening]] = {
+    "hard_week_offer": hard_week_offer,
+    "tuesday_plan": plan_day,
+    "tuesday_from_plan": lambda: plan_day(announce=True),
+}
+"""Openings a golden scenario names with `opening:`."""
+
+
+def run_session(program: str | None, replies: list[Reply | str], opening: Opening | str | None = None,
+                **settings: object) -> Run:
     transcript: list[str] = []
     speaker = RecordingSpeaker(transcript)
     listener = ScriptedListener(replies, transcript=transcript)
     journal, clock = MemoryJournal(), FakeClock()
-    coach = Coach(load_program(program) if program else None, CoachSettings(**settings))  # type: ignore[arg-type]
+    if isinstance(opening, str):
+        opening = OPENINGS[opening]()
+    coach = Coach(load_program(program) if program else None, CoachSettings(**settings),  # type: ignore[arg-type]
+                  opening)
     loop = SessionLoop(coach, listener=listener, speaker=speaker, journal=journal, clock=clock,
                        prompts=load_prompts(), phrasebook=load_phrasebook())
     result = loop.run()

@@ -7,6 +7,7 @@ import inspect
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.sessions import hard_week_offer, plan_day
 from voice_coach.coach import Coach
 from voice_coach.coach_table import TRANSITIONS, State
 from voice_coach.intents import SYMPTOM_KINDS, Heard, Intent, Utterance
@@ -15,6 +16,8 @@ from voice_coach.programs import load_program
 from voice_coach.prompt_contract import PROMPT_SLOTS
 
 PROGRAMS = {name: load_program(name) for name in ("stretching", "resistance", "aerobic")}
+OPENINGS = [None, plan_day(), hard_week_offer(), hard_week_offer(first_time=False)]
+"""Plain; with today's plan ("what's today?"); with a lighter program proposed (PROPOSING)."""
 
 
 @st.composite
@@ -43,9 +46,9 @@ def _drive(coach: Coach, steps: list, t: float = 0.0) -> float:
 
 
 @settings(max_examples=300, deadline=None)
-@given(program=st.sampled_from([None, *PROGRAMS]), steps=events)
-def test_any_sequence_keeps_a_valid_state_and_known_lines(program: str | None, steps: list) -> None:
-    coach = Coach(PROGRAMS.get(program) if program else None)
+@given(program=st.sampled_from([None, *PROGRAMS]), steps=events, opening=st.sampled_from(OPENINGS))
+def test_any_sequence_keeps_a_valid_state_and_known_lines(program: str | None, steps: list, opening) -> None:
+    coach = Coach(PROGRAMS.get(program) if program else None, opening=opening)
     _drive(coach, steps)
     assert isinstance(coach.state, State)
     for action in coach.outbox:
@@ -61,9 +64,9 @@ def test_any_sequence_keeps_a_valid_state_and_known_lines(program: str | None, s
 
 
 @settings(max_examples=300, deadline=None)
-@given(program=st.sampled_from([None, *PROGRAMS]), steps=events)
-def test_stop_ends_the_session_in_one_step(program: str | None, steps: list) -> None:
-    coach = Coach(PROGRAMS.get(program) if program else None)
+@given(program=st.sampled_from([None, *PROGRAMS]), steps=events, opening=st.sampled_from(OPENINGS))
+def test_stop_ends_the_session_in_one_step(program: str | None, steps: list, opening) -> None:
+    coach = Coach(PROGRAMS.get(program) if program else None, opening=opening)
     t = _drive(coach, steps)
     if coach.ended:
         return
@@ -73,9 +76,10 @@ def test_stop_ends_the_session_in_one_step(program: str | None, steps: list) -> 
 
 
 @settings(max_examples=300, deadline=None)
-@given(program=st.sampled_from(list(PROGRAMS)), steps=events, kind=st.sampled_from(SYMPTOM_KINDS))
-def test_a_sure_symptom_always_ends_a_session_for_safety(program: str, steps: list, kind: str) -> None:
-    coach = Coach(PROGRAMS[program])
+@given(program=st.sampled_from(list(PROGRAMS)), steps=events, kind=st.sampled_from(SYMPTOM_KINDS),
+       opening=st.sampled_from(OPENINGS))
+def test_a_sure_symptom_always_ends_a_session_for_safety(program: str, steps: list, kind: str, opening) -> None:
+    coach = Coach(PROGRAMS[program], opening=opening)
     t = _drive(coach, steps)
     if coach.ended:
         return
@@ -106,3 +110,27 @@ def test_no_action_is_shadowed_by_a_trigger() -> None:
     triggers = {row["trigger"] for row in TRANSITIONS}
     methods = {name for name, _ in inspect.getmembers(Coach, inspect.isfunction)}
     assert not triggers & methods
+
+
+@settings(max_examples=300, deadline=None)
+@given(steps=events)
+def test_only_a_yes_to_the_proposal_makes_the_program_lighter(steps: list) -> None:
+    """Whatever happens, the program in use changes only right after a yes heard while PROPOSING."""
+    opening = OPENINGS[2]
+    coach = Coach(PROGRAMS["resistance"], opening=opening)
+    t = 0.0
+    coach.start(t)
+    for step in steps:
+        if coach.ended:
+            break
+        before_state, before_program = coach.state, coach.program
+        if isinstance(step, float):
+            t += step
+            coach.tick(t)
+        else:
+            coach.hear(step, t)
+        if coach.program is not before_program:
+            assert before_state is State.PROPOSING and not isinstance(step, float) and step.intent is Intent.YES
+            assert coach.program is opening.offer.program
+    accepted = [a for a in coach.outbox if isinstance(a, LogEntry) and a.kind == "proposal_accepted"]
+    assert len(accepted) == (1 if coach.program is not PROGRAMS["resistance"] else 0)

@@ -23,7 +23,7 @@ def _replies(raw: list) -> list[Reply | str]:
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 def test_golden_session(name: str) -> None:
     spec = SCENARIOS[name]
-    run = run_session(spec["program"], _replies(spec["replies"]), **spec.get("settings", {}))
+    run = run_session(spec["program"], _replies(spec["replies"]), spec.get("opening"), **spec.get("settings", {}))
     assert run.result.outcome == spec["expect"]
     assert not run.listener.replies, "every scripted reply was used"
     golden = HERE / "golden" / f"{name}.txt"

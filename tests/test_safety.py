@@ -11,6 +11,7 @@ from voice_coach.coach_table import LIVE, State
 LATE = {"when_asked": False}
 READY = ["three", "no", "ready"]
 ROUTES: dict[State, tuple[list[Reply | str], dict]] = {
+    State.PROPOSING: ([], {"opening": "hard_week_offer"}),
     State.ASKING_FEELING: ([], {}),
     State.ASKING_SYMPTOMS: (["three"], {}),
     State.ASKING_WHICH_SYMPTOM: (["three", "yes"], {}),

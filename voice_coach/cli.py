@@ -38,36 +38,41 @@ def session_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _run(program: str | None, input_: str, output: str, db: Path | None, backend: str, model: Path | None,
-         time_scale: float) -> None:
+         time_scale: float, checkin: bool = False) -> None:
     from .coach import Coach
     from .intents import load_phrasebook
     from .journal import SqliteJournal
-    from .programs import load_program
     from .prompts import load_prompts
     from .session_loop import SessionLoop
-    from .settings import CoachSettings
+    from .session_start import finish, prepare_start
     from .wiring import make_clock, make_listener, make_speaker
 
     prompts, phrasebook = load_prompts(), load_phrasebook()
-    plan = load_program(program) if program else None
     journal = SqliteJournal(db or default_db())
-    first_run = not any(e.kind == "session_started" for e in journal.entries())
-    listener, replaying = make_listener(input_, backend=backend, model=model)
+    start = prepare_start(program, list(journal.entries()), checkin=checkin)  # today's plan, next-day question
     speaker = make_speaker(output)
-    loop = SessionLoop(Coach(plan, CoachSettings(first_run=first_run)), listener=listener, speaker=speaker,
+    if start.nothing_left:  # no --program, and nothing more is planned today
+        for line in start.nothing_left:
+            speaker.say(prompts.render(line), line.key)
+        journal.close()
+        return
+    listener, replaying = make_listener(input_, backend=backend, model=model)
+    loop = SessionLoop(Coach(start.program, start.settings, start.opening), listener=listener, speaker=speaker,
                        journal=journal, clock=make_clock(replaying, time_scale), prompts=prompts,
                        phrasebook=phrasebook)
     result = loop.run()
+    for name, path in finish(list(journal.entries())):
+        click.echo(f"program {name}: the lighter program you accepted is saved in {path}", err=True)
     journal.close()
     click.echo(f"session {result.session_id[:8]}: {result.outcome.replace('_', ' ')} "
                f"({len(result.entries)} journal entries in {journal.path})", err=True)
 
 
 @app.command()
-@click.option("--program", default="stretching", show_default=True,
-              help="stretching, resistance, aerobic, or a path to your own .yaml program.")
+@click.option("--program", default=None,
+              help="stretching, resistance, aerobic, or a path to your own .yaml program (default: today's plan).")
 @session_options
-def session(program: str, input_: str, output: str, db: Path | None, backend: str, model: Path | None,
+def session(program: str | None, input_: str, output: str, db: Path | None, backend: str, model: Path | None,
             time_scale: float) -> None:
     """Run a guided exercise session."""
     _run(program, input_, output, db, backend, model, time_scale)
@@ -77,7 +82,7 @@ def session(program: str, input_: str, output: str, db: Path | None, backend: st
 @session_options
 def checkin(input_: str, output: str, db: Path | None, backend: str, model: Path | None, time_scale: float) -> None:
     """A check-in without exercise: fatigue, new cramps, new twitching, daily activities."""
-    _run(None, input_, output, db, backend, model, time_scale)
+    _run(None, input_, output, db, backend, model, time_scale, checkin=True)
 
 
 @app.command()
@@ -140,8 +145,10 @@ def _write(text: str, out: Path | None) -> None:
 def _register() -> None:
     """Command groups that live in their own modules."""
     from .cli_models import models
+    from .cli_plan import register as register_plan
 
     app.add_command(models)
+    register_plan(app)
 
 
 _register()

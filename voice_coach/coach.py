@@ -15,19 +15,59 @@ class Coach(CoachCore):
 
     # ----- opening and check-in -----------------------------------------------------------------------
     def welcome(self, u: U = None) -> None:
+        notes = self.opening.notes
         if self.program is None:
-            self._log("session_started", {"program": "checkin", "kind": "checkin"})
-            self._say("welcome_checkin")
+            self._log("session_started", {"program": "checkin", "kind": "checkin", **notes})
         else:
             self._log("session_started", {"program": self.program.name, "kind": self.program.kind,
-                                          "exercises": len(self.program.exercises)})
+                                          "exercises": len(self.program.exercises), **notes})
+        if self.program is None:
+            self._say("welcome_checkin")
+        else:
             self._say("welcome_session", title=self.program.title, count=len(self.program.exercises))
+        self.outbox.extend(self.opening.announce)
         if self.settings.first_run:
             self._caution("disclaimer")
         if self.program is not None:
             self._caution("caution_general")
         self._say("how_to_talk")
-        self.ask_feeling()
+        if self.state is State.PROPOSING:
+            offer = self.opening.offer
+            assert offer is not None
+            if offer.first_time:
+                self._log("proposal_made", offer.record)
+            else:
+                self._log("proposal_offered", {"proposal": offer.proposal, "program": offer.record["program"]})
+            self.offer_lighter()
+        else:
+            self.ask_feeling()
+
+    # ----- today's plan, and a lighter program proposed -------------------------------------------------
+    def tell_today(self, u: U = None) -> None:
+        self.outbox.extend(self.opening.today)
+        self._log("plan_told", {"state": self.state.value}, u)
+        self._say_question()
+
+    def offer_lighter(self, u: U = None) -> None:
+        assert self.opening.offer is not None
+        self.outbox.extend(self.opening.offer.lines)
+        self._say("proposal_ask")
+        self._asked()
+
+    def accept_offer(self, u: U = None) -> None:
+        offer = self.opening.offer
+        assert offer is not None
+        self._log("proposal_accepted", {"proposal": offer.proposal, "program": offer.record["program"],
+                                        "rule": offer.record.get("rule")}, u)
+        self.program = offer.program
+        self._say("proposal_accepted", title=offer.program.title)
+
+    def decline_offer(self, u: U = None) -> None:
+        offer = self.opening.offer
+        assert offer is not None
+        self._log("proposal_declined", {"proposal": offer.proposal, "program": offer.record["program"],
+                                        "rule": offer.record.get("rule")}, u)
+        self._say("proposal_declined")
 
     def ask_feeling(self, u: U = None) -> None:
         self.pending = None
@@ -273,6 +313,8 @@ class Coach(CoachCore):
         s = self.state
         if s is State.CONFIRMING and self.pending is not None:
             self._say_read_back()
+        elif s is State.PROPOSING:
+            self._say("proposal_ask")
         elif s is State.ASKING_FEELING:
             self._say("ask_feeling")
         elif s is State.ASKING_SYMPTOMS:

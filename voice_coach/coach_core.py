@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from transitions import Machine
@@ -23,6 +23,36 @@ INTERNAL_TRIGGERS = {"begin", "timeout", "give_up", "cue", "set_done", "rest_ove
                      "rating_ok", "question_done", "advance"}
 
 
+@dataclass(frozen=True)
+class Offer:
+    """A lighter program proposed from the journal; it takes effect only on a "yes"."""
+
+    proposal: str
+    """The proposal's id, named by the accept or decline entry."""
+    program: Program
+    """The lighter program, used for the rest of the session once accepted."""
+    lines: tuple[Say, ...]
+    """Why, and what gets lighter (the coach then asks yes or no)."""
+    record: dict[str, Any]
+    """Data of the proposal_made entry: program, rule, reason, triggering entry ids, changes."""
+    first_time: bool = True
+    """False when it was offered before without an answer (logged as proposal_offered then)."""
+
+
+@dataclass(frozen=True)
+class Opening:
+    """What the coach knows about the day before it starts, worked out from the journal and the plan."""
+
+    today: tuple[Say, ...] = ()
+    """The answer to "what's today?" (empty: the coach does not offer that question)."""
+    announce: tuple[Say, ...] = ()
+    """Said right after the welcome line (today's plan, when the session was chosen from it)."""
+    offer: Offer | None = None
+    """A lighter program to propose before the first question."""
+    notes: dict[str, Any] = field(default_factory=dict)
+    """Logged with session_started (the plan day, why the next-day question is asked)."""
+
+
 @dataclass
 class Pending:
     """A reply waiting for "yes, that's right"."""
@@ -40,10 +70,12 @@ class CoachCore:
 
     state: State
 
-    def __init__(self, program: Program | None, settings: CoachSettings | None = None) -> None:
+    def __init__(self, program: Program | None, settings: CoachSettings | None = None,
+                 opening: Opening | None = None) -> None:
         self.program = program
         """None means a check-in without exercise."""
         self.settings = settings or CoachSettings()
+        self.opening = opening or Opening()
         self.outbox: list[Action] = []
         self.outcome: str | None = None
         self.flags: list[str] = []
@@ -129,7 +161,8 @@ class CoachCore:
         return self.state in WAITING or self.state is State.PAUSED
 
     def accepted_triggers(self) -> set[str]:
-        return set(self.machine.get_triggers(self.state)) - INTERNAL_TRIGGERS
+        hidden = INTERNAL_TRIGGERS if self.opening.today else INTERNAL_TRIGGERS | {"today"}
+        return set(self.machine.get_triggers(self.state)) - hidden
 
     def accepted_intents(self) -> list[Intent]:
         """Intents valid in the current state, in a stable order (the grammar of this state)."""
@@ -193,7 +226,10 @@ class CoachCore:
         return self.question < len(self.questions)
 
     def asks_daily(self, *_: Any) -> bool:
-        return self.in_checkin_mode or self.settings.ask_daily
+        return self.settings.ask_daily
+
+    def has_offer(self, *_: Any) -> bool:
+        return self.opening.offer is not None and self.program is not None
 
     def must_confirm_rating(self, u: Utterance | None = None) -> bool:
         return self.settings.always_confirm_rating or not self.sure(u)

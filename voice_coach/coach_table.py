@@ -10,6 +10,7 @@ class State(Enum):
     """Where the coach is in a session."""
 
     IDLE = "idle"
+    PROPOSING = "proposing"
     ASKING_FEELING = "asking_feeling"
     ASKING_SYMPTOMS = "asking_symptoms"
     ASKING_WHICH_SYMPTOM = "asking_which_symptom"
@@ -28,12 +29,14 @@ class State(Enum):
 S = State
 LIVE = [s for s in State if s not in (S.IDLE, S.ENDED)]
 """States of a running session: stop, help and symptoms work in all of them."""
-WAITING = [S.ASKING_FEELING, S.ASKING_SYMPTOMS, S.ASKING_WHICH_SYMPTOM, S.ASKING_DAILY, S.INTRODUCING,
+WAITING = [S.PROPOSING, S.ASKING_FEELING, S.ASKING_SYMPTOMS, S.ASKING_WHICH_SYMPTOM, S.ASKING_DAILY, S.INTRODUCING,
            S.ASKING_RATING, S.CONFIRMING, S.OFFERING_REST, S.WAITING_NEXT]
 """States that wait for an answer: silence there is reprompted, then pauses."""
 RESUMABLE = [s for s in LIVE if s is not S.PAUSED]
 QUESTIONS = [S.ASKING_SYMPTOMS, S.ASKING_WHICH_SYMPTOM]
 BETWEEN = [S.RESTING, S.WAITING_NEXT]
+ASK_TODAY = [S.PROPOSING, S.ASKING_FEELING, S.PAUSED]
+"""Where "what's today?" is answered: at the start of a session or check-in, and while paused."""
 
 
 def _row(trigger: str, source: Any, dest: State | None, *, when: Any = (),
@@ -43,6 +46,7 @@ def _row(trigger: str, source: Any, dest: State | None, *, when: Any = (),
 
 
 TRANSITIONS: list[dict[str, Any]] = [
+    _row("begin", S.IDLE, S.PROPOSING, when="has_offer", then="welcome"),
     _row("begin", S.IDLE, S.ASKING_FEELING, then="welcome"),
     # Always available: stop, help, symptoms, pause.
     _row("stop", LIVE, S.ENDED, then="end_by_user"),
@@ -56,6 +60,12 @@ TRANSITIONS: list[dict[str, Any]] = [
     _row("timeout", WAITING, S.PAUSED, then="pause_on_silence"),
     _row("give_up", S.PAUSED, S.ENDED, then="end_abandoned"),
     *[_row("resume", S.PAUSED, s, when=f"paused_from_{s.value}", then="resume_here") for s in RESUMABLE],
+    # Today's plan, on request.
+    _row("today", ASK_TODAY, None, then="tell_today"),
+    # A lighter program proposed from the journal: only a yes changes anything.
+    _row("yes", S.PROPOSING, S.ASKING_FEELING, then=["accept_offer", "ask_feeling"]),
+    _row("no", S.PROPOSING, S.ASKING_FEELING, then=["decline_offer", "ask_feeling"]),
+    _row("repeat", S.PROPOSING, None, then="offer_lighter"),
     # Check-in: fatigue, new symptoms, daily activities.
     _row("number", S.ASKING_FEELING, S.CONFIRMING, unless="sure", then="confirm_feeling"),
     _row("number", S.ASKING_FEELING, None, then="accept_feeling"),

@@ -30,6 +30,7 @@ class Intent(StrEnum):
     HELP = "help"
     NUMBER = "number"
     SYMPTOM = "symptom"
+    TODAY = "today"
 
 
 SYMPTOM_KINDS = ("cramp", "fasciculation", "dizziness", "pain", "extreme_fatigue", "breathless")

@@ -26,4 +26,5 @@ class CoachSettings:
     first_run: bool = False
     """Read the full disclaimer (first session ever)."""
     ask_daily: bool = False
-    """Ask whether yesterday's exercise kept the person from daily activities."""
+    """Ask whether yesterday's exercise kept the person from daily activities (sessions and check-ins).
+    The CLI sets it from the journal: the first session or check-in of a day after an exercise day."""
