@@ -138,6 +138,12 @@ class CoachCore:
             if (self.state, self.cue_index, self.silences) == before:
                 break
 
+    def finished_speaking(self, now: float) -> None:
+        """The speaker has finished the lines just said: the answer window starts now, not when they were
+        queued (a long welcome must not use up the time to answer)."""
+        if self.state in WAITING:
+            self.asked_at = max(self.asked_at, now)
+
     def wake_at(self) -> float | None:
         """The next time something happens without a reply (None when only a reply can move on)."""
         if self.state is State.EXERCISING:

@@ -88,11 +88,15 @@ class SessionLoop:
     def flush(self) -> None:
         """Speak and log what the coach asked for, in order."""
         outbox, self.coach.outbox = self.coach.outbox, []
+        spoke = False
         for action in outbox:
             if isinstance(action, Say):
                 self.speaker.say(self.prompts.render(action), action.key)
+                spoke = True
             else:
                 self.log(action)
+        if spoke:  # a spoken question is only asked once it has been heard to the end
+            self.coach.finished_speaking(self.clock.now())
 
     def log(self, entry: LogEntry) -> None:
         """Append one entry (committed when this returns). After a failed write nothing more is attempted:
