@@ -12,9 +12,12 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No test touches the real user's journal or config."""
+    """No test touches the real user's journal or config; sessions default to keyboard in, text out
+    (as VOICE_COACH_INPUT/OUTPUT let a kiosk set them) unless a test says otherwise."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("VOICE_COACH_HOME", str(home))
+    monkeypatch.setenv("VOICE_COACH_INPUT", "text")
+    monkeypatch.setenv("VOICE_COACH_OUTPUT", "text")
     return home
 
 

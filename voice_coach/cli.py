@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -22,10 +21,13 @@ def app() -> None:
 def session_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by `session` and `checkin`."""
     for option in reversed([
-        click.option("--input", "input_", default="text", show_default=True,
-                     help="text (keyboard), mic, a .txt reply script, a WAV file or a folder of WAVs."),
-        click.option("--output", default="text", show_default=True,
-                     help="text, speaker (spoken aloud), or a folder to write one WAV per line."),
+        click.option("--input", "input_", default="auto", show_default=True, envvar="VOICE_COACH_INPUT",
+                     help="auto (your profile's input mode; speech by default), mic, text (keyboard), caregiver "
+                          "(typed by a caregiver), switch, any-sound, scanning, a .txt reply script, a WAV file or "
+                          "a folder of WAVs."),
+        click.option("--output", default="speaker", show_default=True, envvar="VOICE_COACH_OUTPUT",
+                     help="speaker (spoken aloud and printed), text (printed only), or a folder to write one WAV "
+                          "per line."),
         click.option("--db", type=click.Path(path_type=Path), help="Journal file (default: your data directory)."),
         click.option("--backend", default="auto", show_default=True,
                      type=click.Choice(["auto", "pocketsphinx", "vosk"]), help="Speech recognizer."),
@@ -42,25 +44,33 @@ def _run(program: str | None, input_: str, output: str, db: Path | None, backend
     from .coach import Coach
     from .intents import load_phrasebook
     from .journal import SqliteJournal
+    from .profile import coach_settings, load_profile
     from .prompts import load_prompts
     from .session_loop import SessionLoop
     from .session_start import finish, prepare_start
-    from .wiring import make_clock, make_listener, make_speaker
+    from .wiring import make_clock, make_input, make_speaker
+    from .words import load_aliases
 
-    prompts, phrasebook = load_prompts(), load_phrasebook()
+    prompts, phrasebook, profile = load_prompts(), load_phrasebook(), load_profile()
+    aliases = load_aliases(book=phrasebook)
     journal = SqliteJournal(db or default_db())
     start = prepare_start(program, list(journal.entries()), checkin=checkin)  # today's plan, next-day question
-    speaker = make_speaker(output)
+    speaker = make_speaker(output, profile)
     if start.nothing_left:  # no --program, and nothing more is planned today
         for line in start.nothing_left:
             speaker.say(prompts.render(line), line.key)
         journal.close()
         return
-    listener, replaying = make_listener(input_, backend=backend, model=model)
-    loop = SessionLoop(Coach(start.program, start.settings, start.opening), listener=listener, speaker=speaker,
-                       journal=journal, clock=make_clock(replaying, time_scale), prompts=prompts,
-                       phrasebook=phrasebook)
-    result = loop.run()
+    source = make_input(input_, profile, speaker=speaker, phrasebook=phrasebook, aliases=aliases, backend=backend,
+                        model=model)
+    coach = Coach(start.program, coach_settings(profile, start.settings), start.opening)
+    loop = SessionLoop(coach, listener=source.listener, speaker=speaker, journal=journal,
+                       clock=make_clock(source.replaying, time_scale), prompts=prompts, phrasebook=phrasebook,
+                       aliases=aliases)
+    try:
+        result = loop.run()
+    finally:
+        source.close()
     for name, path in finish(list(journal.entries())):
         click.echo(f"program {name}: the lighter program you accepted is saved in {path}", err=True)
     journal.close()
@@ -83,28 +93,6 @@ def session(program: str | None, input_: str, output: str, db: Path | None, back
 def checkin(input_: str, output: str, db: Path | None, backend: str, model: Path | None, time_scale: float) -> None:
     """A check-in without exercise: fatigue, new cramps, new twitching, daily activities."""
     _run(None, input_, output, db, backend, model, time_scale, checkin=True)
-
-
-@app.command()
-@click.option("--db", type=click.Path(path_type=Path), help="Journal file (default: your data directory).")
-@click.option("--since", help="From this date (YYYY-MM-DD).")
-@click.option("--until", help="Before this date (YYYY-MM-DD).")
-@click.option("--program", help="Only sessions of this program.")
-@click.option("--format", "format_", default="json", show_default=True, type=click.Choice(["json"]))
-@click.option("-o", "--output", "out", type=click.Path(path_type=Path), help="Write to this file.")
-def report(db: Path | None, since: str | None, until: str | None, program: str | None, format_: str,
-           out: Path | None) -> None:
-    """Report sessions, ratings, symptoms and cautions from the journal."""
-    from .journal import SqliteJournal
-    from .report import build_report, parse_date
-
-    try:
-        start, end = (parse_date(since) if since else None), (parse_date(until) if until else None)
-    except ValueError:
-        raise CoachError("--since/--until: use a date like 2026-11-25", code="usage") from None
-    journal = SqliteJournal(db or default_db(), readonly=True)
-    data = build_report(journal.entries(start, end), program=program)
-    _write(json.dumps(data, indent=2, ensure_ascii=False) + "\n", out)
 
 
 @app.command()
@@ -144,10 +132,16 @@ def _write(text: str, out: Path | None) -> None:
 
 def _register() -> None:
     """Command groups that live in their own modules."""
+    from .cli_access import register as register_access
+    from .cli_devices import devices
     from .cli_models import models
     from .cli_plan import register as register_plan
+    from .cli_report import register as register_reports
 
     app.add_command(models)
+    app.add_command(devices)
+    register_reports(app)
+    register_access(app)
     register_plan(app)
 
 

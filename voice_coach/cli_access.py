@@ -102,7 +102,7 @@ def voice_check(input_: str, output: str, db: Path | None, backend: str, model: 
     """How well the coach understands you now: say each command a few times; the result goes to the journal."""
     from .clocks import SystemClock
     from .journal import SqliteJournal
-    from .profile import endpoint_options, load_profile, speaker_options
+    from .profile import endpoint_options, load_profile
     from .voice_check import check_folder, check_live, default_phrases, record
     from .words import load_aliases
 
@@ -112,7 +112,7 @@ def voice_check(input_: str, output: str, db: Path | None, backend: str, model: 
     if input_ == "mic":
         from .wiring import make_speaker
 
-        speaker = make_speaker(output, **{k: v for k, v in speaker_options(person).items() if k != "voice"})
+        speaker = make_speaker(output, person)
         try:
             from .speech_wiring import microphone_listener
             listener = microphone_listener(backend, model, **endpoint_options(person))

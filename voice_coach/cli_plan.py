@@ -11,12 +11,12 @@ import click
 from .errors import CoachError
 from .journal import Entry, SqliteJournal
 from .paths import default_db
+from .report import CAREGIVER_SESSION_ID
 
 if TYPE_CHECKING:
     from .programs import Program
     from .progression import Proposal
 
-CAREGIVER_SESSION_ID = "caregiver"
 """Entries a caregiver makes from the command line share this session id (as in the reports)."""
 MARKS = {"done": "x", "extra": "+", "missed": "-", "planned": "o", "free": ".", "before": " "}
 
@@ -75,9 +75,10 @@ def plan(db: Path | None, day: str | None, output: str, plan_file: Path | None) 
         click.echo(f"{weekly.title_of(kind):<24}" + " ".join(row))
     click.echo("x done  o planned  - planned, not done  + done, not planned  . nothing planned")
     if output != "text":
+        from .profile import load_profile
         from .wiring import make_speaker
 
-        speaker = make_speaker(output)
+        speaker = make_speaker(output, load_profile())
         for s in says:
             speaker.say(prompts.render(s), s.key)
 

@@ -1,41 +1,84 @@
-"""Build the real adapters from command-line choices: the only place that knows every engine."""
+"""Build the real adapters from command-line choices and the user's profile: the only place that knows
+every engine."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .clocks import SystemClock, VirtualClock
 from .errors import CoachError
-from .ports import Clock, Listener, Speaker
+from .intents import PhraseBook
+from .ports import AudioSource, Clock, Listener, Speaker
+from .profile import INPUT_MODES, Profile, endpoint_options, speaker_options
+from .switch import KeySwitch
 from .text_io import TextListener, TextSpeaker
 
+LIVE_INPUTS = ("text", "mic", "caregiver", *INPUT_MODES)
 
-def make_listener(spec: str, *, backend: str = "auto", model: Path | None = None) -> tuple[Listener, bool]:
-    """The listener for --input, and whether it replays (so the session may run on a virtual clock)."""
-    if spec == "text":
+
+@dataclass
+class Input:
+    """The listener for --input, whether it replays (virtual clock), and what to close at the end."""
+
+    listener: Listener
+    replaying: bool
+    closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def close(self) -> None:
+        for close in self.closers:
+            close()
+
+
+def make_input(spec: str, profile: Profile, *, speaker: Speaker, phrasebook: PhraseBook, aliases: dict[str, str],
+               backend: str = "auto", model: Path | None = None) -> Input:
+    """--input: auto (the profile's input mode), text, caregiver, mic/speech, switch, any-sound, scanning, a .txt
+    reply script, a WAV file or a folder of WAVs."""
+    mode = profile.input_mode if spec == "auto" else ("speech" if spec == "mic" else spec)
+    if mode == "text":
         prompt = sys.stdout if sys.stdin.isatty() else None
-        return TextListener(sys.stdin, "keyboard", prompt=prompt), False
-    if spec == "mic":
-        from .speech_wiring import microphone_listener
-        return microphone_listener(backend=backend, model=model), False
+        return Input(TextListener(sys.stdin, "keyboard", prompt=prompt), False)
+    if mode in ("caregiver", *INPUT_MODES):
+        from .input_modes import make_input_listener
+
+        closers: list[Callable[[], None]] = []
+
+        def speech(on_rejected: Callable[[], None]) -> Listener:
+            from .speech_wiring import microphone_listener
+            return microphone_listener(backend, model, on_rejected=on_rejected, **endpoint_options(profile))
+
+        def microphone() -> AudioSource:
+            from .microphone import MicrophoneSource
+            return MicrophoneSource(device=None)
+
+        def switch() -> KeySwitch:
+            key = KeySwitch(sys.stdin).open()
+            closers.append(key.close)
+            return key
+
+        listener = make_input_listener(mode, profile, speaker=speaker, phrasebook=phrasebook, aliases=aliases,
+                                       speech=speech, audio=microphone,
+                                       switch=switch if sys.stdin.isatty() else None)
+        return Input(listener, False, closers)
     path = Path(spec)
     if path.suffix == ".txt" and path.is_file():
         from .replay import TextReplayListener
-        return TextReplayListener(path), True
-    if path.exists():
+        return Input(TextReplayListener(path), True)
+    if path.exists() or path.suffix.lower() == ".wav":
         from .speech_wiring import audio_replay_listener
-        return audio_replay_listener(path, backend=backend, model=model), True
-    raise CoachError(f"--input {spec}: not 'text', 'mic', a .txt script, a WAV file or a folder of WAVs",
-                     code="usage")
+        return Input(audio_replay_listener(path, backend, model, **endpoint_options(profile)), True)
+    raise CoachError(f"--input {spec}: use {', '.join(LIVE_INPUTS)}, a .txt reply script, a WAV file or a folder "
+                     "of WAVs", code="usage")
 
 
-def make_speaker(spec: str, *, rate: int | None = None, volume: float | None = None) -> Speaker:
-    """The speaker for --output: text, speaker (speech), or a directory to write one WAV per line."""
+def make_speaker(spec: str, profile: Profile | None = None) -> Speaker:
+    """The speaker for --output: text, speaker (spoken aloud, and printed), or a folder for one WAV per line."""
     if spec == "text":
         return TextSpeaker()
     from .speech_out import speech_speaker
-    return speech_speaker(spec, rate=rate, volume=volume)
+    return speech_speaker(spec, **speaker_options(profile or Profile()))
 
 
 def make_clock(replaying: bool, time_scale: float) -> Clock:
