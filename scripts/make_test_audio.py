@@ -93,8 +93,12 @@ OOG_SETS = [((V_US if i % 2 == 0 else V_F3), NORMAL_WPM, s) for i, s in enumerat
 SESSIONS = {
     "checkin": ["four", "no", "no", "no"],
     "resistance_short": ["yes", "three", "no", "next", "four", "yes", "stop"],
+    # `voice-coach demo`: a short stretching session with a rating, a "repeat" and a "next".
+    "demo_stretching": ["two", "no", "ready", "three", "yes", "repeat", "ready", "two", "yes", "next", "ready",
+                        "four", "yes", "stop"],
 }
 SESSION_VOICE = (V_M3, SLOW_WPM)
+SESSION_VOICES = {"demo_stretching": (V_US, NORMAL_WPM)}
 
 RATE = 16000
 PAD_S = 0.3
@@ -234,8 +238,8 @@ def main(argv: list[str] | None = None) -> int:
     loud = [rng.gauss(0.0, LOUD_NOISE_RMS) for _ in range(int(LOUD_NOISE_S * RATE))]
     emit("noise/white_noise_2s.wav", loud, "", "", "", "", "noise", "oog")
 
-    (voice, tag), wpm = SESSION_VOICE
     for name, replies in SESSIONS.items():
+        (voice, tag), wpm = SESSION_VOICES.get(name, SESSION_VOICE)
         for i, t in enumerate(replies, 1):
             rel = f"sessions/{name}/{i:02d}.wav"
             emit(rel, clean(voice, wpm, t, rel), t, t, voice, wpm, "clean", KIND[t])

@@ -133,13 +133,17 @@ def _write(text: str, out: Path | None) -> None:
 def _register() -> None:
     """Command groups that live in their own modules."""
     from .cli_access import register as register_access
+    from .cli_demo import demo
     from .cli_devices import devices
     from .cli_models import models
     from .cli_plan import register as register_plan
     from .cli_report import register as register_reports
+    from .cli_speech import recognize
 
     app.add_command(models)
     app.add_command(devices)
+    app.add_command(recognize)
+    app.add_command(demo)
     register_reports(app)
     register_access(app)
     register_plan(app)

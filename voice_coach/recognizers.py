@@ -1,0 +1,126 @@
+"""Choosing a recognizer (pocketsphinx or vosk), and what every recognizer reports about its last utterance."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import CoachError, ModelError
+from .ports import Recognizer
+
+BACKENDS = ("auto", "pocketsphinx", "vosk")
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """The details of one utterance's decoding, accepted or not (for the CLI, the bench and logs)."""
+
+    text: str
+    """The engine's best phrase ("" when it found none); for a rejection this is what it would have said."""
+    confidence: float
+    """0..1, what the recognizer puts on the Heard (see each recognizer for what it measures)."""
+    accepted: bool
+    """False when the utterance was rejected (out of grammar, too poor a match) or was silence."""
+    reason: str
+    """"ok", or why not: "silence", "no_grammar" (speech that fits no phrase), "not_a_phrase", "unknown_word"
+    (no phrase could be pronounced), "unexplained_speech", "poor_match", "other_phrase" (a phrase of another
+    state fits better), "noise" (no speech, see `noise_like`)."""
+    score_per_frame: float | None = None
+    """pocketsphinx: acoustic score of the grammar path per 10 ms frame around the words (log base 1.0001,
+    relative to the best-scoring senone of each frame: 0 is a perfect fit)."""
+    unexplained_frames: int = 0
+    """pocketsphinx: loud frames the grammar path left to silence (out-of-grammar speech lands there)."""
+    rival: str | None = None
+    """pocketsphinx: the best phrase among every phrase the coach knows (decoded alongside), if any."""
+
+
+NOISE_FLATNESS = 0.54
+"""Spectral flatness at which the louder half of an utterance counts as noise, not speech. White noise is
+0.56-0.58 (in theory exp(-Euler's gamma) = 0.561); speech on tests/audio is at most 0.18 clean, 0.37 at
+20 dB and 0.52 at 10 dB of white noise."""
+FLATNESS_FRAME = 512
+
+
+def noise_like(pcm: bytes) -> bool:
+    """True when the louder half of the audio is as flat in spectrum as white noise (a hiss, a tap, random
+    bytes): both engines fit such sound onto fricative-rich words ("faint", "five") with good scores."""
+    x = np.frombuffer(pcm[:len(pcm) & ~1], dtype="<i2").astype(np.float64)
+    n = len(x) // FLATNESS_FRAME
+    if n < 4:
+        return False
+    frames = x[:n * FLATNESS_FRAME].reshape(n, FLATNESS_FRAME)
+    energy = (frames ** 2).mean(axis=1)
+    louder = frames[(energy >= np.median(energy)) & (energy > 32768.0 ** 2 * 1e-6)]  # above -60 dBFS
+    if len(louder) < 4:
+        return False
+    power = np.abs(np.fft.rfft(louder * np.hanning(FLATNESS_FRAME), axis=1)) ** 2 + 1e-3
+    band = power[:, 4:224]  # 125 Hz to 7 kHz
+    flatness = np.exp(np.log(band).mean(axis=1)) / band.mean(axis=1)
+    return bool(np.median(flatness) >= NOISE_FLATNESS)
+
+
+def clean_phrase(text: str) -> str:
+    """Lowercase, punctuation (but apostrophes) dropped, spaces collapsed; letters of any script are kept (the
+    coach's `intents.normalize` keeps a-z only, which would empty a Korean test grammar)."""
+    return " ".join(re.sub(r"[^\w' ]+", " ", text.lower().replace("’", "'")).split())
+
+
+def phrase_set(phrases: Iterable[str]) -> tuple[str, ...]:
+    """Cleaned, deduplicated, sorted phrases: the key of a grammar."""
+    return tuple(sorted({p for p in (clean_phrase(x) for x in phrases) if p}))
+
+
+class WordWarnings:
+    """Logs each word a recognizer cannot use once per recognizer (a phrase with it is skipped, never a crash)."""
+
+    def __init__(self, engine: str) -> None:
+        self.engine = engine
+        self.seen: set[str] = set()
+
+    def missing(self, word: str, phrase: str) -> None:
+        if word not in self.seen:
+            self.seen.add(word)
+            log.warning("%s cannot pronounce '%s': the phrase '%s' is left out of its grammar", self.engine,
+                        word, phrase)
+
+
+def make_recognizer(backend: str = "auto", model: Path | None = None) -> Recognizer:
+    """The recognizer for --backend/--model: auto = vosk when an English vosk model is installed (or --model is
+    given), else pocketsphinx with the US-English model inside its wheel."""
+    if backend not in BACKENDS:
+        raise CoachError(f"--backend {backend}: use one of {', '.join(BACKENDS)}", code="usage")
+    if backend == "pocketsphinx":
+        if model is not None:
+            raise CoachError("--model is a vosk model folder: use it with --backend vosk (or auto)", code="usage")
+        from .recognizer_sphinx import SphinxRecognizer
+        return SphinxRecognizer(known_phrases())
+    path = model if model is not None else english_vosk_model()
+    if path is None:
+        if backend == "vosk":
+            raise ModelError("no English vosk model is installed: run `voice-coach models install "
+                             "vosk-small-en-us`, or pass --model PATH (or use --backend pocketsphinx)")
+        from .recognizer_sphinx import SphinxRecognizer
+        log.info("no English vosk model installed: using pocketsphinx")
+        return SphinxRecognizer(known_phrases())
+    from .recognizer_vosk import VoskRecognizer
+    return VoskRecognizer(path)
+
+
+def known_phrases() -> tuple[str, ...]:
+    """Every phrase of prompts/phrases.yaml: what pocketsphinx weighs a state's phrases against."""
+    from .intents import load_phrasebook
+
+    return tuple(load_phrasebook().phrases)
+
+
+def english_vosk_model() -> Path | None:
+    """The installed, verified English vosk model, if any."""
+    from .models import find_english_vosk_model, models_dir
+
+    return find_english_vosk_model(models_dir())
