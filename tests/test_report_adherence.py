@@ -102,8 +102,17 @@ def test_checkins_do_not_count_toward_the_plan() -> None:
     assert week_of([checkin], MON)["stretching"]["days"] == 0
 
 
-def test_the_plan_is_data_that_issue_8_can_replace() -> None:
-    assert default_plan() is ACSM_PLAN
+def test_the_plan_comes_from_the_weekly_plan_file(private_home) -> None:
+    plan = default_plan()
+    assert "weekly.yaml" in plan.name
+    assert {r.kind for r in plan.rules} == {"stretching", "aerobic", "resistance"}
+    broken = private_home / "config" / "plans" / "weekly.yaml"
+    broken.parent.mkdir(parents=True)
+    broken.write_text("week: [unclosed\n")
+    assert default_plan() is ACSM_PLAN  # a caregiver's broken plan file must not break the report
+
+
+def test_the_plan_is_data_that_can_be_replaced() -> None:
     twice = WeeklyPlan("two aerobic days", (ActivityRule("aerobic", "Aerobic", 2),))
     cal = adherence([session(0, "aerobic"), session(3, "aerobic")], twice, today=MON + timedelta(days=6))
     assert [r["status"] for r in cal["weeks"][-1]["rules"]] == ["met"] and cal["plan"]["name"] == "two aerobic days"
