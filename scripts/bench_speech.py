@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
 """Speech benchmark on tests/audio: per backend and mode, per noise level; a table, and bench-results/speech.json.
 
-Modes: "state" is the product (the grammar of the state that takes each clip; pocketsphinx also weighs every
+Modes: "plain" the state's grammar alone with no rejection checks; "batch" the product decoding each
+utterance again in one block at its end (batch CMN, not the default: see recognizer_sphinx). "state" is the
+product (the grammar of the state that takes each clip; pocketsphinx also weighs every
 phrase the coach knows), "all" one grammar of every phrase in every state, "open" an open-vocabulary decode
 of the same audio (pocketsphinx's default language model; vosk without a grammar). Every clip goes through
 the same endpointing as the microphone, with 1.5 s of its own background appended so that utterances end on
 the end silence as they would live.
 
-Figures per noise level (clean, snr20, snr10; the out-of-grammar clips get white noise at that SNR here):
+Conditions: see CONDITIONS (quiet, heldout = en-us-nyc at 150 wpm never tuned on, white10, babble10, slowbl).
+The not-for-coach clips (36 sentences, click, cough, breath, music, silence, white noise) get the same noise.
+Figures per condition:
   exact       commands heard as exactly their phrase
   intent      commands heard with the right meaning ("skip that" for "skip")
-  oog FA      out-of-grammar sentences the coach would act on (a valid command in that state), 12 clips x 3
-              states
+  oog FA      not-for-coach clips the coach would act on (a valid command in that state), 42 clips x 3 states
   state FA    commands said in a state that does not take them, acted on as something that state takes
   WER         word error rate of the commands against their text (a rejection counts as all words deleted)
   RTF         decoding time / audio time
@@ -49,7 +52,6 @@ from voice_coach.intents import Heard, load_phrasebook, normalize  # noqa: E402
 from voice_coach.ports import EndOfInput, Expectation, Recognizer  # noqa: E402
 
 AUDIO = ROOT / "tests" / "audio"
-LEVELS = {"clean": ("clean", None), "snr20": ("noisy20", 20.0), "snr10": ("noisy10", 10.0)}
 KIND_STATE = {"number": "asking_rating", "yesno": "asking_symptoms", "symptom": "asking_rating",
               "command": "waiting_next"}
 OOG_STATES = ("asking_rating", "waiting_next", "asking_symptoms")
@@ -129,6 +131,29 @@ class OpenSphinx:
         return Heard(text, 1.0, "voice") if text else None
 
 
+class PlainSphinx:
+    """The state's grammar alone, streamed, no rejection checks: whatever whole phrase the search ends on."""
+
+    name = "pocketsphinx"
+
+    def __init__(self) -> None:
+        from voice_coach.recognizer_sphinx import GrammarDecoder
+        from voice_coach.recognizers import WordWarnings, phrase_set
+        self.key = phrase_set
+        self.grammar = GrammarDecoder({"lm": None, "bestpath": False, "loglevel": "FATAL"}, WordWarnings("plain"))
+
+    def begin(self, phrases: tuple[str, ...]) -> None:
+        self.grammar.begin(self.key(phrases))
+
+    def feed(self, pcm: bytes) -> str | None:
+        self.grammar.feed(pcm[:len(pcm) & ~1])
+        return self.grammar.partial()
+
+    def end(self) -> Heard | None:
+        text = self.grammar.end()
+        return Heard(text, 1.0, "voice") if text in self.grammar.phrases else None
+
+
 class FixedGrammar:
     """Any recognizer, always given the same phrases (the "all" mode: one grammar in every state)."""
 
@@ -152,8 +177,12 @@ def make(backend: str, mode: str) -> Recognizer:
         from voice_coach.recognizers import known_phrases
         if mode == "state":
             return SphinxRecognizer(known_phrases())
+        if mode == "batch":  # each utterance decoded again in one block (its own cepstral mean)
+            return SphinxRecognizer(known_phrases(), batch_cmn=True)
         if mode == "all":
             return FixedGrammar(SphinxRecognizer(), all_phrases)
+        if mode == "plain":
+            return PlainSphinx()
         return OpenSphinx()
     from voice_coach.recognizer_vosk import VoskRecognizer
     from voice_coach.recognizers import english_vosk_model
@@ -189,52 +218,109 @@ def decode(rec: Recognizer, pcm: bytes, state: str, stats: dict[str, list[float]
     return heard
 
 
+def with_babble(pcm: bytes, snr_db: float, seed: int) -> bytes:
+    """Other people talking (tests/audio/noise/babble.wav, from a seeded offset) at `snr_db` below the speech."""
+    x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    b = np.frombuffer(BABBLE, dtype="<i2").astype(np.float64)
+    start = int(np.random.default_rng(seed).integers(0, max(1, len(b) - len(x))))
+    b = np.resize(b[start:], len(x))
+    speech = x[np.abs(x) > 0.02 * np.abs(x).max()]
+    gain = np.sqrt(np.mean(speech ** 2)) / 10 ** (snr_db / 20) / max(1e-9, float(np.sqrt(np.mean(b ** 2))))
+    return np.clip(np.round(x + gain * b), -32768, 32767).astype("<i2").tobytes()
+
+
+BABBLE = read_wav(AUDIO / "noise" / "babble.wav")
+CONDITIONS = {
+    # name: (folders of commands, noise, SNR dB)
+    "quiet": (("clean",), None, None),
+    "heldout": (("heldout",), None, None),
+    "white10": (("clean", "heldout"), "white", 10.0),
+    "babble10": (("clean", "heldout"), "babble", 10.0),
+    "slowbl": (("slowbl",), None, None),
+}
+"""quiet: the tuned voices (en-us, en-us+f3 at 175 wpm, en-us+m3 at 110 wpm) over a -70 dBFS floor; heldout:
+en-us-nyc at 150 wpm, never tuned on; white10/babble10: both sets with white noise / other voices at 10 dB SNR;
+slowbl: 0.7x tempo, low-passed at 2.5 kHz."""
+NOT_SPEECH = ("oog", "oogmore", "bad", "silence", "noise/white")
+
+
+def degrade(pcm: bytes, noise: str | None, snr: float | None, seed: int) -> bytes:
+    if noise == "white" and snr is not None:
+        return with_noise(pcm, snr, seed)
+    if noise == "babble" and snr is not None:
+        return with_babble(pcm, snr, seed)
+    return pcm
+
+
+def state_of(r: dict[str, str]) -> str:
+    return "paused" if r["intent_text"] == "resume" else KIND_STATE[r["kind"]]
+
+
 def worker(backend: str, mode: str) -> dict[str, Any]:
     rows = manifest()
     rec = make(backend, mode)
     out = []
-    for level, (folder, snr) in LEVELS.items():
+    for level, (folders, noise, snr) in CONDITIONS.items():
         stats: dict[str, list[float]] = {"compute": [], "audio": [], "latency": [], "finalize": []}
-        commands = [r for r in rows if r["path"].startswith(folder + "/")]
+        commands = [r for r in rows if r["path"].split("/")[0] in folders]
         exact = right = edits = words = 0
         by_voice: dict[str, list[int]] = {}
-        for r in commands:
-            state = "paused" if r["intent_text"] == "resume" else KIND_STATE[r["kind"]]
-            heard = decode(rec, with_tail(read_wav(AUDIO / r["path"])), state, stats)
+        by_state: dict[str, list[int]] = {}
+        stop = [0, 0]
+        misses: list[str] = []
+        for i, r in enumerate(commands):
+            state = state_of(r)
+            pcm = with_tail(degrade(read_wav(AUDIO / r["path"]), noise, snr, 2000 + i))
+            heard = decode(rec, pcm, state, stats)
             text = heard.text if heard is not None and acted_on(heard.text, state) else ""
+            ok = bool(text) and meaning(text) == meaning(r["intent_text"])
             exact += text == r["intent_text"]
-            right += bool(text) and meaning(text) == meaning(r["intent_text"])
-            voice = by_voice.setdefault(r["voice"], [0, 0, 0])
-            voice[0] += text == r["intent_text"]
-            voice[1] += bool(text) and meaning(text) == meaning(r["intent_text"])
-            voice[2] += 1
+            right += ok
+            for key, table in ((r["voice"] + "_" + r["speed_wpm"], by_voice), (state, by_state)):
+                cell = table.setdefault(key, [0, 0])
+                cell[0] += ok
+                cell[1] += 1
+            if r["intent_text"] == "stop":
+                stop[0] += ok
+                stop[1] += 1
+            if not ok:
+                misses.append(f"{r['path']}->{text or '-'}")
             e, n = wer_counts(r["text"], text)
             edits, words = edits + e, words + n
-        wrong = [r for r in commands if r["kind"] in WRONG_STATE
-                 and BOOK.phrases[r["intent_text"]][0] not in state_intents(WRONG_STATE[r["kind"]])]
-        state_fa = sum(acted_on((h.text if (h := decode(rec, with_tail(read_wav(AUDIO / r["path"])),
-                                                        WRONG_STATE[r["kind"]], stats)) else None),
-                                WRONG_STATE[r["kind"]]) for r in wrong)
+        state_fa = n_wrong = 0
+        if level == "quiet":
+            wrong = [r for r in commands if r["kind"] in WRONG_STATE
+                     and BOOK.phrases[r["intent_text"]][0] not in state_intents(WRONG_STATE[r["kind"]])]
+            n_wrong = len(wrong)
+            for r in wrong:
+                h = decode(rec, with_tail(read_wav(AUDIO / r["path"])), WRONG_STATE[r["kind"]], stats)
+                state_fa += acted_on(h.text if h else None, WRONG_STATE[r["kind"]])
         oog_fa = n_oog = 0
-        for i, r in enumerate(x for x in rows if x["path"].startswith("oog/")):
-            pcm = read_wav(AUDIO / r["path"])
-            pcm = with_tail(with_noise(pcm, snr, seed=1000 + i) if snr else pcm)
+        fa_list: list[str] = []
+        others = [r for r in rows if r["path"].startswith(NOT_SPEECH)]
+        for i, r in enumerate(others):
+            pcm = with_tail(degrade(read_wav(AUDIO / r["path"]), noise, snr, 1000 + i))
             for state in OOG_STATES:
                 heard = decode(rec, pcm, state, stats)
-                oog_fa += acted_on(heard.text if heard else None, state)
+                if acted_on(heard.text if heard else None, state):
+                    oog_fa += 1
+                    fa_list.append(f"{r['path']}@{state}->{heard.text if heard else ''}")
                 n_oog += 1
         lat = np.array(stats["latency"]) * 1000 if stats["latency"] else np.zeros(1)
         fin = np.array(stats["finalize"]) * 1000 if stats["finalize"] else np.zeros(1)
         out.append({"backend": backend, "mode": mode, "level": level, "commands": len(commands),
                     "exact": exact, "intent": right, "exact_pct": round(100 * exact / len(commands), 1),
                     "intent_pct": round(100 * right / len(commands), 1), "oog_fa": oog_fa, "oog_trials": n_oog,
-                    "state_fa": state_fa, "state_trials": len(wrong), "wer_pct": round(100 * edits / words, 1),
+                    "oog_fa_pct": round(100 * oog_fa / n_oog, 1), "state_fa": state_fa, "state_trials": n_wrong,
+                    "stop": stop, "wer_pct": round(100 * edits / words, 1),
                     "rtf": round(sum(stats["compute"]) / sum(stats["audio"]), 3),
                     "latency_p50_ms": round(float(np.percentile(lat, 50))),
                     "latency_p95_ms": round(float(np.percentile(lat, 95))),
                     "finalize_p50_ms": round(float(np.percentile(fin, 50)), 1),
                     "finalize_p95_ms": round(float(np.percentile(fin, 95)), 1),
-                    "by_voice": {v: {"exact": e, "intent": i, "commands": n} for v, (e, i, n) in by_voice.items()}})
+                    "by_voice": {v: {"intent": a, "commands": n} for v, (a, n) in by_voice.items()},
+                    "by_state": {v: {"intent": a, "commands": n} for v, (a, n) in by_state.items()},
+                    "misses": misses, "false_accepts": fa_list})
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for row in out:
         row["peak_rss_mb"] = round(peak)
@@ -245,7 +331,7 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "speech.json")
-    parser.add_argument("--modes", default="state,all,open")
+    parser.add_argument("--modes", default="state,plain,open")
     parser.add_argument("--worker", nargs=2, metavar=("BACKEND", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -284,19 +370,22 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    head = (f"{'backend':<13}{'mode':<6}{'level':<7}{'exact':>7}{'intent':>8}{'oog FA':>9}{'state FA':>10}"
-            f"{'WER':>7}{'RTF':>7}{'latency p50/p95 ms':>20}{'(decoder)':>11}{'RSS MB':>8}")
+    head = (f"{'backend':<13}{'mode':<7}{'condition':<10}{'intent':>7}{'exact':>7}{'stop':>7}{'not-for-coach FA':>18}"
+            f"{'state FA':>10}{'RTF':>7}{'latency p50/p95 ms':>20}{'(decoder)':>11}{'RSS MB':>8}")
     print(head)
     print("-" * len(head))
     for r in rows:
-        print(f"{r['backend']:<13}{r['mode']:<6}{r['level']:<7}{r['exact_pct']:>6.0f}%{r['intent_pct']:>7.0f}%"
-              f"{r['oog_fa']:>4}/{r['oog_trials']:<4}{r['state_fa']:>5}/{r['state_trials']:<4}"
-              f"{r['wer_pct']:>6.0f}%{r['rtf']:>7.3f}{r['latency_p50_ms']:>11}/{r['latency_p95_ms']:<8}"
+        fa = f"{r['oog_fa']}/{r['oog_trials']} ({r['oog_fa_pct']:.1f}%)"
+        sfa = f"{r['state_fa']}/{r['state_trials']}" if r["state_trials"] else "-"
+        print(f"{r['backend']:<13}{r['mode']:<7}{r['level']:<10}{r['intent_pct']:>6.0f}%{r['exact_pct']:>6.0f}%"
+              f"{r['stop'][0]:>4}/{r['stop'][1]:<2}{fa:>18}{sfa:>10}{r['rtf']:>7.3f}"
+              f"{r['latency_p50_ms']:>11}/{r['latency_p95_ms']:<8}"
               f"{r['finalize_p50_ms']:>5.0f}/{r['finalize_p95_ms']:<5.0f}{r['peak_rss_mb']:>8}")
     for r in rows:
-        if r["level"] == "clean":
-            voices = ", ".join(f"{v} {x['exact']}/{x['intent']} of {x['commands']}" for v, x in r["by_voice"].items())
-            print(f"  {r['backend']} {r['mode']} clean, exact/intent by voice: {voices}")
+        if r["mode"] == "state":
+            voices = ", ".join(f"{v} {x['intent']}/{x['commands']}" for v, x in r["by_voice"].items())
+            states = ", ".join(f"{v} {x['intent']}/{x['commands']}" for v, x in r["by_state"].items())
+            print(f"  {r['backend']} {r['mode']} {r['level']}: by voice {voices}; by state {states}")
 
 
 if __name__ == "__main__":

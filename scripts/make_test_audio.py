@@ -14,6 +14,11 @@ Layout (paths in manifest.csv are relative to the output directory):
     noisy20/<voice>_<wpm>/<word>.wav    same clip + white noise at 20 dB SNR
     noisy10/<voice>_<wpm>/<word>.wav    same clip + white noise at 10 dB SNR
     oog/<voice>_<wpm>/<sentence>.wav    out-of-grammar sentences (rejection tests)
+    oogmore/<voice>_<wpm>/<sentence>.wav  24 more (benchmark: 36 in all)
+    heldout/en-us-nyc_150/<word>.wav    a voice and speed held out from all tuning (benchmark)
+    slowbl/<voice>_175/<word>.wav       0.7x tempo, low-passed at 2.5 kHz (stand-in for slurred speech)
+    bad/{click,cough,breath,music}.wav  sounds that are not speech
+    noise/babble.wav                    four voices talking at once (mixed under commands by the benchmark)
     silence/silence_3s.wav              3 s digital silence
     noise/white_noise_2s.wav            2 s loud white noise, no speech
     sessions/<scenario>/NN.wav          whole-session reply sequences + script.txt
@@ -65,12 +70,41 @@ OOG_SENTENCES = [
     "my grandson is visiting",
     "let's watch the football",
 ]
+# 24 more, for the benchmark's rejection figure (36 sentences in all).
+OOG_MORE = [
+    "the dog wants a walk",
+    "did anybody phone",
+    "I'm going to the shops",
+    "pass me the remote",
+    "the tea is getting cold",
+    "have you seen my keys",
+    "dinner will be at six thirty",
+    "she said she would visit on monday",
+    "the garden looks beautiful",
+    "turn up the volume a little",
+    "I think it might rain later",
+    "where did I put the newspaper",
+    "my brother lives in boston",
+    "the nurse comes tomorrow morning",
+    "could you close the curtains",
+    "I fancy some soup for lunch",
+    "that film was very funny",
+    "the cat is asleep on the sofa",
+    "we should book a taxi",
+    "the heating is on",
+    "grandma likes the radio",
+    "what's for pudding",
+    "look at those birds",
+    "I remember that song",
+]
 
 # Voices (espeak-ng voice spec, directory tag).  Checked with `espeak-ng --voices=en`
 # and `espeak-ng --voices=variant` (espeak-ng 1.51, Debian 12).
 V_US = ("en-us", "en-us")          # default American male
 V_F3 = ("en-us+f3", "en-us-f3")    # American, female3 variant
 V_M3 = ("en-us+m3", "en-us-m3")    # American, male3 variant
+V_HELD = ("en-us-nyc", "en-us-nyc")  # held out: never used to tune thresholds or pronunciations
+HELD_WPM = 150
 NORMAL_WPM = 175
 SLOW_WPM = 110                      # "slow" stands in for dysarthric / ALS speech
 
@@ -86,8 +120,22 @@ NOISY_SUBSET = [((V_US if i % 2 == 0 else V_F3), NORMAL_WPM, t) for i, (t, _) in
 NOISY_SUBSET += [(V_M3, SLOW_WPM, "yes"), (V_M3, SLOW_WPM, "no")]
 SNR_LEVELS = [(20, "noisy20", "snr20"), (10, "noisy10", "snr10")]
 
-# OOG sentences alternate between the two normal-speed voices.
+# OOG sentences alternate between the two normal-speed voices; the extra ones cycle through four voices.
 OOG_SETS = [((V_US if i % 2 == 0 else V_F3), NORMAL_WPM, s) for i, s in enumerate(OOG_SENTENCES)]
+OOG_SETS += [((V_US, V_F3, V_M3, V_HELD)[i % 4], NORMAL_WPM, s) for i, s in enumerate(OOG_MORE)]
+
+# Held-out voice and speed: every grammar word (benchmark only).
+HELD_SET = (V_HELD, HELD_WPM, [t for t, _ in GRAMMAR])
+# Slowed (0.7x tempo) and band-limited (2.5 kHz) speech, a stand-in for slurred speech: every grammar word,
+# voices alternating en-us / en-us+f3 / en-us-nyc.
+SLOW_TEMPO = 0.7
+BAND_HZ = 2500
+SLOW_BL_SET = [((V_US, V_F3, V_HELD)[i % 3], NORMAL_WPM, t) for i, (t, _) in enumerate(GRAMMAR)]
+# Babble: other speech to mix under the commands (the benchmark mixes it at 10 dB SNR).
+BABBLE_TEXTS = [("en-gb", "the weather forecast says it will be warm and sunny for the rest of the week"),
+                ("en-us+f4", "and then we drove along the coast road to see the old lighthouse by the harbour"),
+                ("en-gb-x-rp", "the minister said the committee would publish its findings early in the spring"),
+                ("en-us+m7", "please remember that the library will be closed on the bank holiday weekend")]
 
 # Whole-session reply sequences (slow voice, as a patient would answer).
 SESSIONS = {
@@ -114,7 +162,8 @@ LOUD_NOISE_RMS = 0.3 * 32767   # about -10 dBFS RMS
 # grammar).  Set to None for true digital-silence padding.  silence_3s.wav stays all zeros.
 CLEAN_FLOOR_DBFS: float | None = -70.0
 
-GENERATED_DIRS = ["clean", "noisy20", "noisy10", "oog", "silence", "noise", "sessions"]
+GENERATED_DIRS = ["clean", "noisy20", "noisy10", "oog", "silence", "noise", "sessions", "heldout", "slowbl", "bad",
+                  "oogmore"]
 MANIFEST_FIELDS = ["path", "text", "intent_text", "voice", "speed_wpm", "condition", "kind"]
 
 
@@ -127,15 +176,15 @@ def seeded_rng(name: str) -> random.Random:
     return random.Random(int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big"))
 
 
-def synth(text: str, voice: str, wpm: int) -> list[float]:
-    """espeak-ng -> sox (16 kHz mono s16le raw) -> list of samples."""
+def synth(text: str, voice: str, wpm: int, effects: tuple[str, ...] = ()) -> list[float]:
+    """espeak-ng -> sox (16 kHz mono s16le raw, then `effects`) -> list of samples."""
     tts = subprocess.run(
         ["espeak-ng", "-v", voice, "-s", str(wpm), "--stdout", text],
         check=True, capture_output=True,
     )
     raw = subprocess.run(
         ["sox", "-R", "-D", "-t", "wav", "-", "-t", "raw", "-e", "signed-integer", "-b", "16",
-         "-c", "1", "-L", "-r", str(RATE), "-"],
+         "-c", "1", "-L", "-r", str(RATE), "-", *effects],
         input=tts.stdout, check=True, capture_output=True,
     )
     a = array.array("h")
@@ -175,6 +224,38 @@ def write_wav(path: Path, x: list[float]) -> None:
         w.setsampwidth(2)
         w.setframerate(RATE)
         w.writeframes(a.tobytes())
+
+
+def bad_inputs() -> dict[str, list[float]]:
+    """Sounds that are not speech (all must give no intent): a click, a cough-like burst, a long breath
+    (low-passed noise with a slow swell), music-like tones; each over a -70 dBFS floor, seeded."""
+    rng = seeded_rng("bad")
+    floor = 32767 * 10 ** (-70.0 / 20)
+
+    def base(seconds: float) -> list[float]:
+        return [rng.gauss(0.0, floor) for _ in range(int(seconds * RATE))]
+
+    click = base(2.0)
+    for i in range(40):
+        click[RATE + i] += 20000.0 * (1 if i % 2 == 0 else -1) * (1 - i / 40)
+    cough = base(2.0)
+    smooth = 0.0
+    for i in range(int(0.25 * RATE)):
+        smooth = 0.6 * smooth + 0.4 * rng.gauss(0.0, 1.0)
+        env = math.exp(-i / (0.06 * RATE)) * min(1.0, i / 80)
+        cough[int(0.6 * RATE) + i] += 14000.0 * env * smooth
+    breath = base(3.5)
+    smooth = 0.0
+    for i in range(int(2.5 * RATE)):
+        smooth = 0.97 * smooth + 0.03 * rng.gauss(0.0, 1.0)
+        breath[int(0.5 * RATE) + i] += 12000.0 * math.sin(math.pi * i / (2.5 * RATE)) * smooth
+    music = base(3.0)
+    notes = [262.0, 330.0, 392.0, 523.0, 392.0, 330.0]
+    for i in range(int(2.4 * RATE)):
+        f = notes[int(i / (0.4 * RATE))]
+        t = i / RATE
+        music[int(0.3 * RATE) + i] += 5000.0 * (math.sin(2 * math.pi * f * t) + 0.5 * math.sin(4 * math.pi * f * t))
+    return {"bad/click.wav": click, "bad/cough.wav": cough, "bad/breath.wav": breath, "bad/music.wav": music}
 
 
 # ---------------------------------------------------------------------------
@@ -229,14 +310,31 @@ def main(argv: list[str] | None = None) -> int:
             # SNR is relative to the RMS of the speech part only (padding excluded).
             emit(rel, add_noise(x, rms / 10 ** (snr / 20), rel), t, t, voice, wpm, cond, KIND[t])
 
-    for (voice, tag), wpm, s in OOG_SETS:
-        rel = f"oog/{tag}_{wpm}/{slug(s)}.wav"
+    for i, ((voice, tag), wpm, s) in enumerate(OOG_SETS):
+        rel = f"{'oog' if i < len(OOG_SENTENCES) else 'oogmore'}/{tag}_{wpm}/{slug(s)}.wav"
         emit(rel, clean(voice, wpm, s, rel), s, "", voice, wpm, "clean", "oog")
 
     emit("silence/silence_3s.wav", [0.0] * int(SILENCE_S * RATE), "", "", "", "", "silence", "oog")
     rng = seeded_rng("noise/white_noise_2s.wav")
     loud = [rng.gauss(0.0, LOUD_NOISE_RMS) for _ in range(int(LOUD_NOISE_S * RATE))]
     emit("noise/white_noise_2s.wav", loud, "", "", "", "", "noise", "oog")
+
+    (held_voice, held_tag), held_wpm, held_words = HELD_SET
+    for t in held_words:
+        rel = f"heldout/{held_tag}_{held_wpm}/{slug(t)}.wav"
+        emit(rel, clean(held_voice, held_wpm, t, rel), t, t, held_voice, held_wpm, "clean", KIND[t])
+    for (voice, tag), wpm, t in SLOW_BL_SET:
+        rel = f"slowbl/{tag}_{wpm}/{slug(t)}.wav"
+        x, _ = trim_normalise_pad(synth(t, voice, wpm, ("tempo", "-s", str(SLOW_TEMPO), "sinc", f"-{BAND_HZ}")))
+        emit(rel, add_noise(x, 32767 * 10 ** (-70.0 / 20), rel), t, t, voice, wpm, "slowbl", KIND[t])
+    for rel, x in bad_inputs().items():
+        emit(rel, x, "", "", "", "", "bad", "oog")
+    babble: list[float] = []
+    for voice, text in BABBLE_TEXTS:
+        x, _ = trim_normalise_pad(synth(text, voice, NORMAL_WPM))
+        n = max(len(babble), len(x))
+        babble = [a + b for a, b in zip(babble + [0.0] * (n - len(babble)), x + [0.0] * (n - len(x)), strict=True)]
+    write_wav(out / "noise" / "babble.wav", [0.5 * v for v in babble])
 
     for name, replies in SESSIONS.items():
         (voice, tag), wpm = SESSION_VOICES.get(name, SESSION_VOICE)

@@ -50,6 +50,8 @@ LOUD_ABOVE_FLOOR_DB = 9.0
 LOUD_MIN_DBFS = -60.0
 OTHER_PHRASE_MARGIN = 0.5
 """Per frame, how much better a phrase of another state must fit than the state's best to reject the latter."""
+MIN_LOUD_FRAMES = 8
+"""Fewer loud frames than this (80 ms) is a click or a tap, not a word (the shortest command has about 25)."""
 CONTEXT_FRAMES = 30
 """Frames (10 ms) either side of the words counted in the score per frame."""
 CONFIDENCE_POINTS = ((-34.0, 0.3), (-30.0, 0.7), (-22.0, 0.8), (-18.0, 0.9), (-12.0, 0.97))
@@ -113,12 +115,18 @@ class GrammarDecoder:
         hyp = self.decoder.hyp() if self.running else None
         return hyp.hypstr if hyp is not None and hyp.hypstr else None
 
-    def end(self) -> str:
-        """Finish the utterance; the best path's words ("" when none)."""
+    def end(self, whole: bytes | None = None) -> str:
+        """Finish the utterance; the best path's words ("" when none). With `whole` (the utterance's audio) the
+        streamed decode is thrown away and the audio decoded again in one block, so that its cepstral mean is
+        the utterance's own (see `SphinxRecognizer`)."""
         if not self.running:
             return ""
         self.running = False
         self.decoder.end_utt()
+        if whole:
+            self.decoder.start_utt()
+            self.decoder.process_raw(whole, False, True)
+            self.decoder.end_utt()
         hyp = self.decoder.hyp()
         return hyp.hypstr.strip() if hyp is not None else ""
 
@@ -173,7 +181,10 @@ class SphinxRecognizer:
 
     name = "pocketsphinx"
 
-    def __init__(self, known_phrases: tuple[str, ...] | None = None, **decoder_options: Any) -> None:
+    def __init__(self, known_phrases: tuple[str, ...] | None = None, *, batch_cmn: bool = False,
+                 **decoder_options: Any) -> None:
+        self.batch_cmn = batch_cmn
+        """Decode each utterance again in one block at its end (cepstral mean of the utterance itself)."""
         options: dict[str, Any] = {"lm": None, "bestpath": False, "loglevel": "FATAL", **decoder_options}
         self.warnings = WordWarnings(self.name)
         self.main = GrammarDecoder(options, self.warnings)
@@ -204,7 +215,7 @@ class SphinxRecognizer:
         if whole:
             self._pcm += data[:whole]
             self.main.feed(data[:whole])
-            if self.rival is not None:
+            if self.rival is not None and not self.batch_cmn:
                 self.rival.feed(data[:whole])
         return self.main.partial()
 
@@ -215,8 +226,9 @@ class SphinxRecognizer:
         if not self.main.running:
             self.last = Decoded("", 0.0, False, "unknown_word" if self._pcm else "silence")
             return None
-        text = self.main.end()
-        rival = self.rival.end() if self.rival is not None else ""
+        whole = bytes(self._pcm) if self.batch_cmn else None
+        text = self.main.end(whole)
+        rival = self.rival.end(whole) if self.rival is not None else ""
         self.last = decoded = self._judge(text, rival)
         return Heard(decoded.text, decoded.confidence, "voice") if decoded.accepted else None
 
@@ -243,7 +255,7 @@ class SphinxRecognizer:
         scored = [(start, end, score) for _, start, end, score in segments]
         score = _score_per_frame(scored, words[0][0] - CONTEXT_FRAMES, words[-1][1] + CONTEXT_FRAMES)
         reason = "ok"
-        if noise_like(bytes(self._pcm)):
+        if noise_like(bytes(self._pcm)) or loud.sum() < MIN_LOUD_FRAMES:
             reason = "noise"
         elif unexplained >= MAX_UNEXPLAINED_FRAMES:
             reason = "unexplained_speech"

@@ -1,0 +1,90 @@
+"""A fixed slice of scripts/bench_speech.py as a regression guard: accuracy on a voice held out from tuning and
+on slowed, band-limited speech, and rejection of speech and sounds not meant for the coach. Floors sit just
+under what was measured (pocketsphinx 5.1.1, batch CMN); a drop below them is a regression in recognition."""
+
+from __future__ import annotations
+
+import csv
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+from voice_coach.audio_io import read_wav
+from voice_coach.cli_speech import state_intents
+from voice_coach.intents import Heard, load_phrasebook
+from voice_coach.recognizer_sphinx import SphinxRecognizer
+from voice_coach.recognizers import make_recognizer
+
+AUDIO = Path(__file__).parent / "audio"
+BOOK = load_phrasebook()
+KIND_STATE = {"number": "asking_rating", "yesno": "asking_symptoms", "symptom": "asking_rating",
+              "command": "waiting_next"}
+REJECT_STATES = ("asking_rating", "waiting_next", "asking_symptoms")
+
+
+@cache
+def manifest() -> tuple[dict[str, str], ...]:
+    with open(AUDIO / "manifest.csv", encoding="utf-8") as f:
+        return tuple(csv.DictReader(f))
+
+
+@cache
+def phrases(state: str) -> tuple[str, ...]:
+    return tuple(BOOK.phrases_for(state_intents(state)))
+
+
+def meaning(text: str) -> tuple[object, ...] | None:
+    u = BOOK.parse(Heard(text))
+    return (u.intent, u.value, u.symptom) if u else None
+
+
+def acted_on(heard: Heard | None, state: str) -> bool:
+    u = BOOK.parse(heard) if heard is not None else None
+    return u is not None and u.intent in state_intents(state)
+
+
+def decode(rec: SphinxRecognizer, pcm: bytes, state: str, chunk: int = 960) -> Heard | None:
+    rec.begin(phrases(state))
+    for i in range(0, len(pcm), chunk):
+        rec.feed(pcm[i:i + chunk])
+    return rec.end()
+
+
+def understood(rec: SphinxRecognizer, folder: str) -> tuple[int, int, list[str]]:
+    rows = [r for r in manifest() if r["path"].startswith(folder + "/")]
+    misses = []
+    for r in rows:
+        state = "paused" if r["intent_text"] == "resume" else KIND_STATE[r["kind"]]
+        heard = decode(rec, read_wav(AUDIO / r["path"]), state)
+        if not (acted_on(heard, state) and heard is not None and meaning(heard.text) == meaning(r["intent_text"])):
+            misses.append(f"{r['intent_text']}->{heard.text if heard else '-'}")
+    return len(rows) - len(misses), len(rows), misses
+
+
+@pytest.fixture(scope="module")
+def rec() -> SphinxRecognizer:
+    return make_recognizer("pocketsphinx")  # type: ignore[return-value]
+
+
+def test_held_out_voice_is_understood(rec: SphinxRecognizer) -> None:
+    """en-us-nyc at 150 wpm, never used for tuning: 28 commands. Measured 24 of 28."""
+    right, total, misses = understood(rec, "heldout")
+    assert total == 28 and right >= 22, misses
+
+
+def test_slowed_band_limited_speech(rec: SphinxRecognizer) -> None:
+    """0.7x tempo, low-passed at 2.5 kHz (a stand-in for slurred speech): 28 commands. Measured 9 of 28 — far
+    from the 90 % target; this floor only guards against getting worse."""
+    right, total, misses = understood(rec, "slowbl")
+    assert total == 28 and right >= 7, misses
+
+
+def test_speech_and_sounds_not_meant_for_the_coach_give_no_intent(rec: SphinxRecognizer) -> None:
+    """24 sentences (held out from the threshold tuning) and a click, a cough, a breath, music, each in three
+    states: 84 trials. Measured 3 acted on, 2 of them sounds ("cough" → "five", music → "no": not yet met)."""
+    rows = [r for r in manifest() if r["path"].startswith(("oogmore/", "bad/"))]
+    accepted = [(r["path"], state, h.text) for r in rows for state in REJECT_STATES
+                if acted_on(h := decode(rec, read_wav(AUDIO / r["path"]), state), state) and h is not None]
+    sounds = [a for a in accepted if a[0].startswith("bad/")]
+    assert len(rows) == 28 and len(accepted) <= 4 and len(sounds) <= 2, accepted
