@@ -1,13 +1,17 @@
-"""Shared fixtures: a private VOICE_COACH_HOME per test, and a folder that can be made read-only."""
+"""Shared fixtures: a private VOICE_COACH_HOME per test, a folder that can be made read-only, the time zone pinned
+to UTC, and a private PulseAudio daemon."""
 
 from __future__ import annotations
 
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.pulse import start_vmic, stop_vmic
 
 
 @pytest.fixture(autouse=True)
@@ -47,3 +51,24 @@ def read_only_dir(tmp_path: Path) -> Iterator[tuple[Path, object]]:
         yield folder, remount_read_only
     finally:
         subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+@pytest.fixture
+def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Days are local days: pin the time zone so that they are the same on every machine."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.fixture(scope="module")
+def vmic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A private PulseAudio daemon for the tests of one module; the environment its clients need."""
+    env = start_vmic(tmp_path_factory.mktemp("vmic"))
+    try:
+        yield env
+    finally:
+        stop_vmic(env)
+    assert not Path(env["VMIC_DIR"]).exists()

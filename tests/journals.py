@@ -1,10 +1,14 @@
-"""Write journals on fake dates, entry by entry, into a real SQLite file: the plan and progression tests share it."""
+"""Journals for tests: written on fake dates into a real SQLite file, read back, and reported on through the CLI."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
+import pytest
+
+from voice_coach.cli import app, main
+from voice_coach.cli_report import register
 from voice_coach.journal import Entry, SqliteJournal
 
 MONDAY = date(2026, 3, 2)
@@ -68,3 +72,21 @@ class FakeDays:
 
 def days(start: date, n: int) -> list[date]:
     return [start + timedelta(days=i) for i in range(n)]
+
+
+def read_entries(path: Path) -> list[Entry]:
+    """Every entry of the journal at `path`, opened read-only as the reports open it."""
+    journal = SqliteJournal(path, readonly=True)
+    try:
+        return list(journal.entries())
+    finally:
+        journal.close()
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    """The real `voice-coach` entry point, with the caregiver commands registered (as the lead wires them):
+    exit code, stdout, stderr."""
+    register(app)
+    code = main(list(args))
+    out = capsys.readouterr()
+    return code, out.out, out.err

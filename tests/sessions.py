@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from tests.fakes import FakeClock, MemoryJournal, RecordingSpeaker, Reply, ScriptedListener
 from voice_coach.coach import Coach
 from voice_coach.coach_core import Opening
+from voice_coach.coach_table import State
 from voice_coach.intents import load_phrasebook
 from voice_coach.plan import load_plan
 from voice_coach.plan_today import today_lines, today_status
@@ -65,6 +67,17 @@ OPENINGS: dict[str, Callable[[], Opening]] = {
     "tuesday_from_plan": lambda: plan_day(announce=True),
 }
 """Openings a golden scenario names with `opening:`."""
+
+ROUTES_BEFORE_EXERCISE: dict[State, tuple[list[str], dict[str, Any]]] = {
+    State.PROPOSING: ([], {"opening": "hard_week_offer"}),
+    State.ASKING_FEELING: ([], {}),
+    State.ASKING_SYMPTOMS: (["three"], {}),
+    State.ASKING_WHICH_SYMPTOM: (["three", "yes"], {}),
+    State.ASKING_DAILY: (["three", "no"], {"ask_daily": True}),
+    State.INTRODUCING: (["three", "no"], {}),
+}
+"""Replies (and run_session settings) that bring a resistance session to each state before the first exercise;
+the safety and input-mode tests add the states after it."""
 
 
 def run_session(program: str | None, replies: list[Reply | str], opening: Opening | str | None = None,

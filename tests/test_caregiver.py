@@ -6,67 +6,43 @@ from __future__ import annotations
 import csv
 import io
 import json
-import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from tests.journals import read_entries, run_cli
 from voice_coach.caregiver import parse_at, parse_symptom
-from voice_coach.cli import app, main
-from voice_coach.cli_report import register
 from voice_coach.errors import CoachError
-from voice_coach.journal import Entry, SqliteJournal
+from voice_coach.journal import SqliteJournal
 from voice_coach.paths import default_db
 
 NOW = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    register(app)
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
-def read(path: Path) -> list[Entry]:
-    j = SqliteJournal(path, readonly=True)
-    try:
-        return list(j.entries())
-    finally:
-        j.close()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 def test_note_is_appended_with_source_caregiver(capsys, tmp_path) -> None:
     db = tmp_path / "new" / "journal.sqlite3"
-    code, _, err = run(capsys, "note", "slept", "badly;", "new splint", "--db", str(db))
+    code, _, err = run_cli(capsys, "note", "slept", "badly;", "new splint", "--db", str(db))
     assert code == 0 and "noted (caregiver)" in err
-    (e,) = read(db)
+    (e,) = read_entries(db)
     assert (e.kind, e.source, e.session_id, e.data) == ("note", "caregiver", "caregiver",
                                                        {"text": "slept badly; new splint"})
     assert db.stat().st_mode & 0o777 == 0o600  # a new journal is private
 
 
 def test_entries_go_to_the_default_journal(capsys) -> None:
-    assert run(capsys, "log", "--rating", "4")[0] == 0
-    assert [e.data["value"] for e in read(default_db())] == [4]
+    assert run_cli(capsys, "log", "--rating", "4")[0] == 0
+    assert [e.data["value"] for e in read_entries(default_db())] == [4]
 
 
 def test_log_rating_and_symptoms(capsys, tmp_path) -> None:
     db = str(tmp_path / "j.sqlite3")
-    assert run(capsys, "log", "--rating", "7", "--db", db)[0] == 0
-    assert run(capsys, "log", "--symptom", "short of breath", "--at", "2026-03-01 08:15", "--db", db)[0] == 0
-    rating, symptom = read(Path(db))
+    assert run_cli(capsys, "log", "--rating", "7", "--db", db)[0] == 0
+    assert run_cli(capsys, "log", "--symptom", "short of breath", "--at", "2026-03-01 08:15", "--db", db)[0] == 0
+    rating, symptom = read_entries(Path(db))
     assert rating.kind == "rating" and rating.data == {"value": 7, "scale": "CR10", "exercise": None, "index": None}
     assert symptom.kind == "symptom" and symptom.data["kind"] == "breathless" and symptom.source == "caregiver"
     assert symptom.at == datetime(2026, 3, 1, 8, 15, tzinfo=UTC)
@@ -110,10 +86,10 @@ def test_bad_at_times(text, needle) -> None:
     (["note"], "Missing argument"),
 ])
 def test_bad_caregiver_input_is_one_clear_line(capsys, tmp_path, args, needle) -> None:
-    code, _, err = run(capsys, *args, "--db", str(tmp_path / "j.sqlite3"))
+    code, _, err = run_cli(capsys, *args, "--db", str(tmp_path / "j.sqlite3"))
     lines = err.strip().splitlines()
     assert code != 0 and len(lines) == 1 and needle in lines[0] and "Traceback" not in err
-    assert not (tmp_path / "j.sqlite3").exists() or read(tmp_path / "j.sqlite3") == []
+    assert not (tmp_path / "j.sqlite3").exists() or read_entries(tmp_path / "j.sqlite3") == []
 
 
 def test_caregiver_entries_are_shown_apart_in_every_format(capsys, tmp_path) -> None:
@@ -126,10 +102,10 @@ def test_caregiver_entries_are_shown_apart_in_every_format(capsys, tmp_path) -> 
     j.append(sid, "session_ended", NOW - timedelta(hours=2), {"outcome": "completed", "flags": []})
     j.close()
     for args in (["note", "walked to the shop"], ["log", "--rating", "8"], ["log", "--symptom", "cramp"]):
-        assert run(capsys, *args, "--at", "2026-03-04 08:00", "--db", str(db))[0] == 0
+        assert run_cli(capsys, *args, "--at", "2026-03-04 08:00", "--db", str(db))[0] == 0
 
     def out(fmt: str) -> str:
-        code, text, err = run(capsys, "report", "--db", str(db), "--until", "2026-03-05", "--format", fmt)
+        code, text, err = run_cli(capsys, "report", "--db", str(db), "--until", "2026-03-05", "--format", fmt)
         assert code == 0, err
         return text
 

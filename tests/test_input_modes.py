@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.fakes import MemoryJournal, ScriptedListener
-from tests.sessions import OPENINGS, run_session
+from tests.sessions import OPENINGS, ROUTES_BEFORE_EXERCISE, run_session
 from voice_coach.access_prompts import load_access_prompts
 from voice_coach.clocks import VirtualClock
 from voice_coach.coach import Coach
@@ -273,12 +273,7 @@ def test_a_scanned_answer_is_logged_like_a_spoken_one() -> None:
 # ----- every state ---------------------------------------------------------------------------------------------
 READY = ["three", "no", "next"]
 ROUTES: dict[State, tuple[list[str], dict[str, Any]]] = {
-    State.PROPOSING: ([], {"opening": "hard_week_offer"}),
-    State.ASKING_FEELING: ([], {}),
-    State.ASKING_SYMPTOMS: (["three"], {}),
-    State.ASKING_WHICH_SYMPTOM: (["three", "yes"], {}),
-    State.ASKING_DAILY: (["three", "no"], {"ask_daily": True}),
-    State.INTRODUCING: (["three", "no"], {}),
+    **ROUTES_BEFORE_EXERCISE,
     State.EXERCISING: (READY, {}),
     State.ASKING_RATING: (READY, {}),
     State.CONFIRMING: ([*READY, "four"], {}),

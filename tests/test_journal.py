@@ -6,7 +6,7 @@ import sqlite3
 import stat
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -40,6 +40,20 @@ def test_entries_are_append_only(tmp_path: Path) -> None:
     rows = list(j.entries())
     assert [(r.seq, r.kind, r.transcript, r.confidence) for r in rows] == [
         (1, "session_started", None, None), (2, "rating", "four", 0.9)]
+
+
+def test_entries_between_local_times_compare_instants_not_text(tmp_path: Path) -> None:
+    j = SqliteJournal(tmp_path / "j.sqlite3")
+    late = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)  # already 3 March in UTC+2
+    j.append("s", "note", late - timedelta(hours=2), {"text": "before"}, source="caregiver")
+    j.append("s", "note", late, {"text": "inside"}, source="caregiver")
+    j.append("s", "note", late + timedelta(hours=1), {"text": "after"}, source="caregiver")
+    plus2 = timezone(timedelta(hours=2))
+    since, until = datetime(2026, 3, 3, 0, 0, tzinfo=plus2), datetime(2026, 3, 3, 2, 0, tzinfo=plus2)
+    assert [e.data["text"] for e in j.entries(since, until)] == ["inside"]
+    assert [e.data["text"] for e in j.entries(since=since)] == ["inside", "after"]
+    assert [e.data["text"] for e in j.entries(until=until)] == ["before", "inside"]
+    j.close()
 
 
 def test_interrupted_session_shows_as_abandoned_next_time(tmp_path: Path) -> None:

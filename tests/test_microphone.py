@@ -9,24 +9,21 @@ with the daemon's environment set before sounddevice is imported.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 import time
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.pulse import run_child
 from voice_coach.cli_devices import NO_DEVICES, render_devices
 from voice_coach.devices import DeviceInfo, Resampler, find_device, resample
 from voice_coach.errors import DeviceError
 
 ROOT = Path(__file__).resolve().parent.parent
-PULSE_VMIC = ROOT / "scripts" / "pulse_vmic"
 NEXT_WAV = ROOT / "tests" / "audio" / "clean" / "en-us_175" / "next.wav"
 
 
@@ -78,43 +75,6 @@ def test_the_device_list_marks_defaults_and_says_when_there_is_nothing() -> None
 
 # --- the PulseAudio virtual microphone ----------------------------------------------------------------------------
 
-def start_vmic(state_dir: Path) -> dict[str, str]:
-    """Starts a private PulseAudio daemon; returns the environment its clients need."""
-    if not all(shutil.which(tool) for tool in ("pulseaudio", "pactl", "paplay")):
-        pytest.skip("PulseAudio is not installed (Debian packages pulseaudio pulseaudio-utils)")
-    env = {**os.environ, "VMIC_DIR": str(state_dir)}
-    done = subprocess.run(["bash", str(PULSE_VMIC), "start"], env=env, capture_output=True, text=True, timeout=30)
-    assert done.returncode == 0, done.stderr
-    for line in done.stdout.splitlines():
-        name, _, value = line.removeprefix("export ").partition("=")
-        env[name] = value
-    assert env.get("PULSE_SERVER", "").startswith("unix:")
-    return env
-
-
-def stop_vmic(env: dict[str, str]) -> None:
-    subprocess.run(["bash", str(PULSE_VMIC), "stop"], env=env, capture_output=True, timeout=30, check=True)
-
-
-@pytest.fixture(scope="module")
-def vmic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    env = start_vmic(tmp_path_factory.mktemp("vmic"))
-    try:
-        yield env
-    finally:
-        stop_vmic(env)
-    assert not Path(env["VMIC_DIR"]).exists()
-
-
-def run_child(env: dict[str, str], *args: str, module: str = __name__) -> dict[str, object]:
-    """Runs a test module as a script in the daemon's environment; returns the JSON it prints last."""
-    done = subprocess.run([sys.executable, "-m", module, *args], env=env, cwd=ROOT, capture_output=True, text=True,
-                          timeout=40)
-    assert done.returncode == 0, done.stderr[-3000:]
-    result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
-
-
 def _wav_samples(path: Path) -> np.ndarray:
     with wave.open(str(path), "rb") as w:
         assert (w.getframerate(), w.getnchannels(), w.getsampwidth()) == (16000, 1, 2)
@@ -140,7 +100,7 @@ def best_match(recorded: np.ndarray, reference: np.ndarray) -> tuple[float, int]
 def test_the_microphone_records_what_is_played_into_it(vmic: dict[str, str], tmp_path: Path,
                                                       device: str | None, device_rate: int | None) -> None:
     out = tmp_path / "recorded.raw"
-    report = run_child(vmic, "record", str(out), device or "", str(device_rate or ""))
+    report = run_child(vmic, __name__, "record", str(out), device or "", str(device_rate or ""))
     recorded = np.frombuffer(out.read_bytes(), dtype="<i2").astype(np.float64)
     # The clip without most of its 0.3 s padding: a null sink renders only once something plays into it, so the
     # recording may start a little into the clip's leading silence.
@@ -168,7 +128,7 @@ def test_the_devices_command_lists_the_virtual_devices(vmic: dict[str, str]) -> 
 
 @pytest.mark.audio
 def test_a_microphone_that_vanishes_raises_device_error_and_reopen_recovers(vmic: dict[str, str]) -> None:
-    report = run_child(vmic, "vanish")
+    report = run_child(vmic, __name__, "vanish")
     assert report["error_after_seconds"] < 2.5  # type: ignore[operator]
     assert "microphone" in str(report["error"]) and "--input text" in str(report["error"])
     assert report["chunks_after_reopen"] > 10  # type: ignore[operator]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
@@ -15,13 +13,7 @@ from voice_coach.report_attention import attention
 MON = date(2026, 3, 2)  # a Monday
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 def session(day: int, kind: str, *, hour: int = 9, done: bool = True, **more: Any) -> dict[str, Any]:

@@ -12,22 +12,15 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from voice_coach.cli import app, main
-from voice_coach.cli_report import LazyProgress, infer_format, register
+from tests.journals import run_cli
+from voice_coach.cli_report import LazyProgress, infer_format
 from voice_coach.journal import SqliteJournal
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    register(app)
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 def one_line(capsys: pytest.CaptureFixture[str], *args: str) -> str:
-    code, _, err = run(capsys, *args)
+    code, _, err = run_cli(capsys, *args)
     assert code != 0
     assert "Traceback" not in err
     lines = err.strip().splitlines()
@@ -115,7 +108,7 @@ def test_output_is_private_and_replaces_the_old_file_whole(capsys, db, tmp_path)
     out = tmp_path / "report.html"
     out.write_text("old")
     out.chmod(0o644)
-    code, stdout, err = run(capsys, "report", "--db", str(db), "-o", str(out))
+    code, stdout, err = run_cli(capsys, "report", "--db", str(db), "-o", str(out))
     assert code == 0 and stdout == "" and err.strip() == f"wrote {out}"
     assert out.read_text(encoding="utf-8").startswith("<!doctype html>")
     assert out.stat().st_mode & 0o777 == 0o600
@@ -130,7 +123,7 @@ def test_format_follows_the_file_name(name, fmt) -> None:
 
 
 def test_default_is_still_json_on_stdout(capsys, db) -> None:
-    code, out, _ = run(capsys, "report", "--db", str(db))
+    code, out, _ = run_cli(capsys, "report", "--db", str(db))
     assert code == 0 and json.loads(out)["sessions"][0]["program"] == "stretching"
 
 

@@ -7,15 +7,11 @@ import csv
 import io
 import json
 import re
-import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from voice_coach.cli import app, main
-from voice_coach.cli_report import register
+from tests.journals import read_entries, run_cli
 from voice_coach.journal import SqliteJournal
 from voice_coach.report import build_report
 from voice_coach.report_bench import DEMO_ODD_REPLY, make_demo_journal
@@ -27,14 +23,7 @@ DOCS = ROOT / "docs" / "REPORTS.md"
 UNTIL = ["--until", "2026-02-05"]
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Days are local days: pin the time zone so that they are the same on every machine."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 @pytest.fixture(scope="module")
@@ -44,26 +33,10 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    """The real `voice-coach` entry point, with the caregiver commands registered (as the lead wires them)."""
-    register(app)
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
-
-
 def report(capsys: pytest.CaptureFixture[str], demo: Path, fmt: str, *more: str) -> str:
-    code, out, err = run(capsys, "report", "--db", str(demo), *UNTIL, "--format", fmt, *more)
+    code, out, err = run_cli(capsys, "report", "--db", str(demo), *UNTIL, "--format", fmt, *more)
     assert code == 0, err
     return out
-
-
-def entries(path: Path) -> list[Any]:
-    journal = SqliteJournal(path, readonly=True)
-    try:
-        return list(journal.entries())
-    finally:
-        journal.close()
 
 
 # ----- json ---------------------------------------------------------------------------------------------
@@ -117,7 +90,7 @@ def test_program_filter_keeps_caregiver_entries(capsys, demo) -> None:
 
 
 def test_build_report_still_takes_just_the_entries(demo) -> None:
-    data = build_report(entries(demo))
+    data = build_report(read_entries(demo))
     assert data["sessions"] and data["period"]["today"] == "2026-02-04"
 
 
@@ -129,7 +102,7 @@ def test_csv_has_the_documented_columns_and_one_row_per_entry(capsys, demo) -> N
     section = doc[doc.index("### csv"):doc.index("### fhir")]
     assert re.findall(r"^\| `(\w+)` \| (.+) \|$", section, re.M) == list(COLUMNS)
     body = rows[1:]
-    assert len(body) == len(entries(demo))
+    assert len(body) == len(read_entries(demo))
     assert all(len(r) == len(HEADER) for r in body)
     col = {n: i for i, n in enumerate(HEADER)}
     ids = [int(r[col["id"]]) for r in body]
@@ -152,7 +125,7 @@ def test_csv_cells_cannot_run_as_spreadsheet_formulas(capsys, demo) -> None:
 
 def test_csv_file_opens_in_a_spreadsheet_as_utf8(capsys, demo, tmp_path) -> None:
     out = tmp_path / "journal.csv"
-    code, _, err = run(capsys, "report", "--db", str(demo), *UNTIL, "-o", str(out))  # format from the name
+    code, _, err = run_cli(capsys, "report", "--db", str(demo), *UNTIL, "-o", str(out))  # format from the name
     assert code == 0 and f"wrote {out}" in err
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf") and b"\r\n" in raw
@@ -251,13 +224,13 @@ def test_html_is_the_same_for_the_same_journal(capsys, demo) -> None:
 def test_empty_journal_says_no_sessions_yet(capsys, tmp_path) -> None:
     db = tmp_path / "empty.sqlite3"
     SqliteJournal(db).close()
-    code, out, _ = run(capsys, "report", "--db", str(db), "--format", "html")
+    code, out, _ = run_cli(capsys, "report", "--db", str(db), "--format", "html")
     assert code == 0 and "No sessions yet" in out and 'id="attention"' not in out
-    code, out, _ = run(capsys, "report", "--db", str(db), "--format", "text")
+    code, out, _ = run_cli(capsys, "report", "--db", str(db), "--format", "text")
     assert code == 0 and "No sessions yet" in out
-    code, out, err = run(capsys, "report", "--db", str(db), "--format", "fhir")
+    code, out, err = run_cli(capsys, "report", "--db", str(db), "--format", "fhir")
     assert code == 0 and json.loads(out) == {"resourceType": "Bundle", "type": "collection",
                                              "timestamp": json.loads(out)["timestamp"]}
     assert "no sessions yet" in err
-    code, out, _ = run(capsys, "report", "--db", str(db), "--format", "csv")
+    code, out, _ = run_cli(capsys, "report", "--db", str(db), "--format", "csv")
     assert code == 0 and out.strip() == ",".join(HEADER)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.journals import run_cli
 from voice_coach.cli import app, main
 from voice_coach.cli_report import register
 from voice_coach.report_bench import make_demo_journal
@@ -24,20 +25,7 @@ ARTIFACTS = os.environ.get("VOICE_COACH_TEST_ARTIFACTS")
 browser = pytest.mark.skipif(CHROMIUM is None, reason="Chromium is not installed (apt-get install chromium)")
 
 
-@pytest.fixture(autouse=True)
-def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
-
-
-def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    register(app)
-    code = main(list(args))
-    out = capsys.readouterr()
-    return code, out.out, out.err
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 def chromium(tmp_path: Path, page: Path, *mode: str) -> subprocess.CompletedProcess[str]:
@@ -115,7 +103,7 @@ def test_an_empty_journal_page_says_no_sessions_yet(capsys, tmp_path: Path) -> N
     db = tmp_path / "empty.sqlite3"
     SqliteJournal(db).close()
     page = tmp_path / "empty.html"
-    assert run(capsys, "report", "--db", str(db), "-o", str(page))[0] == 0
+    assert run_cli(capsys, "report", "--db", str(db), "-o", str(page))[0] == 0
     dom = chromium(tmp_path, page, "--dump-dom")
     assert "No sessions yet" in dom.stdout and console_errors(dom.stderr) == []
 
@@ -126,11 +114,11 @@ def test_a_session_run_by_the_coach_shows_in_the_page(capsys, tmp_path: Path) ->
     """Real entries, written by the coach: a replayed session that a cramp stops."""
     db, replies = tmp_path / "journal.sqlite3", tmp_path / "replies.txt"
     replies.write_text("three\nno\nready\nfour\nyes\nmy leg has a cramp\n")
-    code, _, err = run(capsys, "session", "--program", "resistance", "--input", str(replies), "--db", str(db))
+    code, _, err = run_cli(capsys, "session", "--program", "resistance", "--input", str(replies), "--db", str(db))
     assert code == 0 and "stopped for safety" in err
-    assert run(capsys, "note", "she felt the cramp in the left calf", "--db", str(db))[0] == 0
+    assert run_cli(capsys, "note", "she felt the cramp in the left calf", "--db", str(db))[0] == 0
     page = tmp_path / "session.html"
-    assert run(capsys, "report", "--db", str(db), "-o", str(page))[0] == 0
+    assert run_cli(capsys, "report", "--db", str(db), "-o", str(page))[0] == 0
     shot = tmp_path / "session-report-screenshot.png"
     chromium(tmp_path, page, f"--screenshot={shot}")
     keep(shot)

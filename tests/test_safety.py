@@ -5,18 +5,13 @@ from __future__ import annotations
 import pytest
 
 from tests.fakes import Reply
-from tests.sessions import run_session
+from tests.sessions import ROUTES_BEFORE_EXERCISE, run_session
 from voice_coach.coach_table import LIVE, State
 
 LATE = {"when_asked": False}
 READY = ["three", "no", "ready"]
 ROUTES: dict[State, tuple[list[Reply | str], dict]] = {
-    State.PROPOSING: ([], {"opening": "hard_week_offer"}),
-    State.ASKING_FEELING: ([], {}),
-    State.ASKING_SYMPTOMS: (["three"], {}),
-    State.ASKING_WHICH_SYMPTOM: (["three", "yes"], {}),
-    State.ASKING_DAILY: (["three", "no"], {"ask_daily": True}),
-    State.INTRODUCING: (["three", "no"], {}),
+    **ROUTES_BEFORE_EXERCISE,
     State.EXERCISING: ([*READY, Reply("@", 8, **LATE)], {}),
     State.ASKING_RATING: (READY, {}),
     State.CONFIRMING: ([*READY, "four"], {}),

@@ -10,12 +10,11 @@ import sys
 import threading
 import time
 import wave
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.test_microphone import run_child, start_vmic, stop_vmic
+from tests.pulse import run_child
 from voice_coach.errors import ConfigError, DeviceError
 from voice_coach.speech_out import (
     FallbackSpeaker,
@@ -106,7 +105,7 @@ def test_a_voice_can_be_named_by_language_or_name(tmp_path: Path) -> None:
 
 
 def test_the_plain_pyttsx3_engine_path_works_too() -> None:
-    report = _floats(run_child(dict(os.environ), "pyttsx3", module=__name__))
+    report = _floats(run_child(dict(os.environ), __name__, "pyttsx3"))
     assert report["backend_is_pyttsx3"] == 1 and report["voices"] > 0 and report["rate"] == 22050
     assert 0.4 < report["seconds_1"] < 3 and 0.6 < report["seconds_2"] < 4
 
@@ -162,18 +161,9 @@ def test_no_sound_output_device_means_text_with_one_notice() -> None:
 
 # --- playing through a (virtual) sound device -----------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def vmic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
-    env = start_vmic(tmp_path_factory.mktemp("vmic-out"))
-    try:
-        yield env
-    finally:
-        stop_vmic(env)
-
-
 @pytest.mark.audio
 def test_speech_plays_to_the_end_and_stops_at_once_on_barge_in(vmic: dict[str, str]) -> None:
-    report = _floats(run_child(vmic, "speak", module=__name__))
+    report = _floats(run_child(vmic, __name__, "speak"))
     # `say` returns when the line has been played: not before its audio, and not long after.
     assert report["short_say_seconds"] >= 0.95 * report["short_clip_seconds"]
     assert report["short_say_seconds"] < report["short_clip_seconds"] + 0.5

@@ -7,12 +7,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import PromptError
 from .intents import SYMPTOM_KINDS, Intent
 from .paths import PROMPTS_DIR
-from .prompts import placeholders
+from .prompts import load_lines
 
 ACCESS_SLOTS: dict[str, frozenset[str]] = {key: frozenset(slots.split()) for key, slots in {
     "scan_start": "act",
@@ -84,31 +82,7 @@ def _words(raw: dict[str, Any], section: str, keys: tuple[str, ...], path: Path,
 def load_access_prompts(lang: str = "en", directory: Path = PROMPTS_DIR) -> AccessPrompts:
     """Load and check prompts/access_<lang>.yaml: every key present, no unknown keys or slots."""
     path = directory / f"access_{lang}.yaml"
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PromptError(f"{path}: prompt file missing; restore it from the project") from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise PromptError(f"{path}: cannot read prompt file ({exc.__class__.__name__}); fix or restore it") from None
-    if not isinstance(raw, dict) or not isinstance(raw.get("lines"), dict):
-        raise PromptError(f"{path}: must have a 'lines' mapping of key → text")
-    lines: dict[str, tuple[str, ...]] = {}
-    for key, value in raw["lines"].items():
-        where = f"{path}: lines.{key}"
-        if key not in ACCESS_SLOTS:
-            raise PromptError(f"{where}: unknown key; remove it or fix the spelling")
-        variants = tuple(value) if isinstance(value, list) else (value,)
-        if not variants or not all(isinstance(v, str) and v.strip() for v in variants):
-            raise PromptError(f"{where}: must be non-empty text or a list of texts")
-        for v in variants:
-            unknown = placeholders(v, where) - ACCESS_SLOTS[key]
-            if unknown:
-                allowed = ", ".join(sorted(ACCESS_SLOTS[key])) or "none"
-                raise PromptError(f"{where}: unknown placeholder {{{sorted(unknown)[0]}}} (allowed: {allowed})")
-        lines[key] = variants
-    missing = sorted(set(ACCESS_SLOTS) - set(lines))
-    if missing:
-        raise PromptError(f"{path}: lines.{missing[0]}: missing")
+    raw, lines = load_lines(path, ACCESS_SLOTS, "")
     in_state = raw.get("scan_words_in_state") or {}
     if not isinstance(in_state, dict):
         raise PromptError(f"{path}: scan_words_in_state: must be a mapping of state → words")

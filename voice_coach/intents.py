@@ -9,8 +9,7 @@ from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
-
+from .datafile import read_yaml
 from .errors import PromptError
 from .paths import PROMPTS_DIR
 
@@ -116,10 +115,7 @@ def normalize(text: str) -> str:
 @lru_cache(maxsize=4)
 def load_phrasebook(path: Path = PROMPTS_DIR / "phrases.yaml") -> PhraseBook:
     """Read and check the phrase file; a bad file is one PromptError line naming file and field."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise PromptError(f"{path}: cannot read phrase file ({exc.__class__.__name__}); restore it") from exc
+    raw = read_yaml(path, PromptError, "phrase file", line_numbers=False)
     if not isinstance(raw, dict):
         raise PromptError(f"{path}: must be a mapping with intents, numbers, symptoms, fillers")
     table: dict[str, tuple[Intent, int | None, str | None]] = {}

@@ -11,7 +11,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -230,12 +230,13 @@ class SqliteJournal:
         """Entries in write order, optionally within [since, until)."""
         sql = "SELECT id, session_id, seq, at, kind, source, transcript, confidence, data FROM entries"
         where, params = [], []
+        # `at` is compared as text: the bounds must be written in UTC, as the coach's entries are
         if since is not None:
             where.append("at >= ?")
-            params.append(since.isoformat())
+            params.append(since.astimezone(UTC).isoformat())
         if until is not None:
             where.append("at < ?")
-            params.append(until.isoformat())
+            params.append(until.astimezone(UTC).isoformat())
         if where:
             sql += " WHERE " + " AND ".join(where)
         for r in self._query(sql + " ORDER BY id", tuple(params)):

@@ -9,12 +9,12 @@ from __future__ import annotations
 import importlib.util
 import os
 import re
-import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from .datafile import read_toml
 from .errors import ModelError
 from .paths import ROOT
 
@@ -187,15 +187,9 @@ def _spec_from_table(path: Path, name: str, table: Any) -> ModelSpec:
 def load_catalog(path: Path | str | None = None) -> dict[str, ModelSpec]:
     """Read and check a catalog file (default: models/catalog.toml); raises ModelError naming file and field."""
     path = Path(path) if path is not None else CATALOG_PATH
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ModelError(f"model catalog {path} is missing: restore models/catalog.toml from the project") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ModelError(f"model catalog {path} cannot be read ({exc}): check the file") from None
-    except tomllib.TOMLDecodeError as exc:
-        first = str(exc).splitlines()[0]
-        raise ModelError(f"model catalog {path} is not valid TOML ({first}): fix the file") from None
+    data = read_toml(path, ModelError, "the model catalog", "fix it, or restore models/catalog.toml")
+    if data is None:
+        raise ModelError(f"model catalog {path} is missing: restore models/catalog.toml from the project")
     models = data.get("models")
     if not isinstance(models, dict) or not models:
         raise ModelError(f"model catalog {path}: field 'models' is missing or empty: add [models.NAME] tables")

@@ -8,8 +8,7 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
-
+from .datafile import read_yaml
 from .errors import ProgramError
 from .paths import ROOT, config_dir
 from .programs import KINDS, MAX_AEROBIC_BOUT_MINUTES, MAX_AEROBIC_DAY_MINUTES, Program, load_program
@@ -79,17 +78,7 @@ def load_plan(path: Path | None = None, *, programs: Callable[[str], Program] = 
     if path is None:
         path = next((d / "weekly.yaml" for d in plan_dirs() if (d / "weekly.yaml").is_file()),
                     PLANS_DIR / "weekly.yaml")
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ProgramError(f"{path}: no such plan file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProgramError(f"{path}: cannot read plan file ({exc.__class__.__name__})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ProgramError(f"{path}: not valid YAML{where}; fix the file or restore it") from None
-    return parse_plan(path, raw, programs)
+    return parse_plan(path, read_yaml(path, ProgramError, "plan file"), programs)
 
 
 def parse_plan(path: Path, raw: Any, programs: Callable[[str], Program] = load_program) -> WeeklyPlan:

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from .datafile import read_toml, write_atomically
 from .errors import ConfigError
 from .paths import config_dir
 from .settings import CoachSettings
@@ -183,14 +182,9 @@ def checked(key: str, value: Any, where: str = "") -> Any:
 def load_profile(path: Path | None = None) -> Profile:
     """The saved profile, defaults for keys not set; a damaged file or bad value is one ConfigError line."""
     path = path or profile_path()
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    raw = read_toml(path, ConfigError, "the profile", "fix it, or delete it to start from defaults")
+    if raw is None:
         return Profile()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read the profile ({exc.__class__.__name__}); check the file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix it, or delete it to start from defaults") from None
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in FIELDS:
@@ -260,35 +254,6 @@ def toml_value(value: Any) -> str:
     if isinstance(value, str):
         return json.dumps(value, ensure_ascii=False)
     raise TypeError(f"cannot write {value!r} as TOML")
-
-
-def write_atomically(path: Path, text: str) -> None:
-    """Write a whole file or nothing: a temp file beside it, fsync, rename over, fsync the folder. 0600."""
-    folder = path.parent
-    tmp: str | None = None
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-        tmp = None
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot save ({exc.strerror or exc}); the old file is unchanged") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
 
 
 def show_lines(profile: Profile, explicit: set[str]) -> list[str]:

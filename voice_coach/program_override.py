@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .datafile import parse_yaml, write_atomically
 from .errors import ProgramError
 from .journal import Entry
 from .paths import config_dir
@@ -61,7 +60,7 @@ def accepted_ids(program: Program) -> list[dict[str, Any]]:
     if program.source is None or not program.source.is_file():
         return []
     try:
-        raw = yaml.safe_load(program.source.read_text(encoding="utf-8"))
+        raw = parse_yaml(program.source.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError):
         return []
     items = raw.get("accepted_proposals") if isinstance(raw, dict) else None
@@ -84,22 +83,7 @@ def write_override(before: Program, after: Program, accepted: list[dict[str, Any
     _never_heavier(before, after, path)
     raw["accepted_proposals"] = accepted
     text = HEADER.format(name=after.name) + yaml.safe_dump(raw, sort_keys=False, allow_unicode=True, width=110)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{after.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
-        raise ProgramError(f"{path}: cannot write the lighter program ({exc.strerror}); check the folder") from None
-    dir_fd = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+    write_atomically(path, text, ProgramError)
     return path
 
 

@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from .datafile import read_yaml
 from .errors import ProgramError
 from .paths import PROGRAMS_DIR, config_dir
 
@@ -178,17 +177,7 @@ def parse_program(path: Path, raw: Any) -> Program:
 
 def load_program_file(path: Path) -> Program:
     """Load and validate one program file."""
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ProgramError(f"{path}: no such program file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ProgramError(f"{path}: cannot read program file ({exc.__class__.__name__})") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark else ""
-        raise ProgramError(f"{path}: not valid YAML{where}; fix the file or restore it") from None
-    return parse_program(path, raw)
+    return parse_program(path, read_yaml(path, ProgramError, "program file"))
 
 
 def program_dirs() -> list[Path]:

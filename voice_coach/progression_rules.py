@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from .datafile import read_yaml
 from .errors import ProgramError
 from .intents import SYMPTOM_KINDS
 from .paths import ROOT, config_dir
@@ -78,13 +77,7 @@ def rules_path() -> Path:
 
 def load_rules(path: Path | None = None) -> Rules:
     path = path or rules_path()
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ProgramError(f"{path}: no such rule file") from None
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ProgramError(f"{path}: cannot read rule file ({exc.__class__.__name__}); fix or restore it") from None
-    return parse_rules(path, raw)
+    return parse_rules(path, read_yaml(path, ProgramError, "rule file", line_numbers=False))
 
 
 def parse_rules(path: Path, raw: Any) -> Rules:

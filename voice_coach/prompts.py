@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import string
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from .datafile import read_yaml
 from .errors import PromptError
 from .intents import SYMPTOM_KINDS, Intent
 from .messages import Say
@@ -52,35 +52,39 @@ def placeholders(text: str, where: str) -> set[str]:
         raise PromptError(f"{where}: broken placeholder ({exc})") from None
 
 
-def load_prompts(lang: str = "en", directory: Path = PROMPTS_DIR) -> Prompts:
-    """Load and check a prompt file: every contract key present, no unknown keys, only allowed slots."""
-    path = directory / f"{lang}.yaml"
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise PromptError(f"{path}: prompt file missing; restore it from the project") from None
-    except (OSError, yaml.YAMLError) as exc:
-        raise PromptError(f"{path}: cannot read prompt file ({exc.__class__.__name__}); fix or restore it") from None
+def load_lines(path: Path, slots: Mapping[str, frozenset[str]],
+               unknown_key: str) -> tuple[dict[str, Any], dict[str, tuple[str, ...]]]:
+    """Read a prompt file and check its `lines`: every key of `slots` present, no other keys (`unknown_key` says
+    why not), only the placeholders `slots` allows; the whole file and key → variants."""
+    raw = read_yaml(path, PromptError, "prompt file", missing="prompt file missing; restore it from the project",
+                    line_numbers=False)
     if not isinstance(raw, dict) or not isinstance(raw.get("lines"), dict):
         raise PromptError(f"{path}: must have a 'lines' mapping of key → text")
     lines: dict[str, tuple[str, ...]] = {}
     for key, value in raw["lines"].items():
         where = f"{path}: lines.{key}"
-        if key not in PROMPT_SLOTS:
-            raise PromptError(f"{where}: unknown key (the coach never says it); remove it or fix the spelling")
+        if key not in slots:
+            raise PromptError(f"{where}: unknown key{unknown_key}; remove it or fix the spelling")
         variants = tuple(value) if isinstance(value, list) else (value,)
         if not variants or not all(isinstance(v, str) and v.strip() for v in variants):
             raise PromptError(f"{where}: must be non-empty text or a list of texts")
         for v in variants:
-            unknown = placeholders(v, where) - PROMPT_SLOTS[key]
+            unknown = placeholders(v, where) - slots[key]
             if unknown:
-                allowed = ", ".join(sorted(PROMPT_SLOTS[key])) or "none"
+                allowed = ", ".join(sorted(slots[key])) or "none"
                 raise PromptError(f"{where}: unknown placeholder {{{sorted(unknown)[0]}}} (allowed: {allowed})")
         lines[key] = variants
-    missing = sorted(set(PROMPT_SLOTS) - set(lines))
+    missing = sorted(set(slots) - set(lines))
     if missing:
         raise PromptError(f"{path}: lines.{missing[0]}: missing (and {len(missing) - 1} more)"
                           if len(missing) > 1 else f"{path}: lines.{missing[0]}: missing")
+    return raw, lines
+
+
+def load_prompts(lang: str = "en", directory: Path = PROMPTS_DIR) -> Prompts:
+    """Load and check a prompt file: every contract key present, no unknown keys, only allowed slots."""
+    path = directory / f"{lang}.yaml"
+    raw, lines = load_lines(path, PROMPT_SLOTS, " (the coach never says it)")
     sections = {}
     needs = {"option_words": [i.value for i in Intent], "symptom_words": list(SYMPTOM_KINDS),
              "side_words": ["right", "left", "both"]}

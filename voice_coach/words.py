@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 from .coach_table import TRANSITIONS, State
 from .confusability import WARN_BELOW, Clash, Dictionary, clashes, distance, load_dictionary
+from .datafile import read_toml, write_atomically
 from .errors import ConfigError
 from .intents import Intent, PhraseBook, load_phrasebook, normalize
 from .paths import config_dir
-from .profile import toml_key, toml_value, write_atomically
+from .profile import toml_key, toml_value
 
 Meaning = tuple[Intent, int | None, str | None]
 """What a phrase means to the coach: intent, number value, symptom kind."""
@@ -200,14 +200,9 @@ def load_aliases(path: Path | None = None, book: PhraseBook | None = None) -> di
     """Own words → command phrase, as the session loop takes them; a damaged file is one ConfigError line."""
     path = path or words_path()
     book = book or load_phrasebook()
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    raw = read_toml(path, ConfigError, "your words", "fix it, or run: voice-coach words reset")
+    if raw is None:
         return {}
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read your words ({exc.__class__.__name__}); check the file") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc}); fix it, or run: voice-coach words reset") from None
     out: dict[str, str] = {}
     for alias, target in raw.items():
         if not isinstance(target, str) or normalize(target) not in book.phrases or not normalize(alias):
