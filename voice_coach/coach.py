@@ -289,6 +289,22 @@ class Coach(CoachCore):
         self.paused_from = self._origin
         self._enter_pause("paused_silence")
 
+    def pause_for_device(self, why: object = None) -> None:
+        self.paused_from = self._origin
+        self.device_paused = True
+        self._log("device_lost", {"why": str(why) if why else None, "state": self._origin.value if self._origin
+                                  else None})
+        self._enter_pause("paused_device")
+
+    def note_device_lost(self, why: object = None) -> None:
+        """Lost while already paused: the pause stays the person's (or the device's) as it was."""
+        self._log("device_lost", {"why": str(why) if why else None, "state": "paused"})
+
+    def say_device_back(self, u: U = None) -> None:
+        self.device_paused = False
+        self._log("device_back", {})
+        self._say("device_back")
+
     def _enter_pause(self, key: str) -> None:
         self.paused_at = self.now
         self.silences = 0
@@ -296,6 +312,7 @@ class Coach(CoachCore):
         self._say(key)
 
     def resume_here(self, u: U = None) -> None:
+        self.device_paused = False
         self._log("resumed", {"to": self.state.value}, u)
         self._say("resumed")
         self.silences = 0

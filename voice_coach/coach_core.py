@@ -20,7 +20,7 @@ logging.getLogger("transitions.core").setLevel(logging.ERROR)  # it warns about 
 CHECKIN_QUESTIONS = (("new_cramps", "cramp"), ("new_twitching", "fasciculation"))
 SESSION_QUESTIONS = (("new_cramps_or_twitching", None),)
 INTERNAL_TRIGGERS = {"begin", "timeout", "give_up", "cue", "set_done", "rest_over", "feeling_ok",
-                     "rating_ok", "question_done", "advance"}
+                     "rating_ok", "question_done", "advance", "device_lost", "device_back"}
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,8 @@ class CoachCore:
         self.cue_index = 0
         self.reps_done = 0
         self._source: State | None = None
+        self.device_paused = False
+        """True while a pause was caused by the microphone, not by the person."""
         self.machine = Machine(model=self, states=State, initial=State.IDLE, transitions=TRANSITIONS,
                                auto_transitions=False, model_override=True, send_event=False,
                                prepare_event="_remember_source")
@@ -137,6 +139,21 @@ class CoachCore:
                 self._fire("timeout")
             if (self.state, self.cue_index, self.silences) == before:
                 break
+
+    def input_lost(self, now: float, why: str) -> None:
+        """The microphone stopped: pause (from any live state) and say so; the loop retries the device."""
+        self.now = now
+        if self.state not in (State.IDLE, State.ENDED):
+            self._fire("device_lost", why)
+
+    def input_back(self, now: float) -> None:
+        """The microphone works again: a pause it caused ends, and the session goes on where it was."""
+        self.now = now
+        if self.state is State.PAUSED:
+            self._fire("device_back")
+
+    def paused_for_device(self, *_: Any) -> bool:
+        return self.device_paused
 
     def finished_speaking(self, now: float) -> None:
         """The speaker has finished the lines just said: the answer window starts now, not when they were

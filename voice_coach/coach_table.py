@@ -60,6 +60,13 @@ TRANSITIONS: list[dict[str, Any]] = [
     _row("timeout", WAITING, S.PAUSED, then="pause_on_silence"),
     _row("give_up", S.PAUSED, S.ENDED, then="end_abandoned"),
     *[_row("resume", S.PAUSED, s, when=f"paused_from_{s.value}", then="resume_here") for s in RESUMABLE],
+    # The microphone vanished: pause and say so; when it is back, go on where the session was (only a pause
+    # the device caused ends by itself: a pause the person asked for waits for "resume").
+    _row("device_lost", RESUMABLE, S.PAUSED, then="pause_for_device"),
+    _row("device_lost", S.PAUSED, None, then="note_device_lost"),
+    *[_row("device_back", S.PAUSED, s, when=["paused_for_device", f"paused_from_{s.value}"],
+           then=["say_device_back", "resume_here"]) for s in RESUMABLE],
+    _row("device_back", S.PAUSED, None, then="say_device_back"),
     # Today's plan, on request.
     _row("today", ASK_TODAY, None, then="tell_today"),
     # A lighter program proposed from the journal: only a yes changes anything.

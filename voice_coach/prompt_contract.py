@@ -75,6 +75,8 @@ PROMPT_SLOTS: dict[str, frozenset[str]] = {
         "paused": "",
         "paused_silence": "",
         "paused_after_denied": "",
+        "paused_device": "",
+        "device_back": "",
         "resumed": "",
         "resume_exercise": "name",
         "confirm_symptom": "symptom",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .coach import Coach
-from .errors import JournalError
+from .errors import DeviceError, JournalError
 from .intents import Heard, Intent, PhraseBook, Utterance
 from .messages import LogEntry, Say
 from .ports import Clock, EndOfInput, Expectation, Journal, Listener, Speaker
@@ -15,6 +15,10 @@ JOURNAL_FAILED = "journal_failed"
 """Prompt key said when the journal cannot be written; JOURNAL_FAILED_TEXT is said while prompts/ lacks it."""
 JOURNAL_FAILED_TEXT = ("I cannot write to your exercise journal, so I am stopping the session here. "
                        "Please ask your caregiver to check it.")
+
+
+RETRY_SECONDS = 3.0
+"""How often a vanished microphone is tried again."""
 
 
 @dataclass
@@ -57,7 +61,11 @@ class SessionLoop:
             self.flush()
         try:
             while not self.coach.ended and self.failure is None:
-                heard = self.listener.listen(self.coach.wake_at(), self.clock, self.expectation())
+                try:
+                    heard = self.listener.listen(self.coach.wake_at(), self.clock, self.expectation())
+                except DeviceError as lost:
+                    heard = None
+                    self.recover_input(lost)
                 if heard is not None:
                     self.hear(heard)
                 self.coach.tick(self.clock.now())
@@ -68,6 +76,29 @@ class SessionLoop:
             self.say_journal_failed()
             raise self.failure
         return SessionResult(self.session_id, self.coach.outcome or "abandoned", self.written)
+
+    def recover_input(self, lost: DeviceError) -> None:
+        """The microphone failed mid-session: the coach pauses and says so; the device is tried again every
+        few seconds until it works (then the session goes on where it was) or the pause times out. An input
+        that cannot be reopened (no `reopen`) ends the command with the device's one-line error."""
+        reopen = getattr(getattr(self.listener, "source", None), "reopen", None)
+        if reopen is None:
+            raise lost
+        self.coach.input_lost(self.clock.now(), lost.message)
+        self.flush()
+        while not self.coach.ended and self.failure is None:
+            self.clock.sleep_until(min(self.clock.now() + RETRY_SECONDS, self.coach.wake_at() or float("inf")))
+            self.coach.tick(self.clock.now())
+            self.flush()
+            if self.coach.ended:
+                return
+            try:
+                reopen()
+            except DeviceError:
+                continue
+            self.coach.input_back(self.clock.now())
+            self.flush()
+            return
 
     def hear(self, heard: Heard) -> None:
         utterance = self.phrasebook.parse(heard, self.aliases)
