@@ -29,7 +29,24 @@ def utterances(draw: st.DrawFn) -> Utterance:
     return Utterance(intent, Heard(intent.value, conf, "voice"), value, symptom)
 
 
-events = st.lists(st.one_of(utterances(), st.none(), st.floats(0.1, 900)), max_size=60)
+DEVICE_EVENTS = ("microphone lost", "microphone back")
+events = st.lists(st.one_of(utterances(), st.none(), st.floats(0.1, 900), st.sampled_from(DEVICE_EVENTS)),
+                  max_size=60)
+"""Replies (or unknown words), time passing, and the microphone failing and coming back, in any order."""
+
+
+def _step(coach: Coach, step: object, t: float) -> float:
+    """Apply one event; returns the time after it."""
+    if isinstance(step, float):
+        t += step
+        coach.tick(t)
+    elif step == "microphone lost":
+        coach.input_lost(t, "PortAudio error")
+    elif step == "microphone back":
+        coach.input_back(t)
+    else:
+        coach.hear(step, t)  # type: ignore[arg-type]
+    return t
 
 
 def _drive(coach: Coach, steps: list, t: float = 0.0) -> float:
@@ -37,11 +54,7 @@ def _drive(coach: Coach, steps: list, t: float = 0.0) -> float:
     for step in steps:
         if coach.ended:
             break
-        if isinstance(step, float):
-            t += step
-            coach.tick(t)
-        else:
-            coach.hear(step, t)
+        t = _step(coach, step, t)
     return t
 
 
@@ -124,13 +137,9 @@ def test_only_a_yes_to_the_proposal_makes_the_program_lighter(steps: list) -> No
         if coach.ended:
             break
         before_state, before_program = coach.state, coach.program
-        if isinstance(step, float):
-            t += step
-            coach.tick(t)
-        else:
-            coach.hear(step, t)
+        t = _step(coach, step, t)
         if coach.program is not before_program:
-            assert before_state is State.PROPOSING and not isinstance(step, float) and step.intent is Intent.YES
+            assert before_state is State.PROPOSING and isinstance(step, Utterance) and step.intent is Intent.YES
             assert coach.program is opening.offer.program
     accepted = [a for a in coach.outbox if isinstance(a, LogEntry) and a.kind == "proposal_accepted"]
     assert len(accepted) == (1 if coach.program is not PROGRAMS["resistance"] else 0)
