@@ -133,15 +133,9 @@ def test_twenty_seconds_of_loud_noise_are_cut_off_with_no_intent(recognizer: Any
 CHUNKS, BATCH = 10_000, 250
 
 
-def test_ten_thousand_random_chunks_of_odd_length_give_no_crash_and_no_intent(recognizer: Any,
-                                                                             request: pytest.FixtureRequest) -> None:
+def test_ten_thousand_random_chunks_of_odd_length_give_no_crash_and_no_intent(recognizer: Any) -> None:
     """Seeded random bytes in odd-length chunks (so int16 samples straddle chunks), 250 chunks (about 0.5 s of
     audio) per utterance, each utterance with the grammar of another state."""
-    if isinstance(recognizer, KoreanBridge):
-        request.applymarker(pytest.mark.xfail(strict=True, reason=(
-            "bug: recognizers.noise_like misses short white noise (NOISE_FLATNESS 0.54 is 0.02 under white "
-            "noise's 0.56; the median over the few frames of a 0.5 s burst falls below it 3 % of the time), and "
-            "vosk forces it onto the grammar: utterances 20 and 27 are accepted as 'no' (0.45) and 'yes' (0.62)")))
     rng = random.Random(20260107)
     heard: list[tuple[str, str]] = []
     fed = 0
