@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .barge_in import live_microphone, say_watching
 from .coach import Coach
 from .errors import DeviceError, JournalError
 from .intents import Heard, Intent, PhraseBook, Utterance
@@ -43,6 +44,8 @@ class SessionLoop:
         self.written: list[int] = []
         self.failure: JournalError | None = None
         """The first journal write that failed; nothing is written after it and the session ends."""
+        self.barged: Heard | None = None
+        """A reply heard while the coach spoke ("stop" cuts the line), handled once the lines are said."""
 
     def expectation(self) -> Expectation:
         phrases = self.phrasebook.phrases_for(self.coach.accepted_intents(), self.aliases)
@@ -70,6 +73,10 @@ class SessionLoop:
                     self.hear(heard)
                 self.coach.tick(self.clock.now())
                 self.flush()
+                while self.barged is not None and not self.coach.ended:  # heard while the coach spoke
+                    heard, self.barged = self.barged, None
+                    self.hear(heard)
+                    self.flush()
         except (EndOfInput, KeyboardInterrupt) as why:
             self.stop_because("input_closed" if isinstance(why, EndOfInput) else "interrupted")
         if self.failure is not None:
@@ -117,17 +124,32 @@ class SessionLoop:
         self.flush()
 
     def flush(self) -> None:
-        """Speak and log what the coach asked for, in order."""
+        """Speak and log what the coach asked for, in order. With a live microphone, "stop" said while the
+        coach speaks cuts the line (barge-in) and the rest of the lines; entries are still all written."""
         outbox, self.coach.outbox = self.coach.outbox, []
         spoke = False
         for action in outbox:
             if isinstance(action, Say):
-                self.speaker.say(self.prompts.render(action), action.key)
+                if self.barged is None:
+                    self.say(action)
                 spoke = True
             else:
                 self.log(action)
         if spoke:  # a spoken question is only asked once it has been heard to the end
             self.coach.finished_speaking(self.clock.now())
+
+    def say(self, action: Say) -> None:
+        text = self.prompts.render(action)
+        microphone = live_microphone(self.speaker, self.listener)
+        if microphone is None:
+            self.speaker.say(text, action.key)
+            return
+        self.barged = say_watching(self.speaker, microphone, text, action.key, expect=self.expectation(),
+                                   clock=self.clock, is_stop=self.is_stop)
+
+    def is_stop(self, heard: Heard) -> bool:
+        utterance = self.phrasebook.parse(heard, self.aliases)
+        return utterance is not None and utterance.intent is Intent.STOP
 
     def log(self, entry: LogEntry) -> None:
         """Append one entry (committed when this returns). After a failed write nothing more is attempted:

@@ -1,0 +1,79 @@
+"""Barge-in: "stop" said while the coach speaks cuts the line at once and ends the session."""
+
+from __future__ import annotations
+
+import threading
+
+from tests.fakes import FakeClock, MemoryJournal
+from voice_coach.coach import Coach
+from voice_coach.intents import Heard, load_phrasebook
+from voice_coach.ports import Clock, Expectation
+from voice_coach.programs import load_program
+from voice_coach.prompts import load_prompts
+from voice_coach.session_loop import SessionLoop
+
+
+class CuttableSpeaker:
+    """Each line 'plays' until cut, or until the test lets it finish; records what was said and cut."""
+
+    def __init__(self) -> None:
+        self.said: list[str] = []
+        self.cut: list[str] = []
+        self._cut = threading.Event()
+        self.playing = threading.Event()
+
+    def say(self, text: str, key: str) -> None:
+        self.said.append(key)
+        self._cut.clear()
+        self.playing.set()
+        if key == "intro_resistance" and not self._cut.wait(timeout=10):  # a long line, cut by "stop"
+            raise AssertionError("the line was never cut")
+        self.playing.clear()
+        if self._cut.is_set():
+            self.cut.append(key)
+
+    def stop_playback(self) -> None:
+        self._cut.set()
+
+
+class LiveListener:
+    """Stands for the microphone listener: replies while the coach waits; "stop" during one chosen line."""
+
+    drain_on_listen = True
+
+    def __init__(self, speaker: CuttableSpeaker, replies: list[str], stop_during: str) -> None:
+        self.speaker, self.replies, self.stop_during = speaker, replies, stop_during
+
+    def listen(self, until: float | None, clock: Clock, expect: Expectation) -> Heard | None:
+        assert isinstance(clock, FakeClock)
+        if threading.current_thread().name == "barge-in":  # listening while the coach speaks
+            if self.speaker.playing.is_set() and self.speaker.said[-1] == self.stop_during:
+                return Heard("stop", 0.9, "voice")
+            return None
+        if expect.awaiting and self.replies:
+            return Heard(self.replies.pop(0), 0.9, "voice")
+        clock.sleep_until(until if until is not None else clock.now() + 1)
+        return None
+
+
+def test_stop_during_a_line_cuts_it_and_ends_the_session() -> None:
+    speaker, journal = CuttableSpeaker(), MemoryJournal()
+    listener = LiveListener(speaker, ["three", "no"], stop_during="intro_resistance")
+    loop = SessionLoop(Coach(load_program("resistance")), listener=listener, speaker=speaker, journal=journal,
+                       clock=FakeClock(), prompts=load_prompts(), phrasebook=load_phrasebook())
+    result = loop.run()
+    assert speaker.cut == ["intro_resistance"]
+    assert "ask_ready" not in speaker.said  # the rest of that turn's lines are not said after a stop
+    assert result.outcome == "stopped_by_user"
+    stop = [r for r in journal.rows if r["kind"] == "heard"][-1]
+    assert stop["transcript"] == "stop" and stop["data"]["state"] == "introducing"
+
+
+def test_a_line_that_says_stop_is_not_listened_over() -> None:
+    """The coach's own "say stop to end" would be heard by the microphone: such lines are said whole."""
+    speaker, journal = CuttableSpeaker(), MemoryJournal()
+    listener = LiveListener(speaker, ["three", "stop"], stop_during="caution_general")
+    loop = SessionLoop(Coach(load_program("resistance")), listener=listener, speaker=speaker, journal=journal,
+                       clock=FakeClock(), prompts=load_prompts(), phrasebook=load_phrasebook())
+    loop.run()
+    assert speaker.cut == [] and "caution_general" in speaker.said and "ask_feeling" in speaker.said
