@@ -2,7 +2,8 @@
 """Speech benchmark on tests/audio: per backend and mode, per noise level; a table, and bench-results/speech.json.
 
 Modes: "plain" the state's grammar alone with no rejection checks; "batch" the product decoding each
-utterance again in one block at its end (batch CMN, not the default: see recognizer_sphinx). "state" is the
+utterance again in one block at its end (batch CMN, not the default: see recognizer_sphinx); "rescore" the
+product with its second pass on (each of the grammar's top 4 phrases aligned alone, off by default). "state" is the
 product (the grammar of the state that takes each clip; pocketsphinx also weighs every
 phrase the coach knows), "all" one grammar of every phrase in every state, "open" an open-vocabulary decode
 of the same audio (pocketsphinx's default language model; vosk without a grammar). Every clip goes through
@@ -179,6 +180,8 @@ def make(backend: str, mode: str) -> Recognizer:
             return SphinxRecognizer(known_phrases())
         if mode == "batch":  # each utterance decoded again in one block (its own cepstral mean)
             return SphinxRecognizer(known_phrases(), batch_cmn=True)
+        if mode == "rescore":  # the product plus the second pass over the top 4 phrases (off by default)
+            return SphinxRecognizer(known_phrases(), rescore=4)
         if mode == "all":
             return FixedGrammar(SphinxRecognizer(), all_phrases)
         if mode == "plain":

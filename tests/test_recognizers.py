@@ -121,6 +121,21 @@ def test_stop_is_heard_in_every_state(rec: SphinxRecognizer) -> None:
         assert (h := decode(rec, stop, state)) is not None and meaning(h.text) == meaning("stop"), state
 
 
+def test_the_second_pass_is_off_by_default_and_keeps_clear_results() -> None:
+    """Re-scoring the n-best phrases aligned alone (measured no better: see recognizer_sphinx) stays off; on, a
+    clear result is kept and each phrase's alignment search is built once."""
+    from voice_coach.recognizers import known_phrases
+    assert make_recognizer("pocketsphinx").aligner is None  # type: ignore[attr-defined]
+    rec = SphinxRecognizer(known_phrases(), rescore=4)
+    yes, five = (read_wav(AUDIO / "clean" / "en-us_175" / f"{w}.wav") for w in ("yes", "five"))
+    assert (h := decode(rec, yes, "asking_symptoms")) is not None and h.text == "yes" and h.confidence >= 0.8
+    assert (h := decode(rec, five, "asking_rating")) is not None and meaning(h.text) == meaning("five")
+    assert rec.aligner is not None
+    searches = len(rec.aligner._searches)
+    decode(rec, five, "asking_rating")
+    assert len(rec.aligner._searches) == searches
+
+
 # ----- hostile input -------------------------------------------------------------------------------------------
 def test_silence_and_noise_give_nothing(rec: SphinxRecognizer) -> None:
     assert decode(rec, read_wav(AUDIO / "silence" / "silence_3s.wav"), "asking_rating") is None

@@ -17,6 +17,16 @@ these cues decide instead:
   0.5 per frame, the utterance is rejected. This is the one cue that costs a second decode (still far faster
   than real time).
 
+Second pass (off by default: `SphinxRecognizer(rescore=K)`): the grammar's n-best phrases (up to K, and the
+second decoder's phrase when the state takes it) are each aligned alone to the utterance (a one-phrase grammar
+per phrase, cached, on the same cepstral mean as the grammar decode), and one fitting better than the grammar's
+choice by more than RESCORE_MARGIN per frame replaces it; the checks above then judge that phrase's alignment,
+and a winner by less than RESCORE_CLOSE per frame over the runner-up gets at most CLOSE_CALL_CONFIDENCE. Measured
+on tests/audio it does not pay: even aligning every phrase of the state and taking the best fit understands
+fewer clean commands than the grammar search (51 vs 60 of 75; slowed 9 vs 11 of 28), as the acoustic model
+prefers short phrases ("i'm" for "five") about as often as it fixes "seven" → "two"; see scripts/bench_speech.py
+mode "rescore".
+
 A hypothesis that is not a whole phrase of the grammar (pocketsphinx returns a partial path when no path
 reached the grammar's end) is rejected too, and so is sound as flat in spectrum as white noise
 (`recognizers.noise_like`: white noise fits "faint" at -7 per frame).
@@ -30,6 +40,7 @@ an estimate from synthetic voices, not a calibrated probability for every speake
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -54,6 +65,13 @@ MIN_LOUD_FRAMES = 8
 """Fewer loud frames than this (80 ms) is a click or a tap, not a word (the shortest command has about 25)."""
 CONTEXT_FRAMES = 30
 """Frames (10 ms) either side of the words counted in the score per frame."""
+RESCORE_MARGIN = 2.0
+"""Per frame, how much better a re-scored phrase must fit than the grammar's choice to replace it (best of 0, 0.5,
+1, 2, 4 on tests/audio, and still no better than none)."""
+RESCORE_CLOSE = 1.0
+"""Per frame: a second-pass winner closer than this to the runner-up is a close call."""
+CLOSE_CALL_CONFIDENCE = 0.59
+"""Just under the coach's read-back threshold (0.6): a close call is read back."""
 CONFIDENCE_POINTS = ((-34.0, 0.3), (-30.0, 0.7), (-22.0, 0.8), (-18.0, 0.9), (-12.0, 0.97))
 FRAME_SAMPLES = 160
 """pocketsphinx's frame shift: 10 ms at 16 kHz."""
@@ -98,6 +116,8 @@ class GrammarDecoder:
     def begin(self, key: tuple[str, ...]) -> None:
         if self.running:
             self.decoder.end_utt()
+        self.cmn = self.decoder.get_cmn()
+        """The cepstral mean the utterance starts from (the second pass aligns on the same features)."""
         search, self.phrases = self._search(key)
         self.running = search is not None
         if search is None:
@@ -129,6 +149,27 @@ class GrammarDecoder:
             self.decoder.end_utt()
         hyp = self.decoder.hyp()
         return hyp.hypstr.strip() if hyp is not None else ""
+
+    def nbest(self, k: int) -> list[str]:
+        """Up to `k` distinct whole phrases of the last utterance's n-best list, best first."""
+        out: list[str] = []
+        for hyp in self.decoder.nbest() or []:
+            text = hyp.hypstr.strip() if hyp is not None else ""
+            if text in self.phrases and text not in out:
+                out.append(text)
+                if len(out) >= k:
+                    break
+        return out
+
+    def align(self, phrase: str, pcm: bytes, cmn: str, batch: bool) -> list[tuple[str, int, int, float]] | None:
+        """`phrase` alone aligned to `pcm` from cepstral mean `cmn` (batch: the utterance's own): its segments,
+        None when no path reached the phrase's end."""
+        self.decoder.set_cmn(cmn)
+        self.begin((phrase,))
+        if not batch:
+            self.feed(pcm)
+        text = self.end(pcm if batch else None)
+        return self.segments() if text == phrase else None
 
     def segments(self) -> list[tuple[str, int, int, float]]:
         """(word, first frame, end frame exclusive, acoustic score) of the last path, markers left out."""
@@ -182,8 +223,10 @@ class SphinxRecognizer:
     name = "pocketsphinx"
 
     def __init__(self, known_phrases: tuple[str, ...] | None = None, *, batch_cmn: bool = False,
-                 **decoder_options: Any) -> None:
+                 rescore: int = 0, **decoder_options: Any) -> None:
         self.batch_cmn = batch_cmn
+        self.rescore = rescore
+        """Second pass over the grammar's top `rescore` phrases (0: off; see the module's docstring)."""
         """Decode each utterance again in one block at its end (cepstral mean of the utterance itself)."""
         options: dict[str, Any] = {"lm": None, "bestpath": False, "loglevel": "FATAL", **decoder_options}
         self.warnings = WordWarnings(self.name)
@@ -192,6 +235,7 @@ class SphinxRecognizer:
         """The pocketsphinx decoder of the state's grammar."""
         self.known_phrases = phrase_set(known_phrases) if known_phrases else None
         self.rival = GrammarDecoder(options, self.warnings) if self.known_phrases else None
+        self.aligner = GrammarDecoder(options, self.warnings) if rescore > 0 else None
         self._active = False
         self._pcm = bytearray()
         self._carry = b""
@@ -229,11 +273,40 @@ class SphinxRecognizer:
         whole = bytes(self._pcm) if self.batch_cmn else None
         text = self.main.end(whole)
         rival = self.rival.end(whole) if self.rival is not None else ""
-        self.last = decoded = self._judge(text, rival)
+        segments, close = self.main.segments(), False
+        if self.aligner is not None and text in self.main.phrases:
+            text, segments, close = self._second_pass(text, segments, rival)
+        self.last = decoded = self._judge(text, rival, segments)
+        if close and decoded.accepted:
+            self.last = decoded = replace(decoded, confidence=min(decoded.confidence, CLOSE_CALL_CONFIDENCE))
         return Heard(decoded.text, decoded.confidence, "voice") if decoded.accepted else None
 
+    def _second_pass(self, text: str, segments: list[tuple[str, int, int, float]],
+                     rival: str) -> tuple[str, list[tuple[str, int, int, float]], bool]:
+        """The grammar's choice, or a phrase of its n-best that fits clearly better aligned alone; its segments;
+        whether the winner was a close call."""
+        assert self.aligner is not None
+        candidates = [c for c in self.main.nbest(self.rescore) if c != text]
+        if rival in self.main.phrases and rival != text and rival not in candidates:
+            candidates.append(rival)
+        if not candidates:
+            return text, segments, False
+        pcm, cmn = bytes(self._pcm), self.main.cmn
+        fits = {text: self.aligner.align(text, pcm, cmn, self.batch_cmn) or segments}
+        for phrase in candidates:
+            if (aligned := self.aligner.align(phrase, pcm, cmn, self.batch_cmn)) is not None:
+                fits[phrase] = aligned
+        frames = max(1, len(pcm) // (2 * FRAME_SAMPLES))
+        totals = sorted(((sum(s for *_, s in segs) / frames, phrase) for phrase, segs in fits.items()), reverse=True)
+        best = totals[0][1]
+        if best != text and totals[0][0] - dict((p, t) for t, p in totals)[text] > RESCORE_MARGIN:
+            text, segments = best, fits[best]
+        winner = dict((p, t) for t, p in totals)[text]
+        runner_up = max((t for t, p in totals if p != text), default=winner - RESCORE_CLOSE)
+        return text, segments, winner - runner_up < RESCORE_CLOSE
+
     # ----- judging ------------------------------------------------------------------------------------------
-    def _judge(self, text: str, rival: str) -> Decoded:
+    def _judge(self, text: str, rival: str, segments: list[tuple[str, int, int, float]]) -> Decoded:
         levels = _frame_levels(bytes(self._pcm))
         floor = float(np.percentile(levels, 10)) if levels.size else 0.0
         loud = levels >= max(LOUD_MIN_DBFS, floor + LOUD_ABOVE_FLOOR_DB)
@@ -241,7 +314,6 @@ class SphinxRecognizer:
             return Decoded("", 0.0, False, "no_grammar" if loud.sum() >= MAX_UNEXPLAINED_FRAMES else "silence")
         if text not in self.main.phrases:
             return Decoded(text, 0.0, False, "not_a_phrase")
-        segments = self.main.segments()
         explained = np.zeros(len(levels), dtype=bool)
         words = []
         for word, start, end, _ in segments:
