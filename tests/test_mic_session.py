@@ -1,0 +1,57 @@
+"""A whole check-in through a real microphone path: WAVs played into a private PulseAudio virtual microphone,
+recorded by sounddevice, recognized by pocketsphinx, understood by the coach, written to the journal."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+REPLIES = ROOT / "tests" / "audio" / "sessions" / "checkin"
+QUESTIONS = {  # the line that asks, and the recorded answer to play into the microphone
+    "How tired do you feel": "01.wav",  # "four"
+    "new or more muscle cramps": "02.wav",  # "no"
+    "more muscle twitching": "03.wav",  # "no"
+}
+
+pytestmark = pytest.mark.audio
+
+
+def test_a_checkin_answered_through_the_virtual_microphone(vmic: dict[str, str], tmp_path: Path) -> None:
+    db = tmp_path / "journal.sqlite3"
+    env = {**vmic, "VOICE_COACH_HOME": str(tmp_path / "home"), "VOICE_COACH_INPUT": "mic",
+           "VOICE_COACH_OUTPUT": "text", "PYTHONUNBUFFERED": "1"}
+    child = subprocess.Popen([sys.executable, "-m", "voice_coach.cli", "checkin", "--backend", "pocketsphinx",
+                              "--db", str(db)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True)
+    timer = threading.Timer(90, child.kill)  # a hung child must not hang the suite
+    timer.start()
+    seen: list[str] = []
+    try:
+        assert child.stdout is not None
+        for line in child.stdout:
+            seen.append(line.rstrip())
+            for question, wav in QUESTIONS.items():
+                if question in line:
+                    time.sleep(0.5)  # the listener starts after the line is printed
+                    subprocess.run(["paplay", "--device=vmic", str(REPLIES / wav)], env=vmic, check=True, timeout=30)
+        code = child.wait(timeout=30)
+    finally:
+        timer.cancel()
+        child.kill()
+    stderr = child.stderr.read() if child.stderr else ""
+    assert code == 0, f"{stderr}\n" + "\n".join(seen[-20:])
+    report = subprocess.run([sys.executable, "-m", "voice_coach.cli", "report", "--db", str(db), "--format",
+                             "json"], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
+    (checkin,) = json.loads(report.stdout)["checkins"]
+    assert checkin["outcome"] == "completed"
+    answers = [(a["question"], a["value"], a["source"]) for a in checkin["answers"]]
+    assert answers == [("fatigue", 4, "voice"), ("new_cramps", "no", "voice"), ("new_twitching", "no", "voice")]
+    assert all(a["confidence"] is not None for a in checkin["answers"])
