@@ -146,3 +146,15 @@ def test_report_json_shape(tmp_path: Path) -> None:
     assert s["ratings"][0]["value"] == 5 and s["ratings"][0]["transcript"] == "five"
     assert s["symptoms"][0]["kind"] == "cramp" and s["cautions"] == [{"key": "caution_cramp", "at": T0.isoformat()}]
     assert report["checkins"][0]["answers"][0]["value"] == 3
+
+
+def test_times_are_stored_in_utc_whatever_offset_they_come_with(tmp_path: Path) -> None:
+    from datetime import timedelta as td
+    from datetime import timezone as tz
+
+    j = SqliteJournal(tmp_path / "j.sqlite3")
+    local = datetime(2026, 3, 2, 10, 30, tzinfo=tz(td(hours=2)))  # a caregiver's note typed in UTC+2
+    j.append("caregiver", "note", local, {"text": "slept badly"}, source="caregiver")
+    stored = j.db.execute("SELECT at FROM entries").fetchone()[0]
+    assert stored == "2026-03-02T08:30:00+00:00"
+    assert next(j.entries()).at == local  # the same instant

@@ -185,7 +185,9 @@ class SqliteJournal:
 
     def append(self, session_id: str, kind: str, at: datetime, data: dict[str, Any] | None = None, *,
                source: str = "coach", transcript: str | None = None, confidence: float | None = None) -> int:
-        """Write one entry and commit it before returning its id (durable once this returns)."""
+        """Write one entry and commit it before returning its id (durable once this returns). Times are stored
+        in UTC (a naive time is taken as local), so that entries compare and sort as text."""
+        at = at.astimezone(UTC)
         if source not in SOURCES:
             raise JournalError(f"journal: unknown source {source!r} (one of {', '.join(SOURCES)})")
         try:
