@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .clocks import VirtualClock
+from .clocks import SystemClock, VirtualClock
 from .intents import Heard, PhraseBook
 from .paths import ROOT
 from .ports import Clock, Expectation, Listener
@@ -66,8 +66,9 @@ def demo(db: Path | None, out: Path, backend: str, audio: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     listener = TurnPrinter(audio_replay_listener(audio, backend), phrasebook)
     journal = SqliteJournal(db)
+    clock = VirtualClock(start=SystemClock().wall())  # replayed at once, but dated today (the report reads it)
     loop = SessionLoop(Coach(load_program("stretching"), CoachSettings(first_run=True)), listener=listener,
-                       speaker=speaker, journal=journal, clock=VirtualClock(), prompts=load_prompts(),
+                       speaker=speaker, journal=journal, clock=clock, prompts=load_prompts(),
                        phrasebook=phrasebook)
     result = loop.run()
     journal.close()
