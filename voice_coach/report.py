@@ -6,9 +6,17 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from . import report_labels as words
 from .journal import Entry
 from .report_adherence import WeeklyPlan, adherence, default_plan, local_date
 from .report_attention import ATTENTION_DAYS, EFFORT_THRESHOLD, attention
+
+PROPOSAL_KINDS = ("proposal_made", "proposal_offered", "proposal_accepted", "proposal_declined")
+"""Journal entries of lighter-program proposals (voice_coach/progression.py, `voice-coach program`)."""
+VOICE_CHECK_KIND = "voice_check"
+"""Kind (and session id) of a `voice-coach voice-check` result (voice_coach/voice_check.py)."""
+VOICE_CHECK_PASS = 2 / 3
+"""A phrase recognised less often than this in a voice check is listed as weak (voice_check.PASS_RATE)."""
 
 REPORT_VERSION = 1
 """Bumped only when a key changes meaning or goes away; new keys keep the version."""
@@ -36,9 +44,17 @@ def build_report(entries: Iterable[Entry], *, program: str | None = None, today:
     """
     sessions: dict[str, dict[str, Any]] = {}
     caregiver: list[dict[str, Any]] = []
+    proposal_entries: list[Entry] = []
+    voice_entries: list[Entry] = []
     last: datetime | None = None
     for e in entries:
         last = e.at if last is None or e.at > last else last
+        if e.kind in PROPOSAL_KINDS:
+            proposal_entries.append(e)
+            continue
+        if e.kind == VOICE_CHECK_KIND:
+            voice_entries.append(e)
+            continue
         s = sessions.get(e.session_id)
         if s is None:
             if e.kind != "session_started":
@@ -64,18 +80,107 @@ def build_report(entries: Iterable[Entry], *, program: str | None = None, today:
     plan = plan or default_plan()
     calendar = adherence(out_sessions, plan, today=today)
     attention_since = local_date(since.isoformat()) if since else today - timedelta(days=ATTENTION_DAYS - 1)
+    proposals = build_proposals(proposal_entries, program=program)
     return {
         "version": REPORT_VERSION, "sessions": out_sessions, "checkins": checkins,
         "caregiver": caregiver,
         "attention": attention(out_sessions + checkins, caregiver, calendar, since=attention_since, today=today,
-                               effort_threshold=effort_threshold),
+                               effort_threshold=effort_threshold, proposals=proposals),
         "adherence": calendar,
         "period": {"since": since.isoformat() if since else None, "until": until.isoformat() if until else None,
                    "today": today.isoformat(), "attention_since": attention_since.isoformat(),
                    "program": program, "effort_threshold": effort_threshold,
                    "generated_at": generated_at.isoformat(timespec="seconds") if generated_at else None},
+        "proposals": proposals, "voice_checks": voice_checks(voice_entries),
     }
 
+
+
+def build_proposals(entries: Iterable[Entry], *, program: str | None = None) -> list[dict[str, Any]]:
+    """Each lighter program proposed, oldest first: what, why, the changes, and the answer.
+
+    `status` is `accepted`, `declined`, `open` (not answered yet: the coach offers it again), or `superseded`
+    (not answered, and a later proposal for the same program was made or answered). A decision whose
+    proposal_made entry is before the report's window still shows, with what the decision entry knows.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for e in entries:
+        d = e.data
+        pid, prog = d.get("proposal"), d.get("program")
+        if pid is None or (program and prog != program):
+            continue
+        p = out.get(pid)
+        if p is None:
+            p = out[pid] = {
+                "id": pid, "program": prog, "rule": d.get("rule"), "when": d.get("when"), "reason": d.get("reason"),
+                "symptom": d.get("symptom"), "triggers": list(d.get("triggers", [])), "changes": [],
+                "made_at": None, "offered_at": [], "status": "open", "decided_at": None, "decided_by": None,
+                "session_id": e.session_id,
+            }
+        if e.kind == "proposal_made":
+            if p["made_at"] is None:
+                p.update(made_at=e.at.isoformat(), session_id=e.session_id,
+                         **{k: d.get(k, p[k]) for k in ("rule", "when", "reason", "symptom")})
+                p["triggers"] = list(d.get("triggers", []))
+                p["changes"] = [{"exercise": c.get("exercise"), "field": c.get("field"), "was": c.get("was"),
+                                 "to": c.get("to")} for c in d.get("changes", [])]
+            else:
+                p["offered_at"].append(e.at.isoformat())
+        elif e.kind == "proposal_offered":
+            p["offered_at"].append(e.at.isoformat())
+        elif p["decided_at"] is None:  # accepted or declined: the first answer counts
+            p.update(status="accepted" if e.kind == "proposal_accepted" else "declined",
+                     decided_at=e.at.isoformat(), decided_by=e.source, rule=p["rule"] or d.get("rule"))
+            for other in out.values():  # an answer for the program ends any older unanswered proposal
+                if other is not p and other["program"] == prog and other["status"] == "open":
+                    other["status"] = "superseded"
+        if e.kind == "proposal_made":
+            for other in out.values():
+                if other is not p and other["program"] == prog and other["status"] == "open":
+                    other["status"] = "superseded"
+    return list(out.values())
+
+
+def voice_checks(entries: Iterable[Entry]) -> list[dict[str, Any]]:
+    """Each voice check, oldest first: `at`, `overall_rate`, `rates` by phrase (voice_check.trend), and the
+    `weak` phrases (recognised less than two times in three), `backend` and `input`."""
+    from .voice_check import trend
+
+    entries = list(entries)
+    out = []
+    for e, row in zip(entries, trend(entries), strict=True):
+        weak = sorted(p for p, r in row["rates"].items() if r is not None and r < VOICE_CHECK_PASS - 1e-9)
+        out.append({**row, "weak": weak, "backend": e.data.get("backend"), "input": e.data.get("input")})
+    return out
+
+
+def voice_trend(rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The latest voice check against the one before and the first: for the one-line summaries."""
+    rated = [r for r in rows if r.get("overall_rate") is not None]
+    if not rated:
+        return None
+    latest = rated[-1]
+    previous = rated[-2] if len(rated) > 1 else None
+    change = latest["overall_rate"] - rated[0]["overall_rate"] if len(rated) > 1 else None
+    direction = None if change is None else ("steady" if abs(change) < 0.05 else "better" if change > 0 else "worse")
+    return {"latest": latest, "previous": previous, "first": rated[0], "count": len(rated), "change": change,
+            "direction": direction}
+
+
+def voice_trend_line(rows: list[dict[str, Any]]) -> str | None:
+    """"Latest voice check Tue 3 Feb 2026: 80% recognised; 4 checks since Mon 5 Jan 2026: worse (90% then)"."""
+    t = voice_trend(rows)
+    if t is None:
+        return None
+    latest = t["latest"]
+    line = f"Latest voice check {words.day(latest['at'])}: {latest['overall_rate']:.0%} recognised"
+    if latest.get("weak"):
+        line += f" (weak: {', '.join(latest['weak'])})"
+    if t["change"] is None:
+        return line + "; the first check"
+    first = t["first"]
+    return (line + f"; {t['count']} checks since {words.day(first['at'])}: {t['direction']} "
+            f"({first['overall_rate']:.0%} at the first, {t['previous']['overall_rate']:.0%} the time before)")
 
 
 def caregiver_item(e: Entry) -> dict[str, Any]:

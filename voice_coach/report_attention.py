@@ -34,9 +34,10 @@ def _quoted(said: Mapping[str, Any]) -> str:
 
 def attention(sessions: Iterable[Mapping[str, Any]], caregiver: Iterable[Mapping[str, Any]],
               calendar: Mapping[str, Any], *, since: date, today: date,
-              effort_threshold: int = EFFORT_THRESHOLD) -> list[dict[str, Any]]:
+              effort_threshold: int = EFFORT_THRESHOLD,
+              proposals: Iterable[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
     """Items from `since` to `today`: urgent, then warnings, then notes; safety stops first among the urgent;
-    newest first within each."""
+    newest first within each. An open (unanswered) lighter-program proposal is a note whatever its date."""
     items: list[dict[str, Any]] = []
     recent = [s for s in sessions if since <= local_date(s["started_at"]) <= today]
     for s in recent:
@@ -52,6 +53,7 @@ def attention(sessions: Iterable[Mapping[str, Any]], caregiver: Iterable[Mapping
                                f"{words.when(c['at'])}, logged by the caregiver", "caregiver", c["session_id"]))
     items += _plan_items(calendar, since, today)
     items += _recognition_items(recent, today)
+    items += _proposal_items(proposals)
     items.sort(key=lambda i: i["at"], reverse=True)
     items.sort(key=lambda i: (SEVERITY_ORDER[i["severity"]], i["kind"] != "safety_stop"))
     return items
@@ -136,3 +138,30 @@ def _recognition_items(sessions: list[Mapping[str, Any]], today: date) -> list[d
     return [_item("info", "recognition", today.isoformat(),
                   f"Speech harder to recognise: {now:.0%} of replies not understood in the last 7 days{was}",
                   "Consider longer timeouts, own command words, or the any-sound-is-yes fallback.")]
+
+
+def _proposal_items(proposals: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """A note for each lighter program proposed and not answered yet."""
+    out = []
+    for p in proposals:
+        if p.get("status") != "open":
+            continue
+        at = max([t for t in [p.get("made_at"), *p.get("offered_at", [])] if t], default=None)
+        if at is None:
+            continue
+        changes = "; ".join(proposal_change(c) for c in p.get("changes", []))
+        reason = p.get("reason") or ""
+        detail = " ".join(x for x in (reason, f"Proposed: {changes}." if changes else "",
+                                      f"Answer with: voice-coach program accept {p['program']} (or decline).")
+                          if x)
+        out.append(_item("info", "proposal", at,
+                         f"Lighter program proposed for {words.label(words.KINDS, p.get('program'))}, not answered yet",
+                         detail, "coach", p.get("session_id")))
+    return out
+
+
+def proposal_change(c: Mapping[str, Any]) -> str:
+    """"Wall push-up: reps 12 → 10"; minutes rounded."""
+    def show(v: Any) -> str:
+        return f"{v:g}" if isinstance(v, float) else str(v)
+    return f"{c.get('exercise')}: {c.get('field')} {show(c.get('was'))} → {show(c.get('to'))}"

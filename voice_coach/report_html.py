@@ -11,7 +11,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from . import report_labels as words
+from .report import voice_trend_line
 from .report_adherence import KIND_ORDER
+from .report_attention import proposal_change
 
 KIND_LETTER = {"stretching": "S", "resistance": "R", "aerobic": "A"}
 TRANSCRIPT_SESSIONS = 100
@@ -29,7 +31,7 @@ def environment() -> Environment:
                        outcome=lambda o: words.label(words.OUTCOMES, o), kind=lambda k: words.label(words.KINDS, k),
                        question=lambda q: words.label(words.QUESTIONS, q),
                        source=lambda s: words.label(words.SOURCES, s), status=lambda s: words.label(words.STATUS, s),
-                       percent=lambda x: f"{x:.0%}", rule_status=words.rule_status)
+                       percent=lambda x: f"{x:.0%}", rule_status=words.rule_status, change=proposal_change)
     return env
 
 
@@ -54,8 +56,12 @@ def page_context(report: Mapping[str, Any]) -> dict[str, Any]:
         + [{"kind": c["symptom"], "at": c["at"], "source": "caregiver", "transcript": None, "where": "caregiver log"}
            for c in report["caregiver"] if c["kind"] == "symptom"],
         key=lambda e: e["at"], reverse=True)
+    proposals = sorted(report.get("proposals", []), key=lambda p: p["made_at"] or p["decided_at"] or "",
+                       reverse=True)
+    checks = list(report.get("voice_checks", []))
     return {
-        "report": report, "period": period, "empty": not everything and not report["caregiver"],
+        "report": report, "period": period,
+        "empty": not everything and not report["caregiver"] and not proposals and not checks,
         "today": date.fromisoformat(period["today"]), "attention": report["attention"],
         "this_week": weeks[-1] if weeks else None, "weeks": list(reversed(weeks)), "plan": calendar["plan"],
         "sessions": [_session_row(s, i < TRANSCRIPT_SESSIONS) for i, s in enumerate(everything)],
@@ -63,7 +69,20 @@ def page_context(report: Mapping[str, Any]) -> dict[str, Any]:
         "caregiver": sorted(report["caregiver"], key=lambda c: c["at"], reverse=True),
         "recognition": _recognition_summary(sessions + checkins),
         "kind_letter": KIND_LETTER, "threshold": period["effort_threshold"],
+        "proposals": proposals, "voice_checks": _voice_rows(checks), "voice_line": voice_trend_line(checks),
     }
+
+
+def _voice_rows(checks: list[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Newest first, each with its change from the check before (in points)."""
+    rows: list[dict[str, Any]] = []
+    before: float | None = None
+    for c in checks:
+        rate = c.get("overall_rate")
+        change: int | None = round((rate - before) * 100) if rate is not None and before is not None else None
+        rows.append({**c, "change": change, "width": round(100 * rate) if rate is not None else 0})
+        before = rate if rate is not None else before
+    return list(reversed(rows))
 
 
 def _week_row(week: Mapping[str, Any], plan: Mapping[str, Any]) -> dict[str, Any]:

@@ -12,10 +12,15 @@ from rich.table import Table
 from rich.text import Text
 
 from . import report_labels as words
+from .report import voice_trend_line
 from .report_adherence import KIND_ORDER
+from .report_attention import proposal_change
 
 LAST_SESSIONS = 10
 LAST_CAREGIVER = 10
+LAST_PROPOSALS = 5
+ANSWERS = {"accepted": "accepted", "declined": "declined", "open": "not answered yet",
+           "superseded": "not answered; replaced"}
 SEVERITY = {"urgent": ("URGENT", "bold white on red"), "warning": ("CHECK", "bold black on yellow"),
             "info": ("NOTE", "bold white on blue")}
 STATUS_STYLE = {"met": "green", "on_track": "cyan", "partial_week": "cyan", "over": "yellow", "at_risk": "red",
@@ -30,11 +35,15 @@ def render_text(report: Mapping[str, Any], console: Console) -> None:
     console.print(Text("Exercise report", style="bold"), Text(f" to {words.day(period['today'])}"
                                                                + (f" · program {period['program']}"
                                                                   if period["program"] else "")))
-    if not sessions and not report["caregiver"]:
+    voice_line = voice_trend_line(list(report.get("voice_checks", [])))
+    proposals = list(report.get("proposals", []))
+    if not sessions and not report["caregiver"] and not proposals:
         if period["since"] or period["until"] or period["program"]:
             console.print("No sessions for these dates or this program.")
         else:
             console.print("No sessions yet. Run `voice-coach session` or `voice-coach checkin`, then report again.")
+        if voice_line:
+            console.print(Text(voice_line), soft_wrap=True)
         return
     console.print(_attention(report["attention"], period))
     weeks = report["adherence"]["weeks"]
@@ -43,6 +52,10 @@ def render_text(report: Mapping[str, Any], console: Console) -> None:
     console.print(_sessions(sessions[:LAST_SESSIONS], len(sessions), period["effort_threshold"]))
     if report["caregiver"]:
         console.print(_caregiver(report["caregiver"]))
+    if proposals:
+        console.print(_proposals(proposals))
+    if voice_line:
+        console.print(Text(voice_line), soft_wrap=True)
     console.print(Text("Charts, the calendar and transcripts: voice-coach report --format html -o report.html",
                        style="dim"))
 
@@ -133,4 +146,25 @@ def _caregiver(entries: list[Mapping[str, Any]]) -> RenderableType:
         else:
             what = f"symptom: {words.label(words.SYMPTOMS, c['symptom'])}"
         table.add_row(words.when(c["at"]), Text(str(what)))
+    return table
+
+
+def _proposals(proposals: list[Mapping[str, Any]]) -> RenderableType:
+    newest = sorted(proposals, key=lambda p: p["made_at"] or p["decided_at"] or "", reverse=True)[:LAST_PROPOSALS]
+    title = "Lighter program proposals" + (f" (last {len(newest)} of {len(proposals)})"
+                                           if len(proposals) > len(newest) else "")
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAVY)
+    for name in ("Proposed", "Program", "Why and what", "Answer"):
+        table.add_column(name, no_wrap=name == "Proposed")
+    for p in newest:
+        what = Text(str(p["reason"] or p["rule"] or "–"))
+        for c in p["changes"]:
+            what.append(f"\n{proposal_change(c)}", style="dim")
+        answer = Text(ANSWERS.get(p["status"], str(p["status"])),
+                      style="bold" if p["status"] == "open" else "")
+        if p["decided_at"]:
+            who = CAREGIVER_MARK if p["decided_by"] == "caregiver" else words.label(words.SOURCES, p["decided_by"])
+            answer.append(f"\n{words.when(p['decided_at'])}, {who}", style="dim")
+        table.add_row(words.when(p["made_at"]) if p["made_at"] else "earlier",
+                      Text(words.label(words.KINDS, p["program"])), what, answer)
     return table
