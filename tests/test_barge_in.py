@@ -16,7 +16,8 @@ from voice_coach.session_loop import SessionLoop
 class CuttableSpeaker:
     """Each line 'plays' until cut, or until the test lets it finish; records what was said and cut."""
 
-    def __init__(self) -> None:
+    def __init__(self, long_line: str = "intro_resistance") -> None:
+        self.long_line = long_line
         self.said: list[str] = []
         self.cut: list[str] = []
         self._cut = threading.Event()
@@ -26,7 +27,7 @@ class CuttableSpeaker:
         self.said.append(key)
         self._cut.clear()
         self.playing.set()
-        if key == "intro_resistance" and not self._cut.wait(timeout=10):  # a long line, cut by "stop"
+        if key == self.long_line and not self._cut.wait(timeout=10):  # a long line, cut by "stop"
             raise AssertionError("the line was never cut")
         self.playing.clear()
         if self._cut.is_set():
@@ -77,3 +78,15 @@ def test_a_line_that_says_stop_is_not_listened_over() -> None:
                        clock=FakeClock(), prompts=load_prompts(), phrasebook=load_phrasebook())
     loop.run()
     assert speaker.cut == [] and "caution_general" in speaker.said and "ask_feeling" in speaker.said
+
+
+def test_a_stop_during_a_turn_never_drops_its_cautions() -> None:
+    """A cramp ends the session; "stop" said over the summary must not silence the practitioner line after it."""
+    speaker, journal = CuttableSpeaker(long_line="summary"), MemoryJournal()
+    listener = LiveListener(speaker, ["three", "no", "cramp"], stop_during="summary")
+    loop = SessionLoop(Coach(load_program("resistance")), listener=listener, speaker=speaker, journal=journal,
+                       clock=FakeClock(), prompts=load_prompts(), phrasebook=load_phrasebook())
+    assert loop.run().outcome == "stopped_for_safety"
+    said = speaker.said
+    assert speaker.cut == ["summary"]
+    assert said[said.index("safety_stop"):] == ["safety_stop", "caution_cramp", "summary", "check_in_practitioner"]

@@ -95,3 +95,8 @@ PROMPT_SLOTS: dict[str, frozenset[str]] = {
 
 LIST_SECTIONS = {"options": "option_words", "symptom": "symptom_words", "side": "side_words"}
 """Slots whose values are looked up in a section of the prompt file before they are spoken."""
+
+
+def is_caution(key: str) -> bool:
+    """Safety lines: always said in full, even after "stop" cut the line before them."""
+    return key.startswith("caution_") or key in ("disclaimer", "safety_stop", "check_in_practitioner")

@@ -10,6 +10,7 @@ from .errors import DeviceError, JournalError
 from .intents import Heard, Intent, PhraseBook, Utterance
 from .messages import LogEntry, Say
 from .ports import Clock, EndOfInput, Expectation, Journal, Listener, Speaker
+from .prompt_contract import is_caution
 from .prompts import Prompts
 
 JOURNAL_FAILED = "journal_failed"
@@ -130,7 +131,7 @@ class SessionLoop:
         spoke = False
         for action in outbox:
             if isinstance(action, Say):
-                if self.barged is None:
+                if self.barged is None or is_caution(action.key):  # a caution is never cut short by a reply
                     self.say(action)
                 spoke = True
             else:
@@ -140,7 +141,7 @@ class SessionLoop:
 
     def say(self, action: Say) -> None:
         text = self.prompts.render(action)
-        microphone = live_microphone(self.speaker, self.listener)
+        microphone = live_microphone(self.speaker, self.listener) if self.barged is None else None
         if microphone is None:
             self.speaker.say(text, action.key)
             return
