@@ -3,7 +3,8 @@
 
 Modes: "plain" the state's grammar alone with no rejection checks; "batch" the product decoding each
 utterance again in one block at its end (batch CMN, not the default: see recognizer_sphinx); "rescore" the
-product with its second pass on (each of the grammar's top 4 phrases aligned alone, off by default). "state" is the
+product with its second pass on (each of the grammar's top 4 phrases aligned alone, off by default); "denoise"
+the product decoding each utterance again after a Wiener-style noise front end (voice_coach/denoise.py). "state" is the
 product (the grammar of the state that takes each clip; pocketsphinx also weighs every
 phrase the coach knows), "all" one grammar of every phrase in every state, "open" an open-vocabulary decode
 of the same audio (pocketsphinx's default language model; vosk without a grammar). Every clip goes through
@@ -180,6 +181,8 @@ def make(backend: str, mode: str) -> Recognizer:
             return SphinxRecognizer(known_phrases())
         if mode == "batch":  # each utterance decoded again in one block (its own cepstral mean)
             return SphinxRecognizer(known_phrases(), batch_cmn=True)
+        if mode == "denoise":  # the product, each utterance decoded again with its background turned down
+            return SphinxRecognizer(known_phrases(), denoise=True)
         if mode == "rescore":  # the product plus the second pass over the top 4 phrases (off by default)
             return SphinxRecognizer(known_phrases(), rescore=4)
         if mode == "all":
@@ -373,14 +376,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    head = (f"{'backend':<13}{'mode':<7}{'condition':<10}{'intent':>7}{'exact':>7}{'stop':>7}{'not-for-coach FA':>18}"
+    head = (f"{'backend':<13}{'mode':<8}{'condition':<10}{'intent':>7}{'exact':>7}{'stop':>7}{'not-for-coach FA':>18}"
             f"{'state FA':>10}{'RTF':>7}{'latency p50/p95 ms':>20}{'(decoder)':>11}{'RSS MB':>8}")
     print(head)
     print("-" * len(head))
     for r in rows:
         fa = f"{r['oog_fa']}/{r['oog_trials']} ({r['oog_fa_pct']:.1f}%)"
         sfa = f"{r['state_fa']}/{r['state_trials']}" if r["state_trials"] else "-"
-        print(f"{r['backend']:<13}{r['mode']:<7}{r['level']:<10}{r['intent_pct']:>6.0f}%{r['exact_pct']:>6.0f}%"
+        print(f"{r['backend']:<13}{r['mode']:<8}{r['level']:<10}{r['intent_pct']:>6.0f}%{r['exact_pct']:>6.0f}%"
               f"{r['stop'][0]:>4}/{r['stop'][1]:<2}{fa:>18}{sfa:>10}{r['rtf']:>7.3f}"
               f"{r['latency_p50_ms']:>11}/{r['latency_p95_ms']:<8}"
               f"{r['finalize_p50_ms']:>5.0f}/{r['finalize_p95_ms']:<5.0f}{r['peak_rss_mb']:>8}")
