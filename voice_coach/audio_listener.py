@@ -200,33 +200,23 @@ class AudioReplayListener(ScriptReplay):
         self.on_rejected = on_rejected
         self.reports: list[UtteranceReport] = []
         """Every utterance of every file so far."""
-        self._clock: Clock | None = None
 
-    def listen(self, until: float | None, clock: Clock, expect: Expectation) -> Heard | None:
-        self._clock = clock
-        heard = super().listen(until, clock, expect)
-        return heard if heard is not None and heard is not _REJECTED else None
-
-    def next_reply(self, expect: Expectation) -> Heard:
-        """Stream the next file until something is understood; the rest of the file is dropped."""
+    def next_reply(self, expect: Expectation, clock: Clock) -> Heard | None:
+        """Stream the next file until something is understood (the rest of the file is dropped); None when
+        nothing in it was."""
         path = Path(self.replies.pop(0).text)
-        assert self._clock is not None
         stream = StreamListener(WavSource(path), self.recognizer, self.settings, voice_test=self.voice_test)
         try:
             while True:
-                heard = stream.listen(None, self._clock, expect)
+                heard = stream.listen(None, clock, expect)
                 if heard is not None:
                     return heard
         except EndOfInput:
             if self.on_rejected is not None and stream.reports:
                 self.on_rejected()
-            return _REJECTED
+            return None
         finally:
             self.reports.extend(stream.reports)
-
-
-_REJECTED = Heard("", 0.0, "voice")
-"""What AudioReplayListener.next_reply gives for a file with nothing understood (listen turns it into None)."""
 
 
 def wav_files(folder: Path) -> list[Path]:

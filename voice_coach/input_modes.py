@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import sys
 from collections import deque
 from collections.abc import Callable
 
@@ -266,7 +265,7 @@ def make_input_listener(mode: str, profile: Profile, *, speaker: Speaker, phrase
 
     if mode == "caregiver":
         from .text_io import TextListener
-        return TextListener(sys.stdin, "caregiver", prompt=sys.stdout if sys.stdin.isatty() else None)
+        return TextListener.keyboard("caregiver")
     if mode == "switch":
         return scanner(key(), True)
     if mode == "any-sound":

@@ -29,13 +29,14 @@ class ScriptReplay:
             due = clock.now() + self.after_seconds
             if until is None or due <= until:
                 clock.sleep_until(due)
-                return self.next_reply(expect)
+                return self.next_reply(expect, clock)
         if until is None:
             raise EndOfInput("replay finished")
         clock.sleep_until(until)
         return None
 
-    def next_reply(self, expect: Expectation) -> Heard:
+    def next_reply(self, expect: Expectation, clock: Clock) -> Heard | None:
+        """The next reply; None when it turned out to say nothing usable (a recording that was rejected)."""
         return self.replies.pop(0)
 
 

@@ -21,6 +21,11 @@ class TextListener:
         self._prompted = False
         self._buf = b""
 
+    @classmethod
+    def keyboard(cls, source: str = "keyboard") -> TextListener:
+        """Replies typed on this terminal (a "you>" prompt only when a person is at it), as `source`."""
+        return cls(sys.stdin, source, prompt=sys.stdout if sys.stdin.isatty() else None)
+
     def listen(self, until: float | None, clock: Clock, expect: Expectation) -> Heard | None:
         if expect.awaiting and self.prompt is not None and not self._prompted:
             self.prompt.write("you> ")

@@ -38,8 +38,7 @@ def make_input(spec: str, profile: Profile, *, speaker: Speaker, phrasebook: Phr
     reply script, a WAV file or a folder of WAVs."""
     mode = profile.input_mode if spec == "auto" else ("speech" if spec == "mic" else spec)
     if mode == "text":
-        prompt = sys.stdout if sys.stdin.isatty() else None
-        return Input(TextListener(sys.stdin, "keyboard", prompt=prompt), False)
+        return Input(TextListener.keyboard("keyboard"), False)
     if mode in ("caregiver", *INPUT_MODES):
         from .input_modes import make_input_listener
 
