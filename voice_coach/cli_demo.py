@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 
-from .clocks import SystemClock, VirtualClock
 from .intents import Heard, PhraseBook
 from .paths import ROOT
 from .ports import Clock, Expectation, Listener
@@ -57,7 +56,7 @@ def demo(db: Path | None, out: Path, backend: str, audio: Path) -> None:
     from .session_loop import SessionLoop
     from .settings import CoachSettings
     from .speech_wiring import audio_replay_listener
-    from .wiring import make_speaker
+    from .wiring import make_clock, make_speaker
 
     phrasebook = load_phrasebook()
     speaking = _has_output_device()
@@ -66,7 +65,7 @@ def demo(db: Path | None, out: Path, backend: str, audio: Path) -> None:
     out.mkdir(parents=True, exist_ok=True)
     listener = TurnPrinter(audio_replay_listener(audio, backend), phrasebook)
     journal = SqliteJournal(db)
-    clock = VirtualClock(start=SystemClock().wall())  # replayed at once, but dated today (the report reads it)
+    clock = make_clock(replaying=True, time_scale=1.0)  # replayed at once, but dated today (the report reads it)
     loop = SessionLoop(Coach(load_program("stretching"), CoachSettings(first_run=True)), listener=listener,
                        speaker=speaker, journal=journal, clock=clock, prompts=load_prompts(),
                        phrasebook=phrasebook)
