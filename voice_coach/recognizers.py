@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -122,7 +124,16 @@ def make_recognizer(backend: str = "auto", model: Path | None = None) -> Recogni
 
 def whisper_check() -> WhisperCheck | None:
     """The Whisper second opinion when its model is installed (scripts/setup installs it), with "stop" and the
-    symptom phrases judged leniently; None when it is not installed or cannot load (pocketsphinx alone, logged)."""
+    symptom phrases judged leniently; None when it is not installed, cannot load (pocketsphinx alone, logged), or
+    VOICE_COACH_WHISPER=off (a slow machine: pocketsphinx alone answers in a few milliseconds)."""
+    if os.environ.get("VOICE_COACH_WHISPER", "on").lower() in ("off", "0", "no"):
+        return None
+    return load_whisper_check()
+
+
+@cache
+def load_whisper_check() -> WhisperCheck | None:
+    """`whisper_check` whatever VOICE_COACH_WHISPER says; loaded once per process."""
     from .intents import Intent, load_phrasebook
     from .models import models_dir
     from .whisper_check import WhisperCheck, find_model

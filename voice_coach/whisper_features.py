@@ -39,14 +39,19 @@ def _window() -> np.ndarray:
 
 
 def log_mel(pcm: bytes, frames: int) -> np.ndarray:
-    """(80, frames) float32 features of 16-bit mono PCM, cut or padded with silence to `frames` (10 ms each)."""
+    """(80, frames) float32 features of 16-bit mono PCM, cut or padded with silence to `frames` (10 ms each).
+    Frames past the audio are all-zero signal, so only the frames that overlap the audio are transformed."""
     x = np.frombuffer(pcm[:len(pcm) & ~1], dtype="<i2").astype(np.float32) / 32768.0
-    n = frames * HOP
-    x = np.pad(x[:n], (0, max(0, n - len(x))))
-    x = np.pad(x, (N_FFT // 2, N_FFT // 2), mode="reflect")
-    index = np.arange(N_FFT)[None, :] + HOP * np.arange(frames)[:, None]
-    power = np.abs(np.fft.rfft(x[index] * _window(), axis=1)) ** 2
-    mel = mel_filters() @ power.T
+    x = x[:frames * HOP]
+    used = min(frames, len(x) // HOP + 3)
+    head = x[:N_FFT // 2 + 1][::-1][:-1] if len(x) > N_FFT // 2 else np.zeros(N_FFT // 2, dtype=np.float32)
+    if len(head) < N_FFT // 2:
+        head = np.pad(head, (N_FFT // 2 - len(head), 0))
+    signal = np.concatenate([head, x, np.zeros(used * HOP + N_FFT, dtype=np.float32)])
+    index = np.arange(N_FFT)[None, :] + HOP * np.arange(used)[:, None]
+    power = np.abs(np.fft.rfft(signal[index] * _window(), axis=1)) ** 2
+    mel = np.zeros((N_MELS, frames), dtype=np.float64)
+    mel[:, :used] = mel_filters() @ power.T
     log = np.log10(np.maximum(mel, 1e-10))
     log = np.maximum(log, log.max() - 8.0)
     return ((log + 4.0) / 4.0).astype(np.float32)
