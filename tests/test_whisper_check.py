@@ -67,6 +67,15 @@ def test_speech_not_for_the_coach_is_rejected_though_a_grammar_would_take_it(che
     assert dict(verdict.scores)["pause"] < -3  # the grammar's choice was scored and found far less likely
 
 
+def test_a_verdict_can_score_one_more_phrase(check: WhisperCheck) -> None:
+    """The check started at a pause scored the partial hint; the grammar's final phrase is added afterwards."""
+    verdict = check.judge(read_wav(AUDIO / "heldout/en-us-nyc_150/cramp.wav"), phrases("asking_rating"))
+    more = check.extend(verdict, "ten")
+    assert "ten" in dict(more.scores) and len(more.scores) == len(verdict.scores) + ("ten" not in
+                                                                                      dict(verdict.scores))
+    assert more.phrase == verdict.phrase
+
+
 def test_silence_is_no_speech(check: WhisperCheck) -> None:
     verdict = check.judge(read_wav(AUDIO / "silence/silence_3s.wav"), phrases("waiting_next"))
     assert verdict.phrase is None
@@ -128,3 +137,69 @@ def test_whisper_rejection_wins_when_the_grammar_phrase_is_implausible() -> None
 def test_no_speech_is_never_overruled() -> None:
     out = verified(_decoded("no"), Verdict(None, 0.0, "no_speech", "", 0.0, None, (("no", 0.0),)))
     assert not out.accepted and out.reason == "no_speech"
+
+
+# ----- the head start: the check runs while the end silence is waited for -------------------------------------
+QUIET_SECOND = (np.random.default_rng(7).normal(0, 10, 16000)).astype("<i2").tobytes()
+"""A second of room noise at about -70 dBFS, the floor of the test recordings."""
+
+
+class CountingCheck:
+    """A stand-in for WhisperCheck that agrees with whatever it is hinted and counts its calls."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+        self.extended: list[str] = []
+
+    def judge(self, pcm: bytes, phrases: tuple[str, ...], hints: tuple[str, ...] = ()) -> Verdict:
+        self.calls.append(len(pcm))
+        phrase = hints[0] if hints and hints[0] in phrases else None
+        return Verdict(phrase, 0.9 if phrase else 0.0, "ok" if phrase else "not_for_coach", phrase or "",
+                       0.0, phrase, ((phrase, 0.0),) if phrase else ())
+
+    def extend(self, verdict: Verdict, phrase: str) -> Verdict:
+        self.extended.append(phrase)
+        return Verdict(phrase, 0.9, "ok", phrase, 0.0, phrase, ((phrase, 0.0),))
+
+
+def test_a_check_started_at_the_pause_is_used_when_only_silence_follows() -> None:
+    fake = CountingCheck()
+    rec = SphinxRecognizer(known_phrases(), verifier=fake)  # type: ignore[arg-type]
+    word = read_wav(AUDIO / "clean/en-us_175/next.wav")
+    rec.begin(phrases("waiting_next"))
+    rec.feed(word)
+    rec.prepare()
+    rec.feed(QUIET_SECOND)
+    heard = rec.end()
+    assert heard is not None and heard.text == "next"
+    assert fake.calls == [len(word)]  # the check from the pause, not a second one
+    assert fake.extended == ["next"]  # the grammar's final phrase scored on it
+
+
+def test_speech_after_the_pause_is_checked_again() -> None:
+    fake = CountingCheck()
+    rec = SphinxRecognizer(known_phrases(), verifier=fake)  # type: ignore[arg-type]
+    word = read_wav(AUDIO / "clean/en-us_175/next.wav")
+    rec.begin(phrases("waiting_next"))
+    rec.feed(word)
+    rec.prepare()
+    rec.feed(word)
+    rec.end()
+    assert fake.calls == [len(word), 2 * len(word)]
+
+
+def test_the_listener_gives_the_check_a_head_start(check: WhisperCheck) -> None:
+    """Through the endpointer, as from a microphone: the check starts 0.3 s into the pause, so that by the end of
+    the 1 s end silence it has had 0.7 s of audio time to run."""
+    from voice_coach.audio_io import PcmSource
+    from voice_coach.audio_listener import StreamListener
+    from voice_coach.clocks import VirtualClock
+    from voice_coach.ports import Expectation
+
+    word = read_wav(AUDIO / "heldout/en-us-nyc_150/seven.wav")
+    rec = SphinxRecognizer(known_phrases(), verifier=check)
+    listener = StreamListener(PcmSource(word + QUIET_SECOND + QUIET_SECOND), rec)
+    heard = listener.listen(None, VirtualClock(), Expectation(phrases("asking_rating"), True, "asking_rating"))
+    report = listener.reports[-1]
+    assert heard is not None and heard.text == "seven", rec.last
+    assert 0.6 <= report.head_start_seconds <= 0.8 and report.verify_seconds <= report.finalize_seconds

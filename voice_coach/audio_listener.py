@@ -26,6 +26,9 @@ STOP_STABLE_SECONDS = 0.15
 holds its partial for 0.2-0.36 s; other words flash it for at most 0.09 s ("five")."""
 STOP_PAUSE_SECONDS = 0.24
 """After a "stop" partial, this much silence ends the utterance (instead of the end silence, up to 10 s)."""
+PREPARE_SECONDS = 0.3
+"""After this much silence the recognizer is told the person may have finished (`prepare`), so that slow final
+work (the Whisper check) runs while the end silence is still being waited for; at most half the end silence."""
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,11 @@ class UtteranceReport:
     """The recognizer's details, when it gives them."""
     finalize_seconds: float
     """Wall time the recognizer took to finish the utterance after its last audio."""
+    head_start_seconds: float = 0.0
+    """Audio time between the recognizer's `prepare` and the end of the utterance: the time a live microphone
+    gives the work started at `prepare` before the end silence is over (a replay runs faster than real time)."""
+    verify_seconds: float = 0.0
+    """Of `finalize_seconds`, the time spent on the recognizer's slow second opinion (the Whisper check)."""
 
 
 class StreamListener:
@@ -79,6 +87,9 @@ class StreamListener:
         self.stop_pause_frames = max(1, int(round(stop_pause_seconds / FRAME_SECONDS)))
         self._stop_bytes = 0
         self._stop_seen = False
+        self.prepare_frames = max(1, int(round(min(PREPARE_SECONDS, self.endpointer.settings.end_silence_seconds / 2)
+                                               / FRAME_SECONDS)))
+        self._prepared_at: int | None = None
         self.reports: deque[UtteranceReport] = deque(maxlen=256)
         """The latest utterances, oldest first."""
         self._frames: deque[bytes] = deque()
@@ -160,6 +171,11 @@ class StreamListener:
             self._stop_seen = self._stop_seen or self._stop_bytes >= self.stop_stable_bytes
         if step.ended and self._open:
             return True, self._finish(step.ended)
+        if self._open and self.endpointer.silence_frames == self.prepare_frames:
+            prepare = getattr(self.recognizer, "prepare", None)
+            if prepare is not None:
+                prepare()
+                self._prepared_at = self.endpointer.frames_seen
         if self._open and self._stop_seen and self.endpointer.silence_frames >= self.stop_pause_frames:
             heard = self._finish("stop")
             self.endpointer.reset()  # whatever follows this pause belongs to the utterance acted on
@@ -171,6 +187,10 @@ class StreamListener:
         started = time.perf_counter()
         heard = self.recognizer.end()
         finalize = time.perf_counter() - started
+        head_start = 0.0
+        if self._prepared_at is not None:
+            head_start = (self.endpointer.frames_seen - self._prepared_at) * FRAME_SECONDS
+            self._prepared_at = None
         if reason == "max_length":
             heard = None  # sound that long is no reply (white noise fits "faint" well for seconds on end)
         decoded = getattr(self.recognizer, "last", None)
@@ -179,7 +199,9 @@ class StreamListener:
             start_seconds=round(self._start_frame * FRAME_SECONDS, 3),
             speech_end_seconds=round((ep.last_voiced_frame + 1) * FRAME_SECONDS, 3),
             end_seconds=round(ep.frames_seen * FRAME_SECONDS, 3), reason=reason, heard=heard,
-            decoded=decoded if isinstance(decoded, Decoded) else None, finalize_seconds=finalize))
+            decoded=decoded if isinstance(decoded, Decoded) else None, finalize_seconds=finalize,
+            head_start_seconds=round(head_start, 3),
+            verify_seconds=float(getattr(self.recognizer, "verify_seconds", 0.0))))
         if heard is None and self.on_rejected is not None:
             self.on_rejected()
         return heard

