@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Speech benchmark on tests/audio: per backend and mode, per noise level; a table, and bench-results/speech.json.
 
-Modes: "plain" the state's grammar alone with no rejection checks; "batch" the product decoding each
+Modes: "whisper" the product as installed by scripts/setup: the state's grammar with its rejection checks, each
+utterance then judged by the Whisper tiny.en check (voice_coach/whisper_check.py); "state" pocketsphinx alone (the
+product with VOICE_COACH_WHISPER=off); "plain" the state's grammar alone with no rejection checks; "batch" the product decoding each
 utterance again in one block at its end (batch CMN, not the default: see recognizer_sphinx); "rescore" the
 product with its second pass on (each of the grammar's top 4 phrases aligned alone, off by default); "denoise"
 the product decoding each utterance again after a Wiener-style noise front end (voice_coach/denoise.py). "state" is the
@@ -347,7 +349,7 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "speech.json")
-    parser.add_argument("--modes", default="state,plain,open")
+    parser.add_argument("--modes", default="whisper,state,plain,open")
     parser.add_argument("--worker", nargs=2, metavar=("BACKEND", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -398,7 +400,7 @@ def print_table(rows: list[dict[str, Any]]) -> None:
               f"{r['latency_p50_ms']:>11}/{r['latency_p95_ms']:<8}"
               f"{r['finalize_p50_ms']:>5.0f}/{r['finalize_p95_ms']:<5.0f}{r['peak_rss_mb']:>8}")
     for r in rows:
-        if r["mode"] == "state":
+        if r["mode"] in ("state", "whisper"):
             voices = ", ".join(f"{v} {x['intent']}/{x['commands']}" for v, x in r["by_voice"].items())
             states = ", ".join(f"{v} {x['intent']}/{x['commands']}" for v, x in r["by_state"].items())
             print(f"  {r['backend']} {r['mode']} {r['level']}: by voice {voices}; by state {states}")

@@ -203,3 +203,16 @@ def test_the_listener_gives_the_check_a_head_start(check: WhisperCheck) -> None:
     report = listener.reports[-1]
     assert heard is not None and heard.text == "seven", rec.last
     assert 0.6 <= report.head_start_seconds <= 0.8 and report.verify_seconds <= report.finalize_seconds
+
+
+def test_recognize_shows_what_whisper_heard_in_a_rejection(whisper_on: None) -> None:
+    """`voice-coach recognize` with the product's default recognizer: a sentence not meant for the coach is
+    rejected, and the line says what Whisper heard instead."""
+    from click.testing import CliRunner
+
+    from voice_coach.cli_speech import recognize
+
+    result = CliRunner().invoke(recognize, [str(AUDIO / "oog/en-us_175/put_the_kettle_on.wav"), "--state",
+                                            "waiting_next", "--backend", "pocketsphinx"])
+    assert result.exit_code == 0, result.output
+    assert "rejected (not_for_coach" in result.output and "Whisper heard" in result.output, result.output

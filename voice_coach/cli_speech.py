@@ -61,6 +61,8 @@ def _utterance(report: UtteranceReport, book: PhraseBook) -> dict[str, Any]:
         "ended_by": report.reason, "intent": None}
     if d is not None and d.score_per_frame is not None:
         out["score_per_frame"] = d.score_per_frame
+    if d is not None and d.transcript is not None:
+        out["whisper_heard"] = d.transcript  # what the Whisper check heard freely
     if heard is not None:
         u = book.parse(Heard(heard.text, heard.confidence, "voice"))
         if u is not None:
@@ -83,7 +85,8 @@ def _line(result: dict[str, Any]) -> str:
             extra = u.get("value", u.get("symptom"))
             parts.append(f"{said} confidence {u['confidence']:.2f} → {intent}{'' if extra is None else f' {extra}'}")
         else:
-            parts.append(f"rejected ({u['reason']}; best guess {said})")
+            heard = f"; Whisper heard \"{u['whisper_heard']}\"" if u.get("whisper_heard") else ""
+            parts.append(f"rejected ({u['reason']}; best guess {said}{heard})")
     return f"{result['file']}: " + "; ".join(parts)
 
 
