@@ -3,13 +3,13 @@
 
 Modes: "whisper" the product as installed by scripts/setup: the state's grammar with its rejection checks, each
 utterance then judged by the Whisper tiny.en check (voice_coach/whisper_check.py); "state" pocketsphinx alone (the
-product with VOICE_COACH_WHISPER=off); "plain" the state's grammar alone with no rejection checks; "batch" the product decoding each
-utterance again in one block at its end (batch CMN, not the default: see recognizer_sphinx); "rescore" the
-product with its second pass on (each of the grammar's top 4 phrases aligned alone, off by default); "denoise"
-the product decoding each utterance again after a Wiener-style noise front end (voice_coach/denoise.py). "state" is the
-product (the grammar of the state that takes each clip; pocketsphinx also weighs every
-phrase the coach knows), "all" one grammar of every phrase in every state, "open" an open-vocabulary decode
-of the same audio (pocketsphinx's default language model; vosk without a grammar). Every clip goes through
+product with VOICE_COACH_WHISPER=off: the grammar of the state that takes each clip, every phrase the coach knows
+weighed alongside); "plain" the state's grammar alone with no rejection checks; "batch" pocketsphinx alone decoding
+each utterance again in one block at its end (batch CMN, not the default: see recognizer_sphinx); "rescore" with
+its second pass on (each of the grammar's top 4 phrases aligned alone, off by default); "denoise" decoding each
+utterance again after a Wiener-style noise front end (voice_coach/denoise.py); "all" one grammar of every phrase
+in every state; "open" an open-vocabulary decode of the same audio (pocketsphinx's default language model; vosk
+without a grammar). Every clip goes through
 the same endpointing as the microphone, with 1.5 s of its own background appended so that utterances end on
 the end silence as they would live.
 
