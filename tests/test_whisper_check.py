@@ -216,3 +216,13 @@ def test_recognize_shows_what_whisper_heard_in_a_rejection(whisper_on: None) -> 
                                             "waiting_next", "--backend", "pocketsphinx"])
     assert result.exit_code == 0, result.output
     assert "rejected (not_for_coach" in result.output and "Whisper heard" in result.output, result.output
+
+
+def test_no_check_is_started_for_a_hiss() -> None:
+    """White noise at the pause: the grammar's own checks will dismiss it, so no Whisper work is started."""
+    fake = CountingCheck()
+    rec = SphinxRecognizer(known_phrases(), verifier=fake)  # type: ignore[arg-type]
+    rec.begin(phrases("waiting_next"))
+    rec.feed(read_wav(AUDIO / "noise/white_noise_2s.wav"))
+    rec.prepare()
+    assert rec.end() is None and fake.calls == [] and rec.last is not None and rec.last.reason in ("noise", "silence")

@@ -287,9 +287,13 @@ class SphinxRecognizer:
         after; otherwise it checks again."""
         if self.verifier is None or not self._active or not self.main.running:
             return
+        pcm = bytes(self._pcm)
+        levels = _frame_levels(pcm)
+        if int(_loud(levels, levels).sum()) < MIN_LOUD_FRAMES or noise_like(pcm):
+            return  # a click or a hiss: the grammar's checks will dismiss it, so the check would be wasted work
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper-check")
-        pcm, phrases = bytes(self._pcm), tuple(sorted(self.main.phrases))
+        phrases = tuple(sorted(self.main.phrases))
         hints = tuple(h for h in (self.main.partial(),) if h)
         self._pending = (self._pool.submit(self.verifier.judge, pcm, phrases, hints), len(pcm))
 
@@ -351,9 +355,7 @@ class SphinxRecognizer:
             return None
         future, length = pending
         tail = _frame_levels(bytes(self._pcm[length:]))
-        levels = _frame_levels(bytes(self._pcm))
-        floor = float(np.percentile(levels, 10)) if levels.size else 0.0
-        if int((tail >= max(LOUD_MIN_DBFS, floor + LOUD_ABOVE_FLOOR_DB)).sum()) >= MIN_LOUD_FRAMES:
+        if int(_loud(tail, _frame_levels(bytes(self._pcm))).sum()) >= MIN_LOUD_FRAMES:
             future.cancel()
             return None
         verdict = future.result()
@@ -386,8 +388,7 @@ class SphinxRecognizer:
     # ----- judging ------------------------------------------------------------------------------------------
     def _judge(self, text: str, rival: str, segments: list[tuple[str, int, int, float]]) -> Decoded:
         levels = _frame_levels(bytes(self._pcm))
-        floor = float(np.percentile(levels, 10)) if levels.size else 0.0
-        loud = levels >= max(LOUD_MIN_DBFS, floor + LOUD_ABOVE_FLOOR_DB)
+        loud = _loud(levels, levels)
         if not text:
             return Decoded("", 0.0, False, "no_grammar" if loud.sum() >= MAX_UNEXPLAINED_FRAMES else "silence")
         if text not in self.main.phrases:
@@ -440,6 +441,13 @@ def verified(decoded: Decoded, verdict: Verdict) -> Decoded:
         confidence = max(confidence, decoded.confidence)
     return replace(decoded, text=verdict.phrase, confidence=confidence, accepted=True, reason="ok",
                    transcript=verdict.transcript)
+
+
+def _loud(levels: np.ndarray, whole: np.ndarray) -> np.ndarray:
+    """Which of `levels` (dBFS per frame) are loud: LOUD_ABOVE_FLOOR_DB over the quiet frames of `whole` (the
+    utterance they belong to), and above LOUD_MIN_DBFS."""
+    floor = float(np.percentile(whole, 10)) if whole.size else 0.0
+    return np.asarray(levels >= max(LOUD_MIN_DBFS, floor + LOUD_ABOVE_FLOOR_DB))
 
 
 def _frame_levels(pcm: bytes) -> np.ndarray:
