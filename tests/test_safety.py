@@ -84,3 +84,19 @@ def test_hard_rating_ends_the_exercise_and_offers_rest() -> None:
     run = run_session("resistance", [*READY, "seven", "yes", "stop"])
     assert "offer_rest" in run.speaker.keys
     assert run.listener.heard_states[-1] == State.OFFERING_REST.value
+
+
+def test_an_unsure_go_ahead_never_starts_exercise() -> None:
+    """"ready" heard at confidence 0.5 (below the read-back threshold): the coach says it was not sure and asks
+    again; exercise starts only on a sure "ready"."""
+    run = run_session("resistance", [*READY[:2], Reply("ready", confidence=0.5), "ready", "stop"])
+    keys = run.speaker.keys
+    assert "unsure_begin" in keys
+    assert "set_begin" not in keys[:keys.index("unsure_begin")] and "set_begin" in keys[keys.index("unsure_begin"):]
+    assert [r["data"]["intent"] for r in run.journal.rows if r["kind"] == "unsure"] == ["next"]
+
+
+def test_an_unsure_resume_stays_paused() -> None:
+    run = run_session("resistance", ["three", "pause", Reply("resume", confidence=0.4), "stop"])
+    assert "unsure_resume" in run.speaker.keys and "resumed" not in run.speaker.keys
+    assert run.result.outcome == "stopped_by_user"

@@ -270,6 +270,13 @@ class Coach(CoachCore):
             self._fire("advance")
 
     # ----- help, silence, pause ------------------------------------------------------------------------
+    def unsure_go_on(self, u: U = None) -> None:
+        """A "resume", "yes" or "next" heard below the confirmation threshold: exercise does not start on a guess;
+        the coach says it was not sure and asks again."""
+        self._log("unsure", {"intent": u.intent.value if u else None, "state": self.state.value}, u)
+        self._say("unsure_resume" if self.state is State.PAUSED else "unsure_begin")
+        self._asked()
+
     def say_help(self, u: U = None) -> None:
         self._say("help", options=self.accepted_intents())
         if self.state is not State.EXERCISING:

@@ -59,6 +59,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     _row("timeout", WAITING, None, when="can_reprompt", then="reprompt"),
     _row("timeout", WAITING, S.PAUSED, then="pause_on_silence"),
     _row("give_up", S.PAUSED, S.ENDED, then="end_abandoned"),
+    # An unsure "resume", "yes" or "next" never starts exercise: the coach says so and asks again.
+    _row("resume", S.PAUSED, None, unless="sure", then="unsure_go_on"),
     *[_row("resume", S.PAUSED, s, when=f"paused_from_{s.value}", then="resume_here") for s in RESUMABLE],
     # The microphone vanished: pause and say so; when it is back, go on where the session was (only a pause
     # the device caused ends by itself: a pause the person asked for waits for "resume").
@@ -89,6 +91,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     _row("no", S.ASKING_DAILY, S.ENDED, when="in_checkin", then=["daily_no", "end_completed"]),
     _row("no", S.ASKING_DAILY, S.INTRODUCING, then=["daily_no", "introduce"]),
     # Each exercise: introduce, cue, rate.
+    _row("yes", S.INTRODUCING, None, unless="sure", then="unsure_go_on"),
+    _row("next", S.INTRODUCING, None, unless="sure", then="unsure_go_on"),
     _row("yes", S.INTRODUCING, S.EXERCISING, then="begin_exercise"),
     _row("next", S.INTRODUCING, S.EXERCISING, then="begin_exercise"),
     _row("repeat", S.INTRODUCING, None, then="introduce"),

@@ -49,6 +49,8 @@ PROMPT_SLOTS: dict[str, frozenset[str]] = {
         "intro_bout": "number total name description minutes",
         "intro_short": "name",
         "ask_ready": "",
+        "unsure_begin": "",
+        "unsure_resume": "",
         "set_begin": "reps",
         "rep_up": "count cue",
         "rep_down": "cue",
