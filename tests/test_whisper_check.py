@@ -113,7 +113,7 @@ def _decoded(text: str, accepted: bool = True, confidence: float = 0.9) -> Decod
 
 
 def test_whisper_phrase_is_taken_over_the_grammar() -> None:
-    out = verified(_decoded("two"), Verdict("seven", 0.8, "ok", "Seven.", 0.0, "seven", (("seven", 0.0),)))
+    out = verified(_decoded("two", accepted=False), Verdict("seven", 0.8, "ok", "Seven.", 0.0, "seven"))
     assert (out.text, out.accepted, out.confidence, out.transcript) == ("seven", True, 0.8, "Seven.")
 
 
@@ -134,9 +134,48 @@ def test_whisper_rejection_wins_when_the_grammar_phrase_is_implausible() -> None
     assert not out.accepted and out.reason == "not_for_coach"
 
 
-def test_no_speech_is_never_overruled() -> None:
+def test_no_speech_overrules_an_ordinary_reply() -> None:
     out = verified(_decoded("no"), Verdict(None, 0.0, "no_speech", "", 0.0, None, (("no", 0.0),)))
     assert not out.accepted and out.reason == "no_speech"
+
+
+URGENT = frozenset({"stop", "cramp", "short of breath"})
+
+
+def test_whisper_never_drops_a_stop_or_a_symptom_the_grammar_heard() -> None:
+    """Whisper heard something else, or nothing: "stop" still stands; a symptom stands but is read back."""
+    for verdict in (Verdict(None, 0.0, "no_speech", "", 0.0), Verdict("yes", 0.9, "ok", "Sure.", 0.0, "yes"),
+                    Verdict(None, 0.0, "not_for_coach", "Sholita, myth", -9.0, "sure", (("cramp", -9.0),))):
+        stop = verified(_decoded("stop"), verdict, URGENT)
+        assert stop.accepted and stop.text == "stop", verdict
+        cramp = verified(_decoded("cramp", confidence=0.95), verdict, URGENT)
+        assert cramp.accepted and cramp.text == "cramp" and cramp.confidence < 0.6, verdict
+
+
+def test_a_different_go_ahead_from_whisper_is_unsure() -> None:
+    """The grammar heard "repeat", Whisper "next": Whisper's phrase, but asked again rather than acted on."""
+    out = verified(_decoded("repeat"), Verdict("next", 0.95, "ok", "Next.", 0.0, "next"), URGENT)
+    assert out.text == "next" and out.accepted and out.confidence < 0.6
+
+
+def test_an_urgent_phrase_inside_a_longer_transcript_counts(check: WhisperCheck) -> None:
+    assert check._urgent_inside("yes stop", ["yes", "stop", "next"]) == "stop"
+    assert check._urgent_inside("next short of breath", ["next", "stop", "short of breath"]) == "short of breath"
+    assert check._urgent_inside("stop i have a cramp", ["stop", "i have a cramp", "cramp"]) == "i have a cramp"
+    assert check._urgent_inside("put the kettle on", ["stop", "cramp"]) is None
+    assert check._urgent_inside("nonstop", ["stop"]) is None
+
+
+def test_a_failing_check_leaves_pocketsphinx_to_decide() -> None:
+    class BrokenCheck(CountingCheck):
+        def judge(self, pcm: bytes, phrases: tuple[str, ...], hints: tuple[str, ...] = ()) -> Verdict:
+            raise RuntimeError("out of memory")
+
+    rec = SphinxRecognizer(known_phrases(), verifier=BrokenCheck())  # type: ignore[arg-type]
+    rec.begin(phrases("waiting_next"))
+    rec.feed(read_wav(AUDIO / "clean/en-us_175/next.wav"))
+    heard = rec.end()
+    assert heard is not None and heard.text == "next" and rec.verdict is None
 
 
 # ----- the head start: the check runs while the end silence is waited for -------------------------------------
@@ -146,6 +185,8 @@ QUIET_SECOND = (np.random.default_rng(7).normal(0, 10, 16000)).astype("<i2").tob
 
 class CountingCheck:
     """A stand-in for WhisperCheck that agrees with whatever it is hinted and counts its calls."""
+
+    urgent: frozenset[str] = frozenset({"stop"})
 
     def __init__(self) -> None:
         self.calls: list[int] = []

@@ -173,8 +173,7 @@ class StreamListener:
             return True, self._finish(step.ended)
         if self._open and self.endpointer.silence_frames == self.prepare_frames:
             prepare = getattr(self.recognizer, "prepare", None)
-            if prepare is not None:
-                prepare()
+            if prepare is not None and prepare():
                 self._prepared_at = self.endpointer.frames_seen
         if self._open and self._stop_seen and self.endpointer.silence_frames >= self.stop_pause_frames:
             heard = self._finish("stop")

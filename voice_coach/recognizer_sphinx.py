@@ -51,6 +51,7 @@ an estimate from synthetic voices, not a calibrated probability for every speake
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -64,6 +65,12 @@ from .errors import ModelError
 from .intents import Heard
 from .recognizers import Decoded, WordWarnings, noise_like, phrase_set
 from .whisper_check import Verdict, WhisperCheck
+
+log = logging.getLogger(__name__)
+STOP_PHRASES = frozenset({"stop"})
+"""A "stop" the grammar accepted acts at once, without waiting for the Whisper check (the listener's stop fast
+path ends the utterance 0.24 s into the pause, before the check would have started; stopping is the safe way to
+be wrong)."""
 
 EXTRA_PRONUNCIATIONS = {
     "nought": "N AO T",
@@ -271,6 +278,7 @@ class SphinxRecognizer:
         """Whisper's judgement of the last utterance, when it gave one."""
         self._pool: ThreadPoolExecutor | None = None
         self._pending: tuple[Future[Verdict], int] | None = None
+        self._check_warned = False
         self.verify_seconds = 0.0
         """Wall time `end` spent on the Whisper check (waiting for the one `prepare` started, or running one)."""
         """The Whisper check started by `prepare` and the length of the audio it was given."""
@@ -281,23 +289,28 @@ class SphinxRecognizer:
         """How the last utterance was judged."""
 
     # ----- the port ---------------------------------------------------------------------------------------
-    def prepare(self) -> None:
+    def prepare(self) -> bool:
         """The person has paused (the listener's hint): start the Whisper check on the audio so far in a worker
         thread, so that it is done, or nearly, when the end silence is over. `end` uses it when no speech came
         after; otherwise it checks again."""
         if self.verifier is None or not self._active or not self.main.running:
-            return
+            return False
         pcm = bytes(self._pcm)
         levels = _frame_levels(pcm)
         if int(_loud(levels, levels).sum()) < MIN_LOUD_FRAMES or noise_like(pcm):
-            return  # a click or a hiss: the grammar's checks will dismiss it, so the check would be wasted work
+            return False  # a click or a hiss: the grammar's checks will dismiss it, so the check would be wasted
+        if self._pending is not None:
+            self._pending[0].cancel()  # an earlier pause in the same utterance: that audio is out of date
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper-check")
         phrases = tuple(sorted(self.main.phrases))
         hints = tuple(h for h in (self.main.partial(),) if h)
         self._pending = (self._pool.submit(self.verifier.judge, pcm, phrases, hints), len(pcm))
+        return True
 
     def begin(self, phrases: tuple[str, ...]) -> None:
+        if self._pending is not None:
+            self._pending[0].cancel()
         self._pending = None
         key = phrase_set(phrases)
         self.main.begin(key)
@@ -338,15 +351,27 @@ class SphinxRecognizer:
             self.last = decoded = replace(decoded, confidence=min(decoded.confidence, CLOSE_CALL_CONFIDENCE))
         self.verdict, pending, self._pending = None, self._pending, None
         self.verify_seconds = 0.0
-        if self.verifier is not None and decoded.reason not in ("noise", "silence", "unknown_word"):
+        stop_heard = decoded.accepted and decoded.text in STOP_PHRASES
+        if self.verifier is not None and not stop_heard and decoded.reason not in ("noise", "silence",
+                                                                                    "unknown_word"):
             started = time.perf_counter()
-            self.verdict = self._early_verdict(pending, decoded.text)
-            if self.verdict is None:
-                self.verdict = self.verifier.judge(bytes(self._pcm), tuple(sorted(self.main.phrases)),
-                                                   tuple(x for x in (decoded.text, rival) if x))
+            try:
+                self.verdict = self._early_verdict(pending, decoded.text)
+                if self.verdict is None:
+                    self.verdict = self.verifier.judge(bytes(self._pcm), tuple(sorted(self.main.phrases)),
+                                                       tuple(x for x in (decoded.text, rival) if x))
+            except Exception as exc:  # noqa: BLE001 - the second opinion must never end a session
+                self._check_failed(exc)
             self.verify_seconds = time.perf_counter() - started
-            self.last = decoded = verified(decoded, self.verdict)
+            if self.verdict is not None:
+                self.last = decoded = verified(decoded, self.verdict, self.verifier.urgent)
         return Heard(decoded.text, decoded.confidence, "voice") if decoded.accepted else None
+
+    def _check_failed(self, exc: Exception) -> None:
+        """The Whisper check broke (a model or runtime error): pocketsphinx's judgement stands; said once."""
+        if not self._check_warned:
+            self._check_warned = True
+            log.warning("the Whisper check failed (%s): pocketsphinx decides alone for now", exc)
 
     def _early_verdict(self, pending: tuple[Future[Verdict], int] | None, text: str) -> Verdict | None:
         """The verdict `prepare` started, when it judged the same speech (nothing loud came after its audio), with
@@ -422,13 +447,24 @@ class SphinxRecognizer:
                        rival or None)
 
 
-def verified(decoded: Decoded, verdict: Verdict) -> Decoded:
-    """The grammar decoder's judgement weighed with Whisper's. Whisper's phrase is taken (more sure when both
-    heard the same). When Whisper takes none, the grammar's phrase still stands if Whisper finds it not much less
-    likely than its own transcript (within AGREE_MARGIN), at a confidence that has ratings and symptoms read back;
-    otherwise the utterance is rejected (Whisper hears speech not meant for the coach as itself, where the grammar
-    forces it onto a command)."""
+def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozenset()) -> Decoded:
+    """The grammar decoder's judgement weighed with Whisper's.
+
+    Safety first: a "stop" or symptom phrase (`urgent`) the grammar accepted always stands — Whisper can only
+    lower a symptom's confidence below the read-back threshold when it heard otherwise, so the coach asks "Did you
+    say cramp?" — and an urgent phrase Whisper took stands even when the grammar heard something else.
+    Otherwise Whisper's phrase is taken, more sure when both heard the same and at most CLOSE_CALL_CONFIDENCE when
+    the grammar had accepted a different phrase (an unsure go-ahead is asked again). When Whisper takes none, the
+    grammar's phrase still stands if Whisper finds it not much less likely than its own transcript (within
+    AGREE_MARGIN) and there was speech, at CLOSE_CALL_CONFIDENCE; otherwise the utterance is rejected (Whisper hears
+    speech not meant for the coach as itself, where the grammar forces it onto a command)."""
     gaps = dict(verdict.scores)
+    if decoded.accepted and decoded.text in urgent:
+        if verdict.phrase == decoded.text:
+            return replace(decoded, confidence=max(decoded.confidence, verdict.confidence),
+                           transcript=verdict.transcript)
+        return replace(decoded, confidence=min(decoded.confidence, CLOSE_CALL_CONFIDENCE),
+                       transcript=verdict.transcript)
     if (verdict.phrase is None and decoded.accepted and verdict.reason != "no_speech"
             and gaps.get(decoded.text, -math.inf) >= -AGREE_MARGIN):
         return replace(decoded, confidence=min(decoded.confidence, CLOSE_CALL_CONFIDENCE),
@@ -439,6 +475,8 @@ def verified(decoded: Decoded, verdict: Verdict) -> Decoded:
     confidence = verdict.confidence
     if decoded.accepted and decoded.text == verdict.phrase:
         confidence = max(confidence, decoded.confidence)
+    elif decoded.accepted:
+        confidence = min(confidence, CLOSE_CALL_CONFIDENCE)
     return replace(decoded, text=verdict.phrase, confidence=confidence, accepted=True, reason="ok",
                    transcript=verdict.transcript)
 

@@ -54,6 +54,9 @@ NO_SPEECH = 0.6
 """Whisper's no-speech probability above which the utterance is not speech at all."""
 SHORTLIST = 4
 """Phrases scored exactly, besides the grammar's choice (each costs one or two short decoder steps)."""
+URGENT_INSIDE_CONFIDENCE = 0.59
+"""An urgent phrase found inside a longer transcript: just under the read-back threshold (a symptom is asked
+back; "stop" acts at once whatever its confidence)."""
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _SOT, _NO_TIMESTAMPS, _EOT = "<|startoftranscript|>", "<|notimestamps|>", "<|endoftext|>"
 
@@ -129,7 +132,8 @@ class WhisperCheck:
             raise ModelError(f"{path}: not a Whisper tokenizer (no {_SOT})")
         self.start = ids[:2]
         self.eot = ids[2]
-        self.ends = [*ids[3:], self.eot]
+        self.full_stop = ids[3]
+        self.stops = [ids[3], ids[5], ids[6]]  # ".", "!", "?" (not ",")
         self._forms: dict[str, list[tuple[int, ...]]] = {}
         self._memo: tuple[Verdict, Any, np.ndarray | None, float] | None = None
         """The latest verdict that scored phrases, with what `extend` needs to score one more."""
@@ -153,6 +157,9 @@ class WhisperCheck:
         candidates = [p for p in phrases if p]
         if said in candidates:
             return Verdict(said, confidence_for(0.0, free_logprob), "ok", transcript, 0.0, said, ((said, 0.0),))
+        inside = self._urgent_inside(said, candidates)
+        if inside is not None:  # "Yes. Stop.", "Next... short of breath": the urgent words count, read back
+            return Verdict(inside, URGENT_INSIDE_CONFIDENCE, "ok", transcript, 0.0, inside, ((inside, 0.0),))
         scores = self.phrase_scores(encoded, self._shortlist(candidates, first, hints), first)
         verdict = self._decide(transcript, free_logprob, {p: v - free_logprob for p, v in scores.items()})
         self._memo = (verdict, encoded, first, free_logprob)
@@ -162,9 +169,10 @@ class WhisperCheck:
         """`verdict` with `phrase` scored too (the grammar's final choice, when it differs from the hint the check
         started with): one short decoder pass on the audio the verdict was made from; the verdict unchanged when
         the phrase was scored already, or when it is not the latest verdict with a scoring."""
-        if not phrase or phrase in dict(verdict.scores) or self._memo is None or self._memo[0] is not verdict:
+        memo = self._memo
+        if not phrase or phrase in dict(verdict.scores) or memo is None or memo[0] is not verdict:
             return verdict
-        _, encoded, first, free_logprob = self._memo
+        _, encoded, first, free_logprob = memo
         gaps = dict(verdict.scores)
         for p, v in self.phrase_scores(encoded, [phrase], first).items():
             gaps[p] = v - free_logprob
@@ -177,15 +185,17 @@ class WhisperCheck:
         if not gaps:
             return Verdict(None, 0.0, "not_for_coach", transcript, -math.inf)
         ranked = tuple((p, round(g, 2)) for p, g in sorted(gaps.items(), key=lambda x: -x[1]))
-        best, gap = ranked[0]
-        if gap < -(URGENT_MARGIN if best in self.urgent else MARGIN):
-            return Verdict(None, 0.0, "not_for_coach", transcript, gap, best, ranked)
-        return Verdict(best, confidence_for(gap, free_logprob), "ok", transcript, gap, best, ranked)
+        for phrase, gap in ranked:  # the best phrase within its own margin (a symptom's is wider)
+            if gap >= -(URGENT_MARGIN if phrase in self.urgent else MARGIN):
+                return Verdict(phrase, confidence_for(gap, free_logprob), "ok", transcript, gap, phrase, ranked)
+        return Verdict(None, 0.0, "not_for_coach", transcript, ranked[0][1], ranked[0][0], ranked)
 
     def phrase_scores(self, encoded: Any, phrases: list[str], first: np.ndarray | None) -> dict[str, float]:
-        """Natural-log probability of Whisper saying each phrase and stopping there (its likeliest written form).
+        """Natural-log probability of Whisper saying each phrase and then ending (its likeliest written form).
         Whisper takes tokens after the start sequence as a forced prefix and returns its distribution at each of
-        them, so one decoder pass per form gives every token's probability and that of the end after it."""
+        them, so one decoder pass per form, forced through the phrase and a full stop, gives every token's
+        probability, that of ending right after the phrase, and that of ending after a full stop ("!" and "?"
+        are counted like the full stop). A comma is not an end: "Yes, cramp" must not count as "yes"."""
         forms = [(p, f) for p in phrases for f in self._best_forms(p, first)]
         by_length: dict[int, list[tuple[str, tuple[int, ...]]]] = {}
         for phrase, form in forms:
@@ -194,15 +204,17 @@ class WhisperCheck:
         out: dict[str, float] = {}
         for length, group in by_length.items():
             batch = self._ct2.StorageView.from_array(np.repeat(encoded_np, len(group), axis=0))
-            results = self.model.generate(batch, [self.start + list(f) for _, f in group], beam_size=1,
-                                          max_length=len(self.start) + 2 * length + 2, return_logits_vocab=True,
-                                          suppress_blank=False, suppress_tokens=[])
+            results = self.model.generate(batch, [self.start + list(f) + [self.full_stop] for _, f in group],
+                                          beam_size=1, max_length=len(self.start) + 2 * length + 4,
+                                          return_logits_vocab=True, suppress_blank=False, suppress_tokens=[])
             for (phrase, form), result in zip(group, results, strict=True):
                 steps = [_log_softmax(np.asarray(x, dtype=np.float32)) for x in result.logits[0]]
-                if len(steps) <= length:
+                if len(steps) < length + 2:
                     continue
                 total = sum(float(steps[k][form[k]]) for k in range(length))
-                total += float(np.logaddexp.reduce(steps[length][self.ends]))
+                after, after_stop = steps[length], steps[length + 1]
+                stop_then_end = float(np.logaddexp.reduce(after[self.stops])) + float(after_stop[self.eot])
+                total += float(np.logaddexp(after[self.eot], stop_then_end))
                 out[phrase] = max(total, out.get(phrase, -math.inf))
         return out
 
@@ -215,6 +227,15 @@ class WhisperCheck:
         else:
             chosen += [p for p in phrases if p not in chosen]
         return chosen
+
+    def _urgent_inside(self, said: str, candidates: list[str]) -> str | None:
+        """An urgent phrase of the state said inside a longer transcript (whole words), a symptom before "stop"
+        (a symptom's caution says more), the longest first."""
+        padded = f" {said} "
+        found = [p for p in candidates if p in self.urgent and f" {p} " in padded]
+        if not found:
+            return None
+        return max(found, key=lambda p: (p not in ("stop",), len(p)))
 
     def _all_forms(self, phrase: str) -> list[tuple[int, ...]]:
         """Token sequences Whisper may write the phrase as: " five", " Five", " 5"."""
