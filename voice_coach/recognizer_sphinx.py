@@ -100,6 +100,11 @@ AGREE_MARGIN = 6.0
 """Natural-log units: how much less likely than its own transcript Whisper may find the grammar's phrase for that
 phrase to stand when Whisper itself took none (measured: white noise at 10 dB 32 -> 45 % understood, 2 -> 8 and
 more let the same number of sentences not meant for the coach through in quiet)."""
+URGENT_AGREE_MARGIN = 10.0
+"""Natural-log units: a "stop" or symptom the grammar accepted stands (read back) unless Whisper finds it this much
+less likely than its own transcript. Measured on tests/audio: with no limit the grammar's false symptoms stood
+(quiet 97 -> 93 % understood: "five" and "nine" -> "hard to breathe", "next" -> "that hurts"); a slowed "short of
+breath" the grammar heard scored -6.1 and must stand."""
 DENOISE = False
 """Default of `SphinxRecognizer(denoise=...)` (see scripts/bench_speech.py mode "denoise")."""
 FRAME_SAMPLES = 160
@@ -450,16 +455,18 @@ class SphinxRecognizer:
 def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozenset()) -> Decoded:
     """The grammar decoder's judgement weighed with Whisper's.
 
-    Safety first: a "stop" or symptom phrase (`urgent`) the grammar accepted always stands — Whisper can only
-    lower a symptom's confidence below the read-back threshold when it heard otherwise, so the coach asks "Did you
-    say cramp?" — and an urgent phrase Whisper took stands even when the grammar heard something else.
+    Safety first: a "stop" or symptom phrase (`urgent`) the grammar accepted stands unless Whisper finds it far
+    less likely than what it heard (beyond URGENT_AGREE_MARGIN: "five" that the grammar forced onto "hard to
+    breathe"); when Whisper heard otherwise it only lowers the confidence below the read-back threshold, so the
+    coach asks "Did you say cramp?". An urgent phrase Whisper took stands even when the grammar heard otherwise.
     Otherwise Whisper's phrase is taken, more sure when both heard the same and at most CLOSE_CALL_CONFIDENCE when
     the grammar had accepted a different phrase (an unsure go-ahead is asked again). When Whisper takes none, the
     grammar's phrase still stands if Whisper finds it not much less likely than its own transcript (within
     AGREE_MARGIN) and there was speech, at CLOSE_CALL_CONFIDENCE; otherwise the utterance is rejected (Whisper hears
     speech not meant for the coach as itself, where the grammar forces it onto a command)."""
     gaps = dict(verdict.scores)
-    if decoded.accepted and decoded.text in urgent:
+    if decoded.accepted and decoded.text in urgent and (
+            verdict.reason == "no_speech" or gaps.get(decoded.text, -math.inf) >= -URGENT_AGREE_MARGIN):
         if verdict.phrase == decoded.text:
             return replace(decoded, confidence=max(decoded.confidence, verdict.confidence),
                            transcript=verdict.transcript)
