@@ -11,7 +11,7 @@ import pytest
 from voice_coach.audio_io import read_wav
 from voice_coach.cli_speech import state_intents
 from voice_coach.errors import ModelError
-from voice_coach.intents import load_phrasebook
+from voice_coach.intents import Heard, load_phrasebook
 from voice_coach.recognizer_sphinx import SphinxRecognizer, verified
 from voice_coach.recognizers import Decoded, known_phrases, load_whisper_check
 from voice_coach.whisper_check import Verdict, WhisperCheck, clean_transcript, find_model
@@ -214,30 +214,29 @@ class CountingCheck:
         return Verdict(phrase, 0.9, "ok", phrase, 0.0, phrase, ((phrase, 0.0),))
 
 
-def test_a_check_started_at_the_pause_is_used_when_only_silence_follows() -> None:
+def _paused_then(speech_again: bool) -> tuple[CountingCheck, Heard | None, int]:
+    """"next", a pause (the listener's `prepare`), then a second of room noise or the word again: the fake check,
+    what was heard, the word's length in bytes."""
     fake = CountingCheck()
     rec = SphinxRecognizer(known_phrases(), verifier=fake)  # type: ignore[arg-type]
     word = read_wav(AUDIO / "clean/en-us_175/next.wav")
     rec.begin(phrases("waiting_next"))
     rec.feed(word)
     rec.prepare()
-    rec.feed(QUIET_SECOND)
-    heard = rec.end()
+    rec.feed(word if speech_again else QUIET_SECOND)
+    return fake, rec.end(), len(word)
+
+
+def test_a_check_started_at_the_pause_is_used_when_only_silence_follows() -> None:
+    fake, heard, word = _paused_then(speech_again=False)
     assert heard is not None and heard.text == "next"
-    assert fake.calls == [len(word)]  # the check from the pause, not a second one
+    assert fake.calls == [word]  # the check from the pause, not a second one
     assert fake.extended == ["next"]  # the grammar's final phrase scored on it
 
 
 def test_speech_after_the_pause_is_checked_again() -> None:
-    fake = CountingCheck()
-    rec = SphinxRecognizer(known_phrases(), verifier=fake)  # type: ignore[arg-type]
-    word = read_wav(AUDIO / "clean/en-us_175/next.wav")
-    rec.begin(phrases("waiting_next"))
-    rec.feed(word)
-    rec.prepare()
-    rec.feed(word)
-    rec.end()
-    assert fake.calls == [len(word), 2 * len(word)]
+    fake, _, word = _paused_then(speech_again=True)
+    assert fake.calls == [word, 2 * word]
 
 
 def test_the_listener_gives_the_check_a_head_start(check: WhisperCheck) -> None:

