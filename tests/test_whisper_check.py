@@ -14,7 +14,15 @@ from voice_coach.errors import ModelError
 from voice_coach.intents import Heard, load_phrasebook
 from voice_coach.recognizer_sphinx import SphinxRecognizer, verified
 from voice_coach.recognizers import Decoded, known_phrases, load_whisper_check
-from voice_coach.whisper_check import Verdict, WhisperCheck, clean_transcript, find_model
+from voice_coach.whisper_check import (
+    NOISY_MARGIN,
+    UNSURE_CONFIDENCE,
+    Verdict,
+    WhisperCheck,
+    clean_transcript,
+    find_model,
+    is_noisy,
+)
 from voice_coach.whisper_features import log_mel, mel_filters
 
 AUDIO = Path(__file__).parent / "audio"
@@ -79,6 +87,43 @@ def test_a_verdict_can_score_one_more_phrase(check: WhisperCheck) -> None:
 def test_silence_is_no_speech(check: WhisperCheck) -> None:
     verdict = check.judge(read_wav(AUDIO / "silence/silence_3s.wav"), phrases("waiting_next"))
     assert verdict.phrase is None
+
+
+def _in_white_noise(path: str, seed: int) -> bytes:
+    """A clip and 1.5 s of its quiet after it, under white noise 10 dB below the speech (as the bench mixes it)."""
+    x = np.frombuffer(read_wav(AUDIO / path) + bytes(48000), dtype="<i2").astype(np.float64)
+    speech = x[np.abs(x) > 0.02 * np.abs(x).max()]
+    noise = np.random.default_rng(seed).normal(0.0, np.sqrt(np.mean(speech ** 2)) / 10 ** 0.5, len(x))
+    return np.clip(np.round(x + noise), -32768, 32767).astype("<i2").tobytes()
+
+
+def test_noisy_audio_widens_the_margin_for_a_short_transcript_only(check: WhisperCheck) -> None:
+    """"zero" in white noise comes out as "near up": the phrase is within the noisy margin of that garbled
+    transcript and is taken, unsure (read back); the same scores in quiet audio, or against a whole sentence, are
+    not taken."""
+    pcm = _in_white_noise("clean/en-us_175/zero.wav", seed=1)
+    assert is_noisy(pcm) and not is_noisy(read_wav(AUDIO / "clean/en-us_175/zero.wav") + bytes(48000))
+    verdict = check.judge(pcm, phrases("asking_rating"))
+    assert verdict.phrase == "zero" and verdict.confidence <= UNSURE_CONFIDENCE, verdict
+    assert -NOISY_MARGIN <= verdict.gap < -1.0, verdict
+    gaps = dict(verdict.scores)
+    assert check._decide(verdict.transcript, -2.0, gaps, noisy=False).phrase is None
+    assert check._decide("Where am I like lashing?", -2.0, gaps, noisy=True).phrase is None
+
+
+def test_speech_the_grammar_calls_a_hiss_is_still_judged(check: WhisperCheck) -> None:
+    """Loud white noise makes a word as flat in spectrum as a hiss: pocketsphinx alone dismisses a "stop" as
+    noise; Whisper, asked anyway, hears it."""
+    pcm = _in_white_noise("clean/en-us_175/stop.wav", seed=0)
+    alone = SphinxRecognizer(known_phrases())
+    alone.begin(phrases("waiting_next"))
+    alone.feed(pcm)
+    assert alone.end() is None and alone.last is not None and alone.last.reason == "noise", alone.last
+    rec = SphinxRecognizer(known_phrases(), verifier=check)
+    rec.begin(phrases("waiting_next"))
+    rec.feed(pcm)
+    heard = rec.end()
+    assert heard is not None and heard.text == "stop", (rec.last, rec.verdict)
 
 
 def test_urgent_phrases_are_judged_leniently(check: WhisperCheck) -> None:

@@ -57,6 +57,14 @@ The mean is steadier than the median on the few frames of a short burst: with th
 FLATNESS_FRAME = 512
 
 
+def frame_levels(pcm: bytes) -> np.ndarray:
+    """dBFS of each 10 ms frame of 16 kHz int16 audio (the frames pocketsphinx aligns words to)."""
+    x = np.frombuffer(pcm[:len(pcm) & ~1], dtype="<i2").astype(np.float64)
+    n = len(x) // 160
+    power = (x[:n * 160].reshape(n, 160) ** 2).mean(axis=1)
+    return np.asarray(10.0 * np.log10(power / 32768.0 ** 2 + 1e-10), dtype=np.float64)
+
+
 def noise_like(pcm: bytes) -> bool:
     """True when the louder half of the audio is as flat in spectrum as white noise (a hiss, a tap, random
     bytes): both engines fit such sound onto fricative-rich words ("faint", "five") with good scores."""
