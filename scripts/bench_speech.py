@@ -50,6 +50,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.mixing import with_babble, with_white_noise  # noqa: E402
 from voice_coach.audio_io import PcmSource, read_wav  # noqa: E402
 from voice_coach.audio_listener import StreamListener  # noqa: E402
 from voice_coach.cli_speech import state_intents  # noqa: E402
@@ -85,15 +86,6 @@ def acted_on(text: str | None, state: str) -> bool:
     """Would the coach act on this in `state` (a phrase of an intent that state takes)?"""
     u = BOOK.parse(Heard(text)) if text else None
     return u is not None and u.intent in state_intents(state)
-
-
-def with_noise(pcm: bytes, snr_db: float, seed: int) -> bytes:
-    """White Gaussian noise at `snr_db` below the RMS of the speech (samples over 2% of the peak)."""
-    x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-    speech = x[np.abs(x) > 0.02 * np.abs(x).max()]
-    sigma = np.sqrt(np.mean(speech ** 2)) / 10 ** (snr_db / 20)
-    noisy = x + np.random.default_rng(seed).normal(0.0, sigma, len(x))
-    return np.clip(np.round(noisy), -32768, 32767).astype("<i2").tobytes()
 
 
 def with_tail(pcm: bytes) -> bytes:
@@ -236,18 +228,6 @@ def decode(rec: Recognizer, pcm: bytes, state: str, stats: dict[str, list[float]
     return heard
 
 
-def with_babble(pcm: bytes, snr_db: float, seed: int) -> bytes:
-    """Other people talking (tests/audio/noise/babble.wav, from a seeded offset) at `snr_db` below the speech."""
-    x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-    b = np.frombuffer(BABBLE, dtype="<i2").astype(np.float64)
-    start = int(np.random.default_rng(seed).integers(0, max(1, len(b) - len(x))))
-    b = np.resize(b[start:], len(x))
-    speech = x[np.abs(x) > 0.02 * np.abs(x).max()]
-    gain = np.sqrt(np.mean(speech ** 2)) / 10 ** (snr_db / 20) / max(1e-9, float(np.sqrt(np.mean(b ** 2))))
-    return np.clip(np.round(x + gain * b), -32768, 32767).astype("<i2").tobytes()
-
-
-BABBLE = read_wav(AUDIO / "noise" / "babble.wav")
 CONDITIONS = {
     # name: (folders of commands, noise, SNR dB)
     "quiet": (("clean",), None, None),
@@ -264,7 +244,7 @@ NOT_SPEECH = ("oog", "oogmore", "bad", "silence", "noise/white")
 
 def degrade(pcm: bytes, noise: str | None, snr: float | None, seed: int) -> bytes:
     if noise == "white" and snr is not None:
-        return with_noise(pcm, snr, seed)
+        return with_white_noise(pcm, snr, seed)
     if noise == "babble" and snr is not None:
         return with_babble(pcm, snr, seed)
     return pcm

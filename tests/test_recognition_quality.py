@@ -17,6 +17,8 @@ from voice_coach.intents import Heard, load_phrasebook
 from voice_coach.recognizer_sphinx import SphinxRecognizer
 from voice_coach.recognizers import known_phrases, load_whisper_check
 
+from .mixing import with_white_noise
+
 AUDIO = Path(__file__).parent / "audio"
 BOOK = load_phrasebook()
 KIND_STATE = {"number": "asking_rating", "yesno": "asking_symptoms", "symptom": "asking_rating",
@@ -52,26 +54,28 @@ def decode(rec: SphinxRecognizer, pcm: bytes, state: str, chunk: int = 960) -> H
     return rec.end()
 
 
-def understood(rec: SphinxRecognizer, folder: str) -> tuple[int, int, list[str]]:
+def understood(rec: SphinxRecognizer, folder: str, noisy: bool = False) -> tuple[int, int, list[str]]:
     rows = [r for r in manifest() if r["path"].startswith(folder + "/")]
     misses = []
-    for r in rows:
+    for i, r in enumerate(rows):
         state = "paused" if r["intent_text"] == "resume" else KIND_STATE[r["kind"]]
-        heard = decode(rec, read_wav(AUDIO / r["path"]), state)
+        pcm = read_wav(AUDIO / r["path"])
+        heard = decode(rec, with_white_noise(pcm + bytes(48000), 10.0, 100 + i) if noisy else pcm, state)
         if not (acted_on(heard, state) and heard is not None and meaning(heard.text) == meaning(r["intent_text"])):
             misses.append(f"{r['intent_text']}->{heard.text if heard else '-'}")
     return len(rows) - len(misses), len(rows), misses
 
 
 FLOORS = {
-    # recognizer: (held-out right >=, slowed right >=, not-for-coach acted on <=, of them sounds <=)
-    "whisper": (26, 11, 3, 1),  # measured 27, 12, 3 (music -> "worn out", read back as a symptom), 1
-    "alone": (22, 7, 4, 2),  # pocketsphinx alone (VOICE_COACH_WHISPER=off): measured 24, 9, 3, 2
+    # recognizer: (held-out right >=, slowed right >=, not-for-coach acted on <=, of them sounds <=,
+    #              held-out in white noise right >=)
+    "whisper": (26, 11, 3, 1, 17),  # measured 27, 12, 3 (music -> "worn out", read back as a symptom), 1, 19
+    "alone": (22, 7, 4, 2, 14),  # pocketsphinx alone (VOICE_COACH_WHISPER=off): measured 24, 9, 3, 2, 16
 }
 
 
 @pytest.fixture(scope="module", params=list(FLOORS))
-def rec(request: pytest.FixtureRequest) -> tuple[SphinxRecognizer, tuple[int, int, int, int]]:
+def rec(request: pytest.FixtureRequest) -> tuple[SphinxRecognizer, tuple[int, ...]]:
     """The product's recognizer (pocketsphinx with the Whisper check that scripts/setup installs), and
     pocketsphinx alone (the fallback when the check is off or missing), each with its floors."""
     if request.param == "alone":
@@ -82,13 +86,19 @@ def rec(request: pytest.FixtureRequest) -> tuple[SphinxRecognizer, tuple[int, in
     return SphinxRecognizer(known_phrases(), verifier=check), FLOORS["whisper"]
 
 
-def test_held_out_voice_is_understood(rec: tuple[SphinxRecognizer, tuple[int, int, int, int]]) -> None:
+def test_held_out_voice_is_understood(rec: tuple[SphinxRecognizer, tuple[int, ...]]) -> None:
     """en-us-nyc at 150 wpm, never used for tuning: 28 commands."""
     right, total, misses = understood(rec[0], "heldout")
     assert total == 28 and right >= rec[1][0], misses
 
 
-def test_slowed_band_limited_speech(rec: tuple[SphinxRecognizer, tuple[int, int, int, int]]) -> None:
+def test_held_out_voice_in_white_noise(rec: tuple[SphinxRecognizer, tuple[int, ...]]) -> None:
+    """The same 28 commands under white noise at 10 dB SNR."""
+    right, total, misses = understood(rec[0], "heldout", noisy=True)
+    assert total == 28 and right >= rec[1][4], misses
+
+
+def test_slowed_band_limited_speech(rec: tuple[SphinxRecognizer, tuple[int, ...]]) -> None:
     """0.7x tempo, low-passed at 2.5 kHz (a stand-in for slurred speech): 28 commands — far from the 90 % target;
     these floors only guard against getting worse."""
     right, total, misses = understood(rec[0], "slowbl")
@@ -96,7 +106,7 @@ def test_slowed_band_limited_speech(rec: tuple[SphinxRecognizer, tuple[int, int,
 
 
 def test_speech_and_sounds_not_meant_for_the_coach_give_no_intent(
-        rec: tuple[SphinxRecognizer, tuple[int, int, int, int]]) -> None:
+        rec: tuple[SphinxRecognizer, tuple[int, ...]]) -> None:
     """24 sentences (held out from the threshold tuning) and a click, a cough, a breath, music, each in three
     states: 84 trials."""
     rows = [r for r in manifest() if r["path"].startswith(("oogmore/", "bad/"))]

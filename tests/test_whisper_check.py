@@ -24,6 +24,8 @@ from voice_coach.whisper_check import (
 )
 from voice_coach.whisper_features import log_mel, mel_filters
 
+from .mixing import with_babble, with_white_noise
+
 AUDIO = Path(__file__).parent / "audio"
 BOOK = load_phrasebook()
 
@@ -89,11 +91,13 @@ def test_silence_is_no_speech(check: WhisperCheck) -> None:
 
 
 def _in_white_noise(path: str, seed: int) -> bytes:
-    """A clip and 1.5 s of its quiet after it, under white noise 10 dB below the speech (as the bench mixes it)."""
-    x = np.frombuffer(read_wav(AUDIO / path) + bytes(48000), dtype="<i2").astype(np.float64)
-    speech = x[np.abs(x) > 0.02 * np.abs(x).max()]
-    noise = np.random.default_rng(seed).normal(0.0, np.sqrt(np.mean(speech ** 2)) / 10 ** 0.5, len(x))
-    return np.clip(np.round(x + noise), -32768, 32767).astype("<i2").tobytes()
+    """A clip and 1.5 s of quiet after it, under white noise 10 dB below the speech."""
+    return with_white_noise(read_wav(AUDIO / path) + bytes(48000), 10.0, seed)
+
+
+def _in_babble(path: str, seed: int) -> bytes:
+    """A clip and 1.5 s of quiet after it, under other voices 10 dB below the speech."""
+    return with_babble(read_wav(AUDIO / path) + bytes(48000), 10.0, seed)
 
 
 def test_a_short_garbled_transcript_widens_the_margin_but_a_sentence_does_not(check: WhisperCheck) -> None:
@@ -103,6 +107,15 @@ def test_a_short_garbled_transcript_widens_the_margin_but_a_sentence_does_not(ch
     assert verdict.phrase == "zero" and verdict.confidence <= UNSURE_CONFIDENCE, verdict
     assert -SHORT_MARGIN <= verdict.gap < -1.0, verdict
     assert check._decide("Where am I like lashing?", -2.0, dict(verdict.scores)).phrase is None
+
+
+def test_a_reply_heard_exactly_through_other_voices_is_taken_unsure(check: WhisperCheck) -> None:
+    """Babble 10 dB under "yes": Whisper doubts there is speech at all, yet writes exactly "Yeah." -- taken, to
+    be read back; a garbled transcript in the same doubt stays "no speech"."""
+    verdict = check.judge(_in_babble("clean/en-us_175/yes.wav", seed=5), phrases("asking_symptoms"))
+    assert verdict.phrase == "yeah" and verdict.confidence <= UNSURE_CONFIDENCE, verdict
+    verdict = check.judge(_in_babble("clean/en-us_175/six.wav", seed=5), phrases("asking_rating"))
+    assert verdict.phrase is None and verdict.reason == "no_speech", verdict
 
 
 def test_speech_the_grammar_calls_a_hiss_is_still_judged(check: WhisperCheck) -> None:

@@ -1,0 +1,44 @@
+"""Noise mixed into test audio the same way in the tests and in scripts/bench_speech.py: white noise or other
+voices at a given SNR below the speech (the RMS of samples over 2 % of the clip's peak)."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from voice_coach.audio_io import read_wav
+
+AUDIO = Path(__file__).parent / "audio"
+
+
+def _speech_rms(x: np.ndarray) -> float:
+    speech = x[np.abs(x) > 0.02 * np.abs(x).max()]
+    return float(np.sqrt(np.mean(speech ** 2)))
+
+
+def _pcm(x: np.ndarray) -> bytes:
+    return np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes()
+
+
+def with_white_noise(pcm: bytes, snr_db: float, seed: int) -> bytes:
+    """White Gaussian noise `snr_db` below the speech."""
+    x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    sigma = _speech_rms(x) / 10 ** (snr_db / 20)
+    return _pcm(x + np.random.default_rng(seed).normal(0.0, sigma, len(x)))
+
+
+@cache
+def _babble() -> np.ndarray:
+    return np.frombuffer(read_wav(AUDIO / "noise" / "babble.wav"), dtype="<i2").astype(np.float64)
+
+
+def with_babble(pcm: bytes, snr_db: float, seed: int) -> bytes:
+    """Other people talking (tests/audio/noise/babble.wav, from a seeded offset) `snr_db` below the speech."""
+    x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    b = _babble()
+    start = int(np.random.default_rng(seed).integers(0, max(1, len(b) - len(x))))
+    b = np.resize(b[start:], len(x))
+    gain = _speech_rms(x) / 10 ** (snr_db / 20) / max(1e-9, float(np.sqrt(np.mean(b ** 2))))
+    return _pcm(x + gain * b)
