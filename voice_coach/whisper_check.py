@@ -55,9 +55,10 @@ URGENT_MARGIN = 3.0
 follows an unsure symptom). Measured: held-out voice 93 -> 96 % understood, quiet speech not for the coach unchanged."""
 NO_SPEECH = 0.6
 """Whisper's no-speech probability above which the utterance is not speech at all, unless the transcript is
-exactly one of the state's phrases: then it is taken, unsure (read back). Other voices in the room make Whisper
+exactly one of the state's phrases or holds "stop" or a symptom: then it is taken, unsure (read back; "stop" acts). Other voices in the room make Whisper
 doubt there is speech even when it hears the reply clearly ("Yes.", "6"). Measured, babble at 10 dB: 13 -> 24 of
-103 understood, speech not meant for the coach acted on unchanged (3 of 126); quiet and white noise unchanged."""
+103 understood (25 with the urgent words), speech not meant for the coach acted on unchanged (3 of 126); quiet
+and white noise unchanged."""
 SHORTLIST = 4
 """Phrases scored exactly, besides the grammar's choice (each costs one or two short decoder steps)."""
 UNSURE_CONFIDENCE = 0.59
@@ -167,14 +168,14 @@ class WhisperCheck:
         free_logprob = float(free.scores[0])
         candidates = [p for p in phrases if p]
         doubt = free.no_speech_prob >= NO_SPEECH
-        if not said or (doubt and said not in candidates):
+        inside = self._urgent_inside(said, candidates) if said not in candidates else None
+        if not said or (doubt and said not in candidates and inside is None):
             return Verdict(None, 0.0, "no_speech", transcript, 0.0)
         first = _log_softmax(np.asarray(free.logits[0][0], dtype=np.float32)) if free.logits else None
         if said in candidates:
             confidence = confidence_for(0.0, free_logprob)
             return Verdict(said, min(confidence, UNSURE_CONFIDENCE) if doubt else confidence, "ok", transcript, 0.0,
                            said, ((said, 0.0),))
-        inside = self._urgent_inside(said, candidates)
         if inside is not None:  # "Yes. Stop.", "Next... short of breath": the urgent words count, read back
             return Verdict(inside, UNSURE_CONFIDENCE, "ok", transcript, 0.0, inside, ((inside, 0.0),))
         scores = self.phrase_scores(encoded, self._shortlist(candidates, first, hints), first)
