@@ -55,10 +55,10 @@ URGENT_MARGIN = 3.0
 follows an unsure symptom). Measured: held-out voice 93 -> 96 % understood, quiet speech not for the coach unchanged."""
 NO_SPEECH = 0.6
 """Whisper's no-speech probability above which the utterance is not speech at all, unless the transcript is
-exactly one of the state's phrases or holds "stop" or a symptom: then it is taken, unsure (read back; "stop" acts). Other voices in the room make Whisper
-doubt there is speech even when it hears the reply clearly ("Yes.", "6"). Measured, babble at 10 dB: 13 -> 24 of
-103 understood (25 with the urgent words), speech not meant for the coach acted on unchanged (3 of 126); quiet
-and white noise unchanged."""
+exactly one of the state's phrases or holds "stop" or a symptom: then it is taken, unsure (read back; "stop"
+acts). Other voices in the room make Whisper doubt there is speech even when it hears the reply clearly ("Yes.",
+"6"). Measured, babble at 10 dB: 13 -> 24 of 103 understood (25 with the urgent words), speech not meant for the
+coach acted on unchanged (3 of 126); quiet and white noise unchanged."""
 SHORTLIST = 4
 """Phrases scored exactly, besides the grammar's choice (each costs one or two short decoder steps)."""
 UNSURE_CONFIDENCE = 0.59
