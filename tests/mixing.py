@@ -34,11 +34,22 @@ def _babble() -> np.ndarray:
     return np.frombuffer(read_wav(AUDIO / "noise" / "babble.wav"), dtype="<i2").astype(np.float64)
 
 
-def with_babble(pcm: bytes, snr_db: float, seed: int) -> bytes:
-    """Other people talking (tests/audio/noise/babble.wav, from a seeded offset) `snr_db` below the speech."""
-    x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+def babble(samples: int, speech_rms: float, snr_db: float, seed: int) -> np.ndarray:
+    """`samples` of other people talking (tests/audio/noise/babble.wav, looped from a seeded offset), `snr_db`
+    below speech of RMS `speech_rms`."""
     b = _babble()
-    start = int(np.random.default_rng(seed).integers(0, max(1, len(b) - len(x))))
-    b = np.resize(b[start:], len(x))
-    gain = _speech_rms(x) / 10 ** (snr_db / 20) / max(1e-9, float(np.sqrt(np.mean(b ** 2))))
-    return _pcm(x + gain * b)
+    start = int(np.random.default_rng(seed).integers(0, max(1, len(b) - samples)))
+    b = np.resize(b[start:], samples)
+    return np.asarray(b * (speech_rms / 10 ** (snr_db / 20) / max(1e-9, float(np.sqrt(np.mean(b ** 2))))))
+
+
+def with_babble(pcm: bytes, snr_db: float, seed: int) -> bytes:
+    """Other people talking `snr_db` below the speech."""
+    x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    return _pcm(x + babble(len(x), _speech_rms(x), snr_db, seed))
+
+
+def babble_like(pcm: bytes, seconds: float, snr_db: float, seed: int) -> bytes:
+    """`seconds` of other people talking alone, `snr_db` below the speech in `pcm`."""
+    x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+    return _pcm(babble(int(seconds * 16000), _speech_rms(x), snr_db, seed))

@@ -25,6 +25,8 @@ from voice_coach.replay import TextReplayListener
 from voice_coach.session_loop import SessionLoop
 from voice_coach.speech_wiring import audio_replay_listener
 
+from .mixing import babble_like, with_babble
+
 AUDIO = Path(__file__).parent / "audio"
 BOOK = load_phrasebook()
 LOUD = (np.sin(np.arange(480) * 2 * np.pi * 200 / 16000) * 10000).astype("<i2").tobytes()
@@ -124,27 +126,37 @@ def test_sound_that_never_pauses_becomes_background_within_seconds() -> None:
 
 def test_a_television_does_not_make_the_listener_deaf(rec: SphinxRecognizer) -> None:
     """Other people talking without a pause for 30 s (the bench's babble), three words said 10 dB above them:
-    each word gets an utterance of its own that ends on its end silence (before, one 10 s utterance was cut and
-    no other could start while the talk went on)."""
-    babble = np.resize(np.frombuffer(read_wav(AUDIO / "noise/babble.wav"), dtype="<i2").astype(np.float64),
-                       30 * 16000)
-    speech = np.zeros(len(babble))
-    levels = []
+    once the endpointer has heard 6 s of the talk, each word gets an utterance of its own that ends on its end
+    silence (before, one 10 s utterance was cut and no other could start while the talk went on). Whether the
+    words are then understood in babble is the recognizer's part (poor for now: see the README's table)."""
+    track = np.zeros(30 * 16000)
     for path, at in (("clean/en-us_175/next.wav", 8), ("clean/en-us-f3_175/stop.wav", 16),
                      ("heldout/en-us-nyc_150/seven.wav", 24)):
         x = np.frombuffer(read_wav(AUDIO / path), dtype="<i2").astype(np.float64)
-        speech[at * 16000:at * 16000 + len(x)] += x
-        levels.append(np.sqrt(np.mean(x[np.abs(x) > 0.02 * np.abs(x).max()] ** 2)))
-    gain = float(np.mean(levels)) / 10 ** 0.5 / float(np.sqrt(np.mean(babble ** 2)))
-    mixed = np.clip(np.round(speech + gain * babble), -32768, 32767).astype("<i2").tobytes()
+        track[at * 16000:at * 16000 + len(x)] += x
+    mixed = with_babble(track.astype("<i2").tobytes(), 10.0, 3)
     listener = StreamListener(PcmSource(mixed), rec)
     with pytest.raises(EndOfInput):
         while True:
             listener.listen(None, VirtualClock(), expect("waiting_next"))
-    reports = [r for r in listener.reports if r.start_seconds >= 3.0]
+    reports = [r for r in listener.reports if r.start_seconds >= 6.0]
     assert [r.reason for r in reports] == ["silence"] * 3, listener.reports
     for report, at in zip(reports, (8, 16, 24), strict=True):
         assert at <= report.start_seconds + 0.3 and report.speech_end_seconds <= at + 1.2, report
+
+
+def test_a_reply_a_second_after_loud_talk_stops_is_heard(rec: SphinxRecognizer) -> None:
+    """Other people talking as loud as the person for 8 s, then a second of quiet (the television muted so that
+    the person can answer), then "stop": the talk's level no longer counts as the background."""
+    word = read_wav(AUDIO / "clean/en-us-f3_175/stop.wav")
+    quiet = np.random.default_rng(1).normal(0, 10, 12000).astype("<i2").tobytes()  # 0.75 s of room noise
+    pcm = babble_like(word, 8.0, 0.0, 3) + quiet + word + bytes(64000)  # the word starts after 0.3 s of quiet
+    listener = StreamListener(PcmSource(pcm), rec)
+    heard = []
+    with pytest.raises(EndOfInput):
+        while True:
+            heard.append(listener.listen(None, VirtualClock(), expect("waiting_next")))
+    assert [h.text for h in heard if h is not None] == ["stop"], listener.reports
 
 
 def test_the_end_of_the_audio_closes_an_utterance() -> None:

@@ -96,6 +96,17 @@ def test_an_unsure_go_ahead_never_starts_exercise() -> None:
     assert [r["data"]["intent"] for r in run.journal.rows if r["kind"] == "unsure"] == ["next"]
 
 
+def test_an_unsure_no_never_drops_a_symptom() -> None:
+    """"Did you say cramp?" answered by a "no" heard at 0.5: the question is asked again; only a sure "no"
+    pauses, and a "yes" then stops for safety."""
+    run = run_session("resistance", [*READY[:2], Reply("cramp", confidence=0.4), Reply("no", confidence=0.5),
+                                     "yes"])
+    keys = run.speaker.keys
+    assert keys.count("confirm_symptom") == 2 and "paused_after_denied" not in keys
+    assert [r["data"]["intent"] for r in run.journal.rows if r["kind"] == "unsure"] == ["no"]
+    assert run.result.outcome == "stopped_for_safety", keys
+
+
 def test_an_unsure_resume_stays_paused() -> None:
     run = run_session("resistance", ["three", "pause", Reply("resume", confidence=0.4), "stop"])
     assert "unsure_resume" in run.speaker.keys and "resumed" not in run.speaker.keys

@@ -109,6 +109,31 @@ def test_a_short_garbled_transcript_widens_the_margin_but_a_sentence_does_not(ch
     assert check._decide("Where am I like lashing?", -2.0, dict(verdict.scores)).phrase is None
 
 
+@pytest.mark.parametrize(("transcript", "gaps", "want"), [
+    ("Hey.", {"ten": -2.0, "cramp": -2.5}, "cramp"),  # a symptom within its own margin beats the wider one
+    ("Hey.", {"yes": -1.5, "stop": -2.5}, "stop"),
+    ("Good", {"yeah": -1.5}, None),  # never a go-ahead on the wider margin: some states act on it at once
+    ("Lenny", {"ready": -1.8}, None),
+    ("When Ooo", {"no": -1.2}, None),  # nor a "no" (it would deny a symptom being read back)
+    ("Zero", {"yeah": -2.2}, None),  # a transcript the coach knows is clear speech, not garbled
+    ("Hey", {"eight": -1.8}, "eight"),
+])
+def test_the_wider_margin_only_gives_ratings_symptoms_and_stop(check: WhisperCheck, transcript: str,
+                                                                gaps: dict[str, float], want: str | None) -> None:
+    verdict = check._decide(transcript, -2.0, gaps)
+    assert verdict.phrase == want, verdict
+    if want is not None and want not in check.urgent:  # taken on the wider margin: read back
+        assert verdict.confidence <= UNSURE_CONFIDENCE
+
+
+def test_a_phrase_of_another_state_said_clearly_is_not_forced_onto_this_one(check: WhisperCheck) -> None:
+    """"10." while waiting for "next": Whisper heard a phrase the coach knows that this state does not take; the
+    grammar's forced choice ("done") does not stand on the agreement rule."""
+    verdict = check._decide("10.", -0.5, {"done": -4.4})
+    assert verdict.phrase is None and verdict.reason == "other_phrase", verdict
+    assert not verified(_decoded("done"), verdict).accepted
+
+
 def test_a_reply_heard_exactly_through_other_voices_is_taken_unsure(check: WhisperCheck) -> None:
     """Babble 10 dB under "yes": Whisper doubts there is speech at all, yet writes exactly "Yeah." -- taken, to
     be read back; a garbled transcript in the same doubt stays "no speech"."""

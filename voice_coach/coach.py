@@ -152,6 +152,14 @@ class Coach(CoachCore):
         self._log("confirmation", {"what": "symptom", "accepted": True}, u)
         self.safety_stop(symptom)
 
+    def ask_symptom_again(self, u: U = None) -> None:
+        """A "no" to "Did you say cramp?" heard below the confirmation threshold: a red flag is not dropped on a
+        guess; the question is asked again."""
+        assert self.pending is not None
+        self._log("unsure", {"intent": "no", "state": self.state.value}, u)
+        self._say("confirm_symptom", symptom=self.pending.utterance.symptom)
+        self._asked()
+
     def symptom_denied(self, u: U = None) -> None:
         assert self.pending is not None
         self.paused_from = self.pending.back_to

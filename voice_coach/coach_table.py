@@ -108,6 +108,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     _row("yes", S.CONFIRMING, S.ENDED, when="pending_symptom", then="safety_stop_pending"),
     _row("yes", S.CONFIRMING, None, when="pending_feeling", then="accept_feeling"),
     _row("yes", S.CONFIRMING, None, when="pending_rating", then="accept_rating"),
+    _row("no", S.CONFIRMING, None, when="pending_symptom", unless="sure", then="ask_symptom_again"),
     _row("no", S.CONFIRMING, S.PAUSED, when="pending_symptom", then="symptom_denied"),
     _row("no", S.CONFIRMING, S.ASKING_FEELING, when="pending_feeling", then="ask_feeling"),
     _row("no", S.CONFIRMING, S.ASKING_RATING, when="pending_rating", then="ask_rating"),

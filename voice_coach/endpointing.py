@@ -21,17 +21,21 @@ SILENT_DBFS = -96.0
 FLOOR_MIN_DBFS = -75.0
 """The tracked noise floor never goes lower (digital silence would make it take minutes to rise)."""
 FLOOR_WINDOW_SECONDS = 6.0
+"""The background is also the median frame level of the last 6 s of audio (`FLOOR_PERCENTILE`), counted once the
+window is full, so that sound which never pauses (a television, other people talking) is background however much
+its level swings. The tracked floor alone falls to the quietest moment between other people's syllables, so every
+louder syllable counted as speech, an utterance never ended, and after its 10 s cut no new utterance could start:
+the listener went deaf in a room with a television on (the bench's babble looped for 30 s with three commands
+10 dB above it: one 10 s cut and nothing else; now one utterance at each command). Speech moves the median only
+when it fills half of the window."""
 FLOOR_PERCENTILE = 50.0
-"""The background is also the median frame level of the last 6 s, so that sound which never pauses (a television,
-other people talking) is background however much its level swings. The tracked floor alone falls to the quietest
-moment between other people's syllables, so every louder syllable counted as speech, an utterance never ended,
-and after its 10 s cut no new utterance could start: the listener went deaf in a room with a television on
-(scripts/bench_speech.py's babble, looped for 30 s with three commands 10 dB above it: one 10 s cut and nothing
-else before; now one utterance at each command). Measured there, the 30th percentile let babble syllables start
-utterances and merge with the commands. Speech moves the median only when it fills half of 6 s; when a loud sound
-stops, 3 s of quiet bring it back down."""
-FLOOR_HISTORY_SECONDS = 2.0
-"""The percentile counts once this much audio has been heard (a stream may start with speech)."""
+"""Measured in that room: the 30th percentile let babble syllables start utterances and merge with the commands."""
+QUICK_FALL_SECONDS = 0.9
+"""When a loud sound stops, this long a run of frames FALL_DB under the median forgets the window (the tracked
+floor, which fell at once, rules until the window has filled again): a person who speaks a second after the
+television is muted is heard (with the median alone, not for 3 s). Longer than the pauses between the bench's
+babble sentences (0.75 s), so other people's talk stays background."""
+FALL_DB = 10.0
 
 VoiceTest = Callable[[bytes], bool]
 """Is this 30 ms frame voice? (webrtcvad by default; tests may pass their own rule.)"""
@@ -133,7 +137,8 @@ class Endpointer:
         self.floor_dbfs: float | None = None
         """The tracked background level: falls at once to a quieter frame, rises slowly (at most 1.7 dB/s)."""
         self._recent: deque[float] = deque(maxlen=s.frames(FLOOR_WINDOW_SECONDS))
-        self._history_frames = s.frames(FLOOR_HISTORY_SECONDS)
+        self._fall_frames = s.frames(QUICK_FALL_SECONDS)
+        self._quiet_run = 0
         self.in_utterance = False
         self.frames_seen = 0
         """Frames pushed since this endpointer was made (a clock for statistics)."""
@@ -190,8 +195,14 @@ class Endpointer:
             self.floor_dbfs += min(0.05, 0.01 * (level - self.floor_dbfs))
         self._recent.append(level)
         background = self.floor_dbfs
-        if len(self._recent) >= self._history_frames:
-            background = max(background, float(np.percentile(self._recent, FLOOR_PERCENTILE)))
+        if len(self._recent) == self._recent.maxlen:
+            median = float(np.percentile(self._recent, FLOOR_PERCENTILE))
+            self._quiet_run = self._quiet_run + 1 if level < median - FALL_DB else 0
+            if self._quiet_run >= self._fall_frames:  # the loud sound has stopped
+                self._recent.clear()
+                self._quiet_run = 0
+            else:
+                background = max(background, median)
         gate = max(self.settings.min_speech_dbfs, background + self.settings.above_floor_db)
         return level >= gate and self.voice_test(frame)
 

