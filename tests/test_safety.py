@@ -107,6 +107,17 @@ def test_an_unsure_no_never_drops_a_symptom() -> None:
     assert run.result.outcome == "stopped_for_safety", keys
 
 
+def test_a_lowered_read_back_threshold_still_asks_again_when_the_recognizer_was_unsure() -> None:
+    """confirm_below lowered to 0.3 (fewer read-backs of ratings): a "ready" the recognizer marked unsure (0.59)
+    still does not start exercise, and an unsure "no" still does not drop a symptom."""
+    run = run_session("resistance", [*READY[:2], Reply("ready", confidence=0.59), "ready", "stop"],
+                      confirm_below=0.3)
+    assert "unsure_begin" in run.speaker.keys
+    run = run_session("resistance", [*READY[:2], Reply("cramp", confidence=0.2), Reply("no", confidence=0.59),
+                                     "yes"], confirm_below=0.3)
+    assert run.speaker.keys.count("confirm_symptom") == 2 and run.result.outcome == "stopped_for_safety"
+
+
 def test_an_unsure_resume_stays_paused() -> None:
     run = run_session("resistance", ["three", "pause", Reply("resume", confidence=0.4), "stop"])
     assert "unsure_resume" in run.speaker.keys and "resumed" not in run.speaker.keys

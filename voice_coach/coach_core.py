@@ -53,6 +53,12 @@ class Opening:
     """Logged with session_started (the plan day, why the next-day question is asked)."""
 
 
+RECOGNIZER_UNSURE_BELOW = 0.6
+"""The recognizers mark what they are unsure of just under this (pocketsphinx's close calls and the Whisper check's
+unsure takes: 0.59). A person may lower `confirm_below` to be asked less about ratings; a go-ahead that would start
+exercise, or a "no" that would drop a red flag, is still asked again below this."""
+
+
 @dataclass
 class Pending:
     """A reply waiting for "yes, that's right"."""
@@ -231,6 +237,11 @@ class CoachCore:
     # ----- guards ------------------------------------------------------------------------------------
     def sure(self, u: Utterance | None = None) -> bool:
         return u is None or u.heard.confidence >= self.settings.confirm_below
+
+    def certain(self, u: Utterance | None = None) -> bool:
+        """Sure, and not marked unsure by the recognizer whatever `confirm_below` says: for a go-ahead that would
+        start exercise and a "no" that would drop a red flag."""
+        return self.sure(u) and (u is None or u.heard.confidence >= RECOGNIZER_UNSURE_BELOW)
 
     def in_checkin(self, *_: Any) -> bool:
         return self.in_checkin_mode

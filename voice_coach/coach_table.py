@@ -60,7 +60,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     _row("timeout", WAITING, S.PAUSED, then="pause_on_silence"),
     _row("give_up", S.PAUSED, S.ENDED, then="end_abandoned"),
     # An unsure "resume", "yes" or "next" never starts exercise: the coach says so and asks again.
-    _row("resume", S.PAUSED, None, unless="sure", then="unsure_go_on"),
+    _row("resume", S.PAUSED, None, unless="certain", then="unsure_go_on"),
     *[_row("resume", S.PAUSED, s, when=f"paused_from_{s.value}", then="resume_here") for s in RESUMABLE],
     # The microphone vanished: pause and say so; when it is back, go on where the session was (only a pause
     # the device caused ends by itself: a pause the person asked for waits for "resume").
@@ -91,8 +91,8 @@ TRANSITIONS: list[dict[str, Any]] = [
     _row("no", S.ASKING_DAILY, S.ENDED, when="in_checkin", then=["daily_no", "end_completed"]),
     _row("no", S.ASKING_DAILY, S.INTRODUCING, then=["daily_no", "introduce"]),
     # Each exercise: introduce, cue, rate.
-    _row("yes", S.INTRODUCING, None, unless="sure", then="unsure_go_on"),
-    _row("next", S.INTRODUCING, None, unless="sure", then="unsure_go_on"),
+    _row("yes", S.INTRODUCING, None, unless="certain", then="unsure_go_on"),
+    _row("next", S.INTRODUCING, None, unless="certain", then="unsure_go_on"),
     _row("yes", S.INTRODUCING, S.EXERCISING, then="begin_exercise"),
     _row("next", S.INTRODUCING, S.EXERCISING, then="begin_exercise"),
     _row("repeat", S.INTRODUCING, None, then="introduce"),
@@ -108,7 +108,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     _row("yes", S.CONFIRMING, S.ENDED, when="pending_symptom", then="safety_stop_pending"),
     _row("yes", S.CONFIRMING, None, when="pending_feeling", then="accept_feeling"),
     _row("yes", S.CONFIRMING, None, when="pending_rating", then="accept_rating"),
-    _row("no", S.CONFIRMING, None, when="pending_symptom", unless="sure", then="ask_symptom_again"),
+    _row("no", S.CONFIRMING, None, when="pending_symptom", unless="certain", then="ask_symptom_again"),
     _row("no", S.CONFIRMING, S.PAUSED, when="pending_symptom", then="symptom_denied"),
     _row("no", S.CONFIRMING, S.ASKING_FEELING, when="pending_feeling", then="ask_feeling"),
     _row("no", S.CONFIRMING, S.ASKING_RATING, when="pending_rating", then="ask_rating"),
