@@ -364,8 +364,8 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
                     "by_voice": {v: {"intent": a, "commands": n} for v, (a, n) in by_voice.items()},
                     "by_state": {v: {"intent": a, "commands": n} for v, (a, n) in by_state.items()},
                     "misses": misses, "false_accepts": fa_list})
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the television room's mixing arrays
     out[0]["tv_room"] = tv_room(rec) if mode in ("whisper", "state") else None
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for row in out:
         row["peak_rss_mb"] = round(peak)
     return {"rows": out}
