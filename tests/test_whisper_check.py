@@ -85,6 +85,18 @@ def test_a_verdict_can_score_one_more_phrase(check: WhisperCheck) -> None:
     assert more.phrase == verdict.phrase
 
 
+def test_phrases_of_different_lengths_score_the_same_together_as_alone(check: WhisperCheck) -> None:
+    """All shortlisted phrases are forced through the decoder in one batch whatever their token lengths."""
+    features = check._ct2.StorageView.from_array(log_mel(read_wav(AUDIO / "clean/en-us_175/cramp.wav"), 1000)[None])
+    encoded = check.model.encode(features, to_cpu=True)
+    phrases = ["cramp", "i have a cramp", "short of breath", "five"]
+    together = check.phrase_scores(encoded, phrases, None)
+    alone = {p: check.phrase_scores(encoded, [p], None)[p] for p in phrases}
+    assert together.keys() == alone.keys() and all(abs(together[p] - alone[p]) < 1e-3 for p in phrases), \
+        (together, alone)
+    assert max(together, key=lambda p: together[p]) == "cramp"
+
+
 def test_silence_is_no_speech(check: WhisperCheck) -> None:
     verdict = check.judge(read_wav(AUDIO / "silence/silence_3s.wav"), phrases("waiting_next"))
     assert verdict.phrase is None

@@ -231,25 +231,26 @@ class WhisperCheck:
         probability, that of ending right after the phrase, and that of ending after a full stop ("!" and "?"
         are counted like the full stop). A comma is not an end: "Yes, cramp" must not count as "yes"."""
         forms = [(p, f) for p in phrases for f in self._best_forms(p, first)]
-        by_length: dict[int, list[tuple[str, tuple[int, ...]]]] = {}
-        for phrase, form in forms:
-            by_length.setdefault(len(form), []).append((phrase, form))
-        encoded_np = np.asarray(encoded)
+        if not forms:
+            return {}
+        longest = max(len(f) for _, f in forms)
+        # one batch for every form, whatever its length: the same scores as one batch per length (checked to the
+        # last digit on tests/audio) in about three quarters of the time
+        batch = self._ct2.StorageView.from_array(np.repeat(np.asarray(encoded), len(forms), axis=0))
+        results = self.model.generate(batch, [self.start + list(f) + [self.full_stop] for _, f in forms],
+                                      beam_size=1, max_length=len(self.start) + 2 * longest + 4,
+                                      return_logits_vocab=True, suppress_blank=False, suppress_tokens=[])
         out: dict[str, float] = {}
-        for length, group in by_length.items():
-            batch = self._ct2.StorageView.from_array(np.repeat(encoded_np, len(group), axis=0))
-            results = self.model.generate(batch, [self.start + list(f) + [self.full_stop] for _, f in group],
-                                          beam_size=1, max_length=len(self.start) + 2 * length + 4,
-                                          return_logits_vocab=True, suppress_blank=False, suppress_tokens=[])
-            for (phrase, form), result in zip(group, results, strict=True):
-                steps = [_log_softmax(np.asarray(x, dtype=np.float32)) for x in result.logits[0]]
-                if len(steps) < length + 2:
-                    continue
-                total = sum(float(steps[k][form[k]]) for k in range(length))
-                after, after_stop = steps[length], steps[length + 1]
-                stop_then_end = float(np.logaddexp.reduce(after[self.stops])) + float(after_stop[self.eot])
-                total += float(np.logaddexp(after[self.eot], stop_then_end))
-                out[phrase] = max(total, out.get(phrase, -math.inf))
+        for (phrase, form), result in zip(forms, results, strict=True):
+            steps = [_log_softmax(np.asarray(x, dtype=np.float32)) for x in result.logits[0]]
+            length = len(form)
+            if len(steps) < length + 2:
+                continue
+            total = sum(float(steps[k][form[k]]) for k in range(length))
+            after, after_stop = steps[length], steps[length + 1]
+            stop_then_end = float(np.logaddexp.reduce(after[self.stops])) + float(after_stop[self.eot])
+            total += float(np.logaddexp(after[self.eot], stop_then_end))
+            out[phrase] = max(total, out.get(phrase, -math.inf))
         return out
 
     # ----- helpers ---------------------------------------------------------------------------------------
