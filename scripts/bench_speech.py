@@ -51,7 +51,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.mixing import with_babble, with_white_noise  # noqa: E402
+from tests.mixing import placed, with_babble, with_white_noise  # noqa: E402
 from voice_coach.audio_io import PcmSource, read_wav  # noqa: E402
 from voice_coach.audio_listener import StreamListener  # noqa: E402
 from voice_coach.cli_speech import state_intents  # noqa: E402
@@ -264,13 +264,9 @@ def tv_room(rec: Recognizer) -> dict[str, Any]:
     microphone in a room with a television on would give them. Each reply is matched to the command whose 4 s
     window it ends in; a reply acted on in a window where the command's meaning differs counts as wrong."""
     rows = [r for r in manifest() if r["path"].startswith("heldout/")]
-    total = int((TV_LEAD_SECONDS + TV_GAP_SECONDS * len(rows) + 2.0) * 16000)
-    track = np.zeros(total)
-    for i, r in enumerate(rows):
-        x = np.frombuffer(read_wav(AUDIO / r["path"]), dtype="<i2").astype(np.float64)
-        at = int((TV_LEAD_SECONDS + TV_GAP_SECONDS * i) * 16000)
-        track[at:at + len(x)] += x
-    pcm = with_babble(np.clip(track, -32768, 32767).astype("<i2").tobytes(), 10.0, 7)
+    track = placed(TV_LEAD_SECONDS + TV_GAP_SECONDS * len(rows) + 2.0,
+                   [(read_wav(AUDIO / r["path"]), TV_LEAD_SECONDS + TV_GAP_SECONDS * i) for i, r in enumerate(rows)])
+    pcm = with_babble(track, 10.0, 7)
     listener = StreamListener(PcmSource(pcm), rec)
     clock = VirtualClock()
 

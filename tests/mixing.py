@@ -22,6 +22,16 @@ def _pcm(x: np.ndarray) -> bytes:
     return np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes()
 
 
+def placed(seconds: float, clips: list[tuple[bytes, float]]) -> bytes:
+    """`seconds` of digital silence with each clip added at its start time (seconds): one stream of replies."""
+    track = np.zeros(int(seconds * 16000))
+    for pcm, at in clips:
+        x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
+        start = int(at * 16000)
+        track[start:start + len(x)] += x
+    return _pcm(track)
+
+
 def with_white_noise(pcm: bytes, snr_db: float, seed: int) -> bytes:
     """White Gaussian noise `snr_db` below the speech."""
     x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)

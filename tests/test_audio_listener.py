@@ -25,7 +25,7 @@ from voice_coach.replay import TextReplayListener
 from voice_coach.session_loop import SessionLoop
 from voice_coach.speech_wiring import audio_replay_listener
 
-from .mixing import babble_like, with_babble
+from .mixing import babble_like, placed, with_babble
 
 AUDIO = Path(__file__).parent / "audio"
 BOOK = load_phrasebook()
@@ -129,12 +129,9 @@ def test_a_television_does_not_make_the_listener_deaf(rec: SphinxRecognizer) -> 
     once the endpointer has heard 6 s of the talk, each word gets an utterance of its own that ends on its end
     silence (before, one 10 s utterance was cut and no other could start while the talk went on). Whether the
     words are then understood in babble is the recognizer's part (poor for now: see the README's table)."""
-    track = np.zeros(30 * 16000)
-    for path, at in (("clean/en-us_175/next.wav", 8), ("clean/en-us-f3_175/stop.wav", 16),
-                     ("heldout/en-us-nyc_150/seven.wav", 24)):
-        x = np.frombuffer(read_wav(AUDIO / path), dtype="<i2").astype(np.float64)
-        track[at * 16000:at * 16000 + len(x)] += x
-    mixed = with_babble(track.astype("<i2").tobytes(), 10.0, 3)
+    track = placed(30.0, [(read_wav(AUDIO / path), at) for path, at in (
+        ("clean/en-us_175/next.wav", 8), ("clean/en-us-f3_175/stop.wav", 16), ("heldout/en-us-nyc_150/seven.wav", 24))])
+    mixed = with_babble(track, 10.0, 3)
     listener = StreamListener(PcmSource(mixed), rec)
     with pytest.raises(EndOfInput):
         while True:

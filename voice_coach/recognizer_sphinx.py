@@ -63,7 +63,7 @@ import numpy as np
 from .denoise import denoise
 from .errors import ModelError
 from .intents import Heard
-from .recognizers import Decoded, WordWarnings, frame_levels, noise_like, phrase_set
+from .recognizers import LEVEL_FRAME_SAMPLES, Decoded, WordWarnings, frame_levels, noise_like, phrase_set
 from .whisper_check import Verdict, WhisperCheck
 
 log = logging.getLogger(__name__)
@@ -107,8 +107,6 @@ less likely than its own transcript. Measured on tests/audio: with no limit the 
 breath" the grammar heard scored -6.1 and must stand."""
 DENOISE = False
 """Default of `SphinxRecognizer(denoise=...)` (see scripts/bench_speech.py mode "denoise")."""
-FRAME_SAMPLES = 160
-"""pocketsphinx's frame shift: 10 ms at 16 kHz."""
 _LOG_BASE = math.log(1.0001)
 _MARKERS = ("<s>", "</s>", "(NULL)")
 """Segments that are not audio (sentence start/end, null transitions)."""
@@ -302,7 +300,7 @@ class SphinxRecognizer:
             return False
         pcm = bytes(self._pcm)
         levels = frame_levels(pcm)
-        if int(_loud(levels, levels).sum()) < MIN_LOUD_FRAMES:
+        if not _holds_a_word(_loud(levels, levels)):
             return False  # a click: the grammar's checks will dismiss it, so the check would be wasted (a hiss
             # long enough to hold a word is judged by Whisper at the end: see _speech_in_hiss)
         if self._pending is not None:
@@ -352,17 +350,18 @@ class SphinxRecognizer:
         segments, close = self.main.segments(), False
         if self.aligner is not None and text in self.main.phrases:
             text, segments, close = self._second_pass(text, segments, rival)
-        self.last = decoded = self._judge(text, rival, segments)
+        levels = frame_levels(bytes(self._pcm))
+        self.last = decoded = self._judge(text, rival, segments, levels)
         if close and decoded.accepted:
             self.last = decoded = replace(decoded, confidence=min(decoded.confidence, CLOSE_CALL_CONFIDENCE))
         self.verdict, pending, self._pending = None, self._pending, None
         self.verify_seconds = 0.0
         stop_heard = decoded.accepted and decoded.text in STOP_PHRASES
         if self.verifier is not None and not stop_heard and decoded.reason not in ("silence", "unknown_word") and (
-                decoded.reason != "noise" or self._speech_in_hiss()):
+                decoded.reason != "noise" or self._speech_in_hiss(levels)):
             started = time.perf_counter()
             try:
-                self.verdict = self._early_verdict(pending, decoded.text)
+                self.verdict = self._early_verdict(pending, decoded.text, levels)
                 if self.verdict is None:
                     self.verdict = self.verifier.judge(bytes(self._pcm), tuple(sorted(self.main.phrases)),
                                                        tuple(x for x in (decoded.text, rival) if x))
@@ -373,12 +372,12 @@ class SphinxRecognizer:
                 self.last = decoded = verified(decoded, self.verdict, self.verifier.urgent)
         return Heard(decoded.text, decoded.confidence, "voice") if decoded.accepted else None
 
-    def _speech_in_hiss(self) -> bool:
+    @staticmethod
+    def _speech_in_hiss(levels: np.ndarray) -> bool:
         """The grammar called the utterance a hiss (as flat in spectrum as white noise), but it is long enough to
         hold a word: speech in loud broadband noise is as flat, so Whisper judges it (it says "no speech" to a
         hiss). Measured, white noise at 10 dB SNR: 62 -> 66 of 103 understood, not-for-coach acted on unchanged."""
-        levels = frame_levels(bytes(self._pcm))
-        return int(_loud(levels, levels).sum()) >= MIN_LOUD_FRAMES
+        return _holds_a_word(_loud(levels, levels))
 
     def _check_failed(self, exc: Exception) -> None:
         """The Whisper check broke (a model or runtime error): pocketsphinx's judgement stands; said once."""
@@ -386,14 +385,16 @@ class SphinxRecognizer:
             self._check_warned = True
             log.warning("the Whisper check failed (%s): pocketsphinx decides alone for now", exc)
 
-    def _early_verdict(self, pending: tuple[Future[Verdict], int] | None, text: str) -> Verdict | None:
-        """The verdict `prepare` started, when it judged the same speech (nothing loud came after its audio), with
-        the grammar's final phrase scored too; else None (the caller checks again)."""
+    def _early_verdict(self, pending: tuple[Future[Verdict], int] | None, text: str,
+                       levels: np.ndarray) -> Verdict | None:
+        """The verdict `prepare` started, when it judged the same speech (nothing loud came after its audio, loud
+        against the whole utterance's `levels`), with the grammar's final phrase scored too; else None (the caller
+        checks again)."""
         if pending is None:
             return None
         future, length = pending
         tail = frame_levels(bytes(self._pcm[length:]))
-        if int(_loud(tail, frame_levels(bytes(self._pcm))).sum()) >= MIN_LOUD_FRAMES:
+        if _holds_a_word(_loud(tail, levels)):
             future.cancel()
             return None
         verdict = future.result()
@@ -414,7 +415,7 @@ class SphinxRecognizer:
         for phrase in candidates:
             if (aligned := self.aligner.align(phrase, pcm, cmn, self.batch_cmn)) is not None:
                 fits[phrase] = aligned
-        frames = max(1, len(pcm) // (2 * FRAME_SAMPLES))
+        frames = max(1, len(pcm) // (2 * LEVEL_FRAME_SAMPLES))
         totals = sorted(((sum(s for *_, s in segs) / frames, phrase) for phrase, segs in fits.items()), reverse=True)
         best = totals[0][1]
         if best != text and totals[0][0] - dict((p, t) for t, p in totals)[text] > RESCORE_MARGIN:
@@ -424,8 +425,8 @@ class SphinxRecognizer:
         return text, segments, winner - runner_up < RESCORE_CLOSE
 
     # ----- judging ------------------------------------------------------------------------------------------
-    def _judge(self, text: str, rival: str, segments: list[tuple[str, int, int, float]]) -> Decoded:
-        levels = frame_levels(bytes(self._pcm))
+    def _judge(self, text: str, rival: str, segments: list[tuple[str, int, int, float]],
+               levels: np.ndarray) -> Decoded:
         loud = _loud(levels, levels)
         if not text:
             return Decoded("", 0.0, False, "no_grammar" if loud.sum() >= MAX_UNEXPLAINED_FRAMES else "silence")
@@ -500,7 +501,12 @@ def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozen
 
 def _not_speech(pcm: bytes, loud: np.ndarray) -> bool:
     """A hiss (as flat in spectrum as white noise) or a click (too few loud frames for a word)."""
-    return noise_like(pcm) or int(loud.sum()) < MIN_LOUD_FRAMES
+    return noise_like(pcm) or not _holds_a_word(loud)
+
+
+def _holds_a_word(loud: np.ndarray) -> bool:
+    """At least MIN_LOUD_FRAMES loud frames: long enough for a word, not a click."""
+    return int(loud.sum()) >= MIN_LOUD_FRAMES
 
 
 def _loud(levels: np.ndarray, whole: np.ndarray) -> np.ndarray:
