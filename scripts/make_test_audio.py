@@ -162,8 +162,8 @@ LOUD_NOISE_RMS = 0.3 * 32767   # about -10 dBFS RMS
 # grammar).  Set to None for true digital-silence padding.  silence_3s.wav stays all zeros.
 CLEAN_FLOOR_DBFS: float | None = -70.0
 
-GENERATED_DIRS = ["clean", "noisy20", "noisy10", "oog", "silence", "noise", "sessions", "heldout", "slowbl", "bad",
-                  "oogmore"]
+GENERATED_DIRS = ["takes", "clean", "noisy20", "noisy10", "oog", "silence", "noise", "sessions", "heldout", "slowbl",
+                  "bad", "oogmore"]
 MANIFEST_FIELDS = ["path", "text", "intent_text", "voice", "speed_wpm", "condition", "kind"]
 
 
@@ -176,10 +176,11 @@ def seeded_rng(name: str) -> random.Random:
     return random.Random(int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big"))
 
 
-def synth(text: str, voice: str, wpm: int, effects: tuple[str, ...] = ()) -> list[float]:
+def synth(text: str, voice: str, wpm: int, effects: tuple[str, ...] = (), pitch: int | None = None) -> list[float]:
     """espeak-ng -> sox (16 kHz mono s16le raw, then `effects`) -> list of samples."""
     tts = subprocess.run(
-        ["espeak-ng", "-v", voice, "-s", str(wpm), "--stdout", text],
+        ["espeak-ng", "-v", voice, "-s", str(wpm), *(["-p", str(pitch)] if pitch is not None else []), "--stdout",
+         text],
         check=True, capture_output=True,
     )
     raw = subprocess.run(
@@ -258,12 +259,42 @@ def bad_inputs() -> dict[str, list[float]]:
     return {"bad/click.wav": click, "bad/cough.wav": cough, "bad/breath.wav": breath, "bad/music.wav": music}
 
 
+# Voice-check takes: each grammar word said again by the same voice at another speed and pitch (espeak's default
+# pitch is 50; the test clips use it), as a person's voice check would record it. Named <phrase>_<n>.wav, the
+# voice check's folder format. tests/audio/takes holds two takes of the slowed, band-limited en-us voice (the
+# tests); `--takes DIR` writes three takes of every voice and style (the benchmark).
+TAKE_VARIANTS = [(-15, 44), (15, 56), (0, 40)]
+"""(words per minute added, espeak pitch) of each take."""
+SLOW_EFFECTS = ("tempo", "-s", str(SLOW_TEMPO), "sinc", f"-{BAND_HZ}")
+TAKE_SETS = {"normal": [(V_US, NORMAL_WPM), (V_F3, NORMAL_WPM), (V_M3, SLOW_WPM), (V_HELD, HELD_WPM)],
+             "slowbl": [(V_US, NORMAL_WPM), (V_F3, NORMAL_WPM), (V_HELD, NORMAL_WPM)]}
+TEST_TAKES = ("slowbl", V_US, NORMAL_WPM, 2)
+
+
+def write_takes(out: Path, style: str, voice: tuple[str, str], wpm: int, count: int = len(TAKE_VARIANTS)) -> int:
+    """Write `count` takes of every grammar word to out/<style>/<voice tag>_<wpm>/; the number written."""
+    n = 0
+    for t, _ in GRAMMAR:
+        for k, (more, pitch) in enumerate(TAKE_VARIANTS[:count], 1):
+            x, _ = trim_normalise_pad(synth(t, voice[0], wpm + more, SLOW_EFFECTS if style == "slowbl" else (),
+                                            pitch))
+            rel = f"{style}/{voice[1]}_{wpm}/{slug(t)}_{k}.wav"
+            write_wav(out / rel, add_noise(x, 32767 * 10 ** (-70.0 / 20), rel))
+            n += 1
+    return n
+
+
 # ---------------------------------------------------------------------------
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=Path(__file__).resolve().parent.parent / "tests" / "audio")
+    ap.add_argument("--takes", type=Path, help="write the benchmark's voice-check takes of every voice here, only")
     args = ap.parse_args(argv)
     out: Path = args.out
+    if args.takes is not None:
+        n = sum(write_takes(args.takes, style, voice, wpm) for style, sets in TAKE_SETS.items() for voice, wpm in sets)
+        print(f"wrote {n} voice-check takes to {args.takes}")
+        return 0
 
     for tool in ("espeak-ng", "sox"):
         if shutil.which(tool) is None:
@@ -344,6 +375,9 @@ def main(argv: list[str] | None = None) -> int:
         # One reply per line, line N <-> NN.wav.
         (out / "sessions" / name / "script.txt").write_text("".join(f"{t}\n" for t in replies),
                                                              encoding="utf-8")
+
+    style, voice, wpm, count = TEST_TAKES
+    write_takes(out / "takes", style, voice, wpm, count)
 
     with open(out / "manifest.csv", "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=MANIFEST_FIELDS, lineterminator="\n")

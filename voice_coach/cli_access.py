@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .errors import CoachError, DeviceError
+from .errors import CoachError, ConfigError, DeviceError
 from .paths import default_db
 
 
@@ -97,9 +97,16 @@ def words_reset(command: str | None) -> None:
 @click.option("--times", default=3, show_default=True, type=click.IntRange(1, 5), help="Tries per command (mic).")
 @click.option("--numbers", is_flag=True, help="Also check zero to ten (mic).")
 @click.option("--symptoms", is_flag=True, help="Also check the symptom words (mic).")
+@click.option("--learn/--no-learn", default=True, show_default=True,
+              help="Keep your tries so that the coach learns how you say each command.")
+@click.option("--forget", is_flag=True, help="Forget the tries the coach learned your voice from, and stop.")
 def voice_check(input_: str, output: str, db: Path | None, backend: str, model: Path | None, times: int,
-                numbers: bool, symptoms: bool) -> None:
-    """How well the coach understands you now: say each command a few times; the result goes to the journal."""
+                numbers: bool, symptoms: bool, learn: bool, forget: bool) -> None:
+    """How well the coach understands you now: say each command a few times; the result goes to the journal, and
+    the coach learns how you say each command (your tries stay on this computer)."""
+    if forget:
+        click.echo(forget_voice())
+        return
     from .clocks import SystemClock
     from .journal import SqliteJournal
     from .profile import endpoint_options, load_profile
@@ -141,6 +148,43 @@ def voice_check(input_: str, output: str, db: Path | None, backend: str, model: 
     finally:
         journal.close()
     click.echo(f"saved in the journal {journal.path}", err=True)
+    if learn and result.takes:
+        click.echo(learn_voice(result.takes))
+
+
+def learn_voice(takes: dict[str, list[bytes]]) -> str:
+    """Keep the tries as the person's voice templates (voice_coach/voice_templates.py); one line saying what
+    was learned, or why not."""
+    from .recognizers import clean_phrase, whisper_check
+    from .voice_templates import learn, load_templates, templates_path
+
+    check = whisper_check()
+    if check is None:
+        return ("your voice was not learned: it needs the Whisper check, which is off (VOICE_COACH_WHISPER) or not "
+                "installed (run: bash scripts/setup)")
+    templates, kept = learn({clean_phrase(p): t for p, t in takes.items()}, check.take_frames, load_templates())
+    path = templates_path()
+    try:
+        templates.save(path)
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot save how you say the commands ({exc.strerror or exc}); check that "
+                          "the folder is writable, then run the voice check again") from None
+    phrases = sum(1 for p in takes if clean_phrase(p) in templates.takes)
+    return (f"learned how you say {phrases} phrase{'s' if phrases != 1 else ''} from {kept} tries; the coach now "
+            "listens for them (to forget them: voice-coach voice-check --forget)")
+
+
+def forget_voice() -> str:
+    from .voice_templates import templates_path
+
+    path = templates_path()
+    if not path.exists():
+        return "nothing to forget: the coach has not learned your voice"
+    try:
+        path.unlink()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot remove it ({exc.strerror or exc}); delete the file by hand") from None
+    return f"forgot how you say the commands ({path} removed)"
 
 
 def register(app: click.Group) -> None:

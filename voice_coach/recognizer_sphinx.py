@@ -64,7 +64,7 @@ from .denoise import denoise
 from .errors import ModelError
 from .intents import Heard
 from .recognizers import LEVEL_FRAME_SAMPLES, Decoded, WordWarnings, frame_levels, noise_like, phrase_set
-from .whisper_check import Verdict, WhisperCheck
+from .whisper_check import VOICE_SURE, Verdict, WhisperCheck
 
 log = logging.getLogger(__name__)
 STOP_PHRASES = frozenset({"stop"})
@@ -474,9 +474,10 @@ def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozen
     AGREE_MARGIN), there was speech, and Whisper's transcript was not clearly another of the coach's phrases
     ("10." while waiting for "next": the grammar's "done" was acted on), at CLOSE_CALL_CONFIDENCE; otherwise the
     utterance is rejected (Whisper hears speech not meant for the coach as itself, where the grammar forces it onto
-    a command)."""
+    a command). The person's own take of another symptom, within VOICE_SURE, outweighs the grammar's symptom (read
+    back: the slowed "dizzy" the grammar forced onto "too tired")."""
     gaps = dict(verdict.scores)
-    if decoded.accepted and decoded.text in urgent and (
+    if decoded.accepted and decoded.text in urgent and not _other_urgent_take(decoded, verdict, urgent) and (
             verdict.reason == "no_speech" or gaps.get(decoded.text, -math.inf) >= -URGENT_AGREE_MARGIN):
         if verdict.phrase == decoded.text:
             return replace(decoded, confidence=max(decoded.confidence, verdict.confidence),
@@ -497,6 +498,13 @@ def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozen
         confidence = min(confidence, CLOSE_CALL_CONFIDENCE)
     return replace(decoded, text=verdict.phrase, confidence=confidence, accepted=True, reason="ok",
                    transcript=verdict.transcript)
+
+
+def _other_urgent_take(decoded: Decoded, verdict: Verdict, urgent: frozenset[str]) -> bool:
+    """Whisper's phrase is another urgent phrase, decided by one of the person's takes within VOICE_SURE."""
+    match = verdict.match
+    return (match is not None and verdict.phrase == match.phrase != decoded.text and verdict.phrase in urgent
+            and match.distance <= VOICE_SURE)
 
 
 def _not_speech(pcm: bytes, loud: np.ndarray) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 from .errors import AudioError, CoachError
 from .intents import Heard, Intent, PhraseBook, load_phrasebook, normalize
 from .ports import Clock, Expectation, Journal, Listener, Recognizer, Speaker
+from .voice_templates import TakeRecorder
 from .words import Meaning, canonical_phrases, intents_by_state, meaning_of, suggest
 
 VOICE_CHECK_SESSION = "voice_check"
@@ -63,6 +64,8 @@ class VoiceCheckResult:
     """mic, or the folder the WAVs came from."""
     backend: str
     """The recognizer used (pocketsphinx or vosk)."""
+    takes: dict[str, list[bytes]] = field(default_factory=dict)
+    """The audio of each phrase's tries (16 kHz mono int16), for learning how this person says them."""
 
     @property
     def overall_rate(self) -> float:
@@ -156,18 +159,20 @@ def check_folder(folder: Path, recognizer: Recognizer, *, book: PhraseBook | Non
     book = book or load_phrasebook()
     aliases = aliases or {}
     results = []
+    takes: dict[str, list[bytes]] = {}
     for phrase, paths in folder_takes(folder).items():
         meaning = check_phrase(phrase, book, aliases)
         grammar = grammar_for(meaning, book, aliases)
         heard = []
         for path in paths:
             pcm = read_wav(path)
+            takes.setdefault(phrase, []).append(pcm)
             recognizer.begin(grammar)
             for i in range(0, len(pcm), CHUNK_BYTES):
                 recognizer.feed(pcm[i:i + CHUNK_BYTES])
             heard.append(recognizer.end())
         results.append(judge(phrase, heard, book, aliases))
-    return VoiceCheckResult(results, str(folder), recognizer.name)
+    return VoiceCheckResult(results, str(folder), recognizer.name, takes)
 
 
 # ----- live, with the microphone ---------------------------------------------------------------------------------
@@ -180,18 +185,35 @@ def check_live(phrases: Iterable[str], listener: Listener, speaker: Speaker, clo
     book = book or load_phrasebook()
     aliases = aliases or {}
     lines = load_access_prompts()
+    recorder = _record_takes(listener)
     speaker.say(lines.line("voice_check_intro", times=times), "voice_check_intro")
     results = []
+    takes: dict[str, list[bytes]] = {}
     for phrase in phrases:
         meaning = check_phrase(phrase, book, aliases)
         expect = Expectation(grammar_for(meaning, book, aliases), True, "voice_check")
         heard: list[Heard | None] = []
         for _ in range(times):
             speaker.say(lines.line("voice_check_say", phrase=phrase), "voice_check_say")
+            if recorder is not None:
+                recorder.take = b""
             heard.append(listener.listen(clock.now() + answer_seconds, clock, expect))
+            if recorder is not None and recorder.take:
+                takes.setdefault(normalize(phrase), []).append(recorder.take)
         results.append(judge(phrase, heard, book, aliases))
     speaker.say(lines.line("voice_check_done"), "voice_check_done")
-    return VoiceCheckResult(results, "mic", backend)
+    return VoiceCheckResult(results, "mic", backend, takes)
+
+
+def _record_takes(listener: Listener) -> TakeRecorder | None:
+    """Keep each try's audio: the listener's recognizer wrapped in a TakeRecorder (None for a listener without
+    one, such as typed replies)."""
+    inner = getattr(listener, "recognizer", None)
+    if inner is None:
+        return None
+    recorder = inner if isinstance(inner, TakeRecorder) else TakeRecorder(inner)
+    listener.recognizer = recorder  # type: ignore[attr-defined]
+    return recorder
 
 
 def default_phrases(aliases: dict[str, str], *, numbers: bool = False, symptoms: bool = False,

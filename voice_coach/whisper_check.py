@@ -25,13 +25,14 @@ from __future__ import annotations
 import logging
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .errors import ModelError
+from .voice_templates import Match, VoiceTemplates, encoder_frames, speech_span
 from .whisper_features import HOP, log_mel
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,14 @@ at 10 dB SNR 66 -> 72 of 103 understood (margins 2 and 5 before the restrictions
 "ten"), slowed and band-limited 12 -> 13 of 28, quiet and held-out unchanged; speech not meant for the coach
 acted on unchanged (quiet 0, white noise 1 of 126). Without the restrictions a reviewer found "dizzy" in noise
 ("Did he?") taken as "ready", and "Zero" taken as "yeah"."""
+VOICE_SURE, VOICE_NEAR, VOICE_GAP = 0.10, 0.14, 0.02
+"""The person's own takes (voice_templates.py; mean cosine distance of Whisper encoder frames along the warped
+path). Measured on tests/audio with takes of each synthetic voice at other speeds and pitches: the right phrase's
+nearest take lies at 0.01-0.04 in quiet and slowed speech and 0.11-0.22 in white noise at 10 dB; speech not meant for
+the coach is never nearer than 0.19 (quiet) or 0.22 (white noise) to any take. The gap keeps two phrases the person
+says alike from being decided by the takes."""
+VOICE_CONFIDENCE = 0.8
+"""A phrase decided by a take within VOICE_SURE: acted on without a read-back."""
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 _SOT, _NO_TIMESTAMPS, _EOT = "<|startoftranscript|>", "<|notimestamps|>", "<|endoftext|>"
 
@@ -98,6 +107,8 @@ class Verdict:
     """The best of the state's phrases, taken or not."""
     scores: tuple[tuple[str, float], ...] = ()
     """Each shortlisted phrase and its log-probability minus the transcript's (the gap it would have)."""
+    match: Match | None = None
+    """The nearest of the person's voice-check takes, when they have some."""
 
 
 def find_model(models: Path | None = None) -> Path | None:
@@ -128,7 +139,8 @@ class WhisperCheck:
     """Loads the model once; `judge` gives a `Verdict` for an utterance and the state's phrases."""
 
     def __init__(self, path: Path, threads: int = 0, urgent: frozenset[str] = frozenset(),
-                 short_ok: frozenset[str] = frozenset(), known: frozenset[str] = frozenset()) -> None:
+                 short_ok: frozenset[str] = frozenset(), known: frozenset[str] = frozenset(),
+                 templates: VoiceTemplates | None = None) -> None:
         self.urgent = urgent
         """Phrases judged with URGENT_MARGIN ("stop", symptoms)."""
         self.short_ok = short_ok
@@ -136,6 +148,8 @@ class WhisperCheck:
         that are safe to act on ("stop"); never a "yes", "no" or go-ahead, which some states act on at once."""
         self.known = known
         """Every phrase the coach knows: a transcript that is one of them is clear speech, not garbled."""
+        self.templates = templates
+        """How this person says the commands (their voice-check takes), when they did a voice check."""
         try:
             import ctranslate2
             from tokenizers import Tokenizer
@@ -166,9 +180,16 @@ class WhisperCheck:
     def judge(self, pcm: bytes, phrases: tuple[str, ...] | frozenset[str], hints: tuple[str, ...] = ()) -> Verdict:
         """Which of `phrases` was said in `pcm` (16 kHz mono int16), if any; `hints` (the grammar decoder's
         choices) are always scored."""
-        frames = FRAMES if len(pcm) <= 2 * HOP * FRAMES else LONG_FRAMES
-        features = self._ct2.StorageView.from_array(log_mel(pcm, frames)[None])
-        encoded = self.model.encode(features, to_cpu=True)
+        encoded = self.encode(pcm)
+        verdict = self._whisper_verdict(encoded, phrases, hints)
+        weighed = self._with_voice(verdict, self._voice_match(encoded, pcm, phrases))
+        if self._memo is not None and self._memo[0] is verdict:
+            self._memo = (weighed, *self._memo[1:])
+        return weighed
+
+    def _whisper_verdict(self, encoded: Any, phrases: tuple[str, ...] | frozenset[str],
+                         hints: tuple[str, ...]) -> Verdict:
+        """Whisper's own judgement (see the module's docstring)."""
         free = self.model.generate(encoded, [self.start], beam_size=1, max_length=len(self.start) + 24,
                                    return_scores=True, return_no_speech_prob=True, return_logits_vocab=True,
                                    length_penalty=0)[0]
@@ -192,6 +213,20 @@ class WhisperCheck:
         self._memo = (verdict, encoded, first, free_logprob)
         return verdict
 
+    def encode(self, pcm: bytes) -> Any:
+        """Whisper's encoder output for 16 kHz mono int16 `pcm` (a CTranslate2 StorageView, batch of one)."""
+        frames = FRAMES if len(pcm) <= 2 * HOP * FRAMES else LONG_FRAMES
+        return self.model.encode(self._ct2.StorageView.from_array(log_mel(pcm, frames)[None]), to_cpu=True)
+
+    def take_frames(self, pcm: bytes) -> np.ndarray:
+        """The speech of one voice-check take as the frames `VoiceTemplates` keeps."""
+        return encoder_frames(np.asarray(self.encode(pcm))[0], speech_span(pcm))
+
+    def _voice_match(self, encoded: Any, pcm: bytes, phrases: tuple[str, ...] | frozenset[str]) -> Match | None:
+        if self.templates is None or not len(self.templates):
+            return None
+        return self.templates.match(encoder_frames(np.asarray(encoded)[0], speech_span(pcm)), phrases)
+
     def extend(self, verdict: Verdict, phrase: str) -> Verdict:
         """`verdict` with `phrase` scored too (the grammar's final choice, when it differs from the hint the check
         started with): one short decoder pass on the audio the verdict was made from; the verdict unchanged when
@@ -203,9 +238,13 @@ class WhisperCheck:
         gaps = dict(verdict.scores)
         for p, v in self.phrase_scores(encoded, [phrase], first).items():
             gaps[p] = v - free_logprob
-        extended = self._decide(verdict.transcript, free_logprob, gaps)
+        extended = self._with_voice(self._decide(verdict.transcript, free_logprob, gaps), verdict.match)
         self._memo = (extended, encoded, first, free_logprob)
         return extended
+
+    def _with_voice(self, verdict: Verdict, match: Match | None) -> Verdict:
+        """Whisper's verdict weighed with the nearest of the person's voice-check takes (`voice_rule`)."""
+        return voice_rule(verdict, match) if match is not None else verdict
 
     def _decide(self, transcript: str, free_logprob: float, gaps: dict[str, float]) -> Verdict:
         """The best-scoring phrase is taken when it is within its margin of the transcript's probability."""
@@ -288,6 +327,32 @@ class WhisperCheck:
         if first is None:
             return forms
         return [max(forms, key=lambda f: float(first[f[0]]))]
+
+
+def voice_rule(verdict: Verdict, match: Match) -> Verdict:
+    """The nearest take decides when it is near (within VOICE_NEAR, and the nearest take of another phrase at least
+    VOICE_GAP farther):
+    - Whisper heard the same phrase: taken, at least VOICE_CONFIDENCE sure when the take is within VOICE_SURE;
+    - Whisper took no phrase: the take's phrase, at VOICE_CONFIDENCE within VOICE_SURE, else unsure (read back);
+      when Whisper clearly heard another phrase of the coach's ("ten" while waiting for "next"), only within
+      VOICE_SURE, and unsure;
+    - Whisper took another phrase: the take's phrase when Whisper was unsure and the take within VOICE_SURE,
+      Whisper's otherwise; unsure either way (read back, or asked again).
+    A take farther than VOICE_NEAR leaves Whisper's verdict as it was."""
+    verdict = replace(verdict, match=match)
+    if match.distance > VOICE_NEAR or match.gap < VOICE_GAP:
+        return verdict
+    sure = match.distance <= VOICE_SURE
+    if verdict.phrase == match.phrase:
+        return replace(verdict, confidence=max(verdict.confidence, VOICE_CONFIDENCE)) if sure else verdict
+    if verdict.phrase is None:
+        if verdict.reason == "other_phrase" and not sure:
+            return verdict
+        confidence = VOICE_CONFIDENCE if sure and verdict.reason != "other_phrase" else UNSURE_CONFIDENCE
+        return replace(verdict, phrase=match.phrase, confidence=confidence, reason="ok", candidate=match.phrase)
+    if sure and verdict.confidence < UNSURE_CONFIDENCE + 0.01:
+        return replace(verdict, phrase=match.phrase, confidence=UNSURE_CONFIDENCE, candidate=match.phrase)
+    return replace(verdict, confidence=min(verdict.confidence, UNSURE_CONFIDENCE))
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
