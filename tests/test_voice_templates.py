@@ -26,6 +26,7 @@ from voice_coach.recognizers import Decoded, known_phrases, load_whisper_check
 from voice_coach.voice_check import check_live
 from voice_coach.voice_templates import (
     MAX_TAKES,
+    MIN_PHRASES,
     Match,
     TakeRecorder,
     VoiceTemplates,
@@ -38,6 +39,7 @@ from voice_coach.voice_templates import (
 from voice_coach.whisper_check import (
     UNSURE_CONFIDENCE,
     VOICE_CONFIDENCE,
+    VOICE_FAR,
     VOICE_GAP,
     VOICE_NEAR,
     VOICE_SURE,
@@ -80,6 +82,10 @@ def test_the_nearest_phrase_wins_among_the_states_phrases_only() -> None:
     match = t.match(heard, ["next", "stop", "cramp"])
     assert match is not None and match.phrase == "stop" and match.distance == pytest.approx(0.0, abs=1e-4)
     assert match.runner_up > 0.3 and match.gap == match.runner_up - match.distance
+    assert match.typical == np.inf and match.ratio == 0.0  # too few phrases to say what is typical
+    more = VoiceTemplates({**t.takes, **{f"word {k}": [frames(10 + k)] for k in range(MIN_PHRASES)}})
+    typical = more.match(heard, ["next", "stop"])
+    assert typical is not None and 0.3 < typical.typical < 1.0 and typical.ratio < 0.01
     assert t.match(heard, ["next", "five"]).phrase != "stop"  # type: ignore[union-attr]
     assert t.match(heard, ["cramp"]) is None
     only = t.match(heard, ["stop"])
@@ -134,21 +140,27 @@ def whisper(phrase: str | None, confidence: float = 0.9, reason: str = "ok") -> 
     return Verdict(phrase, confidence if phrase else 0.0, reason, "heard", 0.0 if phrase else -4.0, phrase)
 
 
+def take(phrase: str, ratio: float, gap: float = 0.1, typical: float = 0.4) -> Match:
+    """A take at `ratio` of the utterance's typical distance to words, the next phrase `gap` farther."""
+    return Match(phrase, ratio * typical, ratio * typical + gap, typical)
+
+
 SURE, NEAR, FAR = VOICE_SURE - 0.01, (VOICE_SURE + VOICE_NEAR) / 2, VOICE_NEAR + 0.01
 
 
 @pytest.mark.parametrize(("verdict", "match", "phrase", "confidence"), [
-    (whisper(None, reason="not_for_coach"), Match("next", FAR, 0.3), None, 0.0),  # a far take changes nothing
-    (whisper(None, reason="not_for_coach"), Match("next", SURE, SURE + VOICE_GAP / 2), None, 0.0),  # two alike
-    (whisper(None, reason="not_for_coach"), Match("next", SURE, 0.3), "next", VOICE_CONFIDENCE),
-    (whisper(None, reason="no_speech"), Match("stop", NEAR, 0.3), "stop", UNSURE_CONFIDENCE),
-    (whisper(None, reason="other_phrase"), Match("next", NEAR, 0.3), None, 0.0),  # "ten" clearly, near "next"
-    (whisper(None, reason="other_phrase"), Match("next", SURE, 0.3), "next", UNSURE_CONFIDENCE),
-    (whisper("five", 0.7), Match("five", SURE, 0.3), "five", VOICE_CONFIDENCE),
-    (whisper("five", 0.95), Match("five", NEAR, 0.3), "five", 0.95),
-    (whisper("okay", UNSURE_CONFIDENCE), Match("skip", SURE, 0.3), "skip", UNSURE_CONFIDENCE),  # a garbled guess
-    (whisper("five", 0.9), Match("nine", SURE, 0.3), "five", UNSURE_CONFIDENCE),  # disagree: read back
-    (whisper("five", 0.9), Match("nine", NEAR, 0.3), "five", UNSURE_CONFIDENCE),
+    (whisper(None, reason="not_for_coach"), take("next", FAR), None, 0.0),  # a far take changes nothing
+    (whisper(None, reason="not_for_coach"), take("next", SURE, VOICE_GAP / 2), None, 0.0),  # two phrases alike
+    (whisper(None, reason="not_for_coach"), take("next", SURE, typical=VOICE_FAR / SURE + 0.1), None, 0.0),
+    (whisper(None, reason="not_for_coach"), take("next", SURE), "next", VOICE_CONFIDENCE),
+    (whisper(None, reason="no_speech"), take("stop", NEAR), "stop", UNSURE_CONFIDENCE),
+    (whisper(None, reason="other_phrase"), take("next", NEAR), None, 0.0),  # "ten" said clearly, near "next"
+    (whisper(None, reason="other_phrase"), take("next", SURE), "next", UNSURE_CONFIDENCE),
+    (whisper("five", 0.7), take("five", SURE), "five", VOICE_CONFIDENCE),
+    (whisper("five", 0.95), take("five", NEAR), "five", 0.95),
+    (whisper("okay", UNSURE_CONFIDENCE), take("skip", SURE), "skip", UNSURE_CONFIDENCE),  # a garbled guess
+    (whisper("five", 0.9), take("nine", SURE), "five", UNSURE_CONFIDENCE),  # they disagree: read back
+    (whisper("five", 0.9), take("nine", NEAR), "five", UNSURE_CONFIDENCE),
 ])
 def test_a_take_weighs_beside_whispers_verdict(verdict: Verdict, match: Match, phrase: str | None,
                                                confidence: float) -> None:
@@ -163,10 +175,10 @@ def test_a_take_of_another_symptom_outweighs_the_grammars_symptom_only() -> None
     of a rating never outweighs the grammar's symptom."""
     grammar = Decoded("too tired", 0.9, True, "ok", -20.0, 0)
     urgent = frozenset({"too tired", "dizzy", "stop"})
-    took = voice_rule(whisper(None, reason="not_for_coach"), Match("dizzy", SURE, 0.3))
+    took = voice_rule(whisper(None, reason="not_for_coach"), take("dizzy", SURE))
     out = verified(grammar, replace(took, scores=(("too tired", -2.0),)), urgent)
     assert (out.text, out.confidence) == ("dizzy", UNSURE_CONFIDENCE)
-    rating = voice_rule(whisper(None, reason="not_for_coach"), Match("five", SURE, 0.3))
+    rating = voice_rule(whisper(None, reason="not_for_coach"), take("five", SURE))
     out = verified(grammar, replace(rating, scores=(("too tired", -2.0),)), urgent)
     assert out.text == "too tired" and out.accepted
 

@@ -501,10 +501,10 @@ def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozen
 
 
 def _other_urgent_take(decoded: Decoded, verdict: Verdict, urgent: frozenset[str]) -> bool:
-    """Whisper's phrase is another urgent phrase, decided by one of the person's takes within VOICE_SURE."""
+    """Whisper's phrase is another urgent phrase, decided by one of the person's takes (sure: within VOICE_SURE)."""
     match = verdict.match
     return (match is not None and verdict.phrase == match.phrase != decoded.text and verdict.phrase in urgent
-            and match.distance <= VOICE_SURE)
+            and match.ratio <= VOICE_SURE)
 
 
 def _not_speech(pcm: bytes, loud: np.ndarray) -> bool:

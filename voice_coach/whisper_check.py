@@ -77,12 +77,16 @@ at 10 dB SNR 66 -> 72 of 103 understood (margins 2 and 5 before the restrictions
 "ten"), slowed and band-limited 12 -> 13 of 28, quiet and held-out unchanged; speech not meant for the coach
 acted on unchanged (quiet 0, white noise 1 of 126). Without the restrictions a reviewer found "dizzy" in noise
 ("Did he?") taken as "ready", and "Zero" taken as "yeah"."""
-VOICE_SURE, VOICE_NEAR, VOICE_GAP = 0.10, 0.14, 0.02
-"""The person's own takes (voice_templates.py; mean cosine distance of Whisper encoder frames along the warped
-path). Measured on tests/audio with takes of each synthetic voice at other speeds and pitches: the right phrase's
-nearest take lies at 0.01-0.04 in quiet and slowed speech and 0.11-0.22 in white noise at 10 dB; speech not meant for
-the coach is never nearer than 0.19 (quiet) or 0.22 (white noise) to any take. The gap keeps two phrases the person
-says alike from being decided by the takes."""
+VOICE_SURE, VOICE_NEAR, VOICE_GAP = 0.35, 0.5, 0.02
+"""The person's own takes (voice_templates.py): a take decides when its distance (mean cosine distance of Whisper
+encoder frames along the time-warped path) divided by the utterance's typical distance to every phrase
+(`Match.ratio`) is within VOICE_NEAR (unsure: read back, or asked again) or VOICE_SURE (sure), and the nearest
+take of another phrase lies at least VOICE_GAP farther (two phrases the person says alike are not decided by the
+takes). Measured on tests/audio, with takes of each synthetic voice at other speeds and pitches: the right
+phrase's ratio is at most 0.15 in quiet and 0.25 in slowed speech, 0.3-0.6 in white noise at 10 dB; speech not
+meant for the coach is never under 0.53 (quiet) or 0.61 (white noise). The absolute distance must also be within
+VOICE_FAR."""
+VOICE_FAR = 0.22
 VOICE_CONFIDENCE = 0.8
 """A phrase decided by a take within VOICE_SURE: acted on without a read-back."""
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
@@ -330,19 +334,19 @@ class WhisperCheck:
 
 
 def voice_rule(verdict: Verdict, match: Match) -> Verdict:
-    """The nearest take decides when it is near (within VOICE_NEAR, and the nearest take of another phrase at least
-    VOICE_GAP farther):
-    - Whisper heard the same phrase: taken, at least VOICE_CONFIDENCE sure when the take is within VOICE_SURE;
-    - Whisper took no phrase: the take's phrase, at VOICE_CONFIDENCE within VOICE_SURE, else unsure (read back);
-      when Whisper clearly heard another phrase of the coach's ("ten" while waiting for "next"), only within
-      VOICE_SURE, and unsure;
-    - Whisper took another phrase: the take's phrase when Whisper was unsure and the take within VOICE_SURE,
-      Whisper's otherwise; unsure either way (read back, or asked again).
-    A take farther than VOICE_NEAR leaves Whisper's verdict as it was."""
+    """The nearest take decides when it is near (`Match.ratio` within VOICE_NEAR, distance within VOICE_FAR, the
+    nearest take of another phrase at least VOICE_GAP farther); it is sure within VOICE_SURE:
+    - Whisper heard the same phrase: taken, at least VOICE_CONFIDENCE sure when the take is sure;
+    - Whisper took no phrase: the take's phrase, at VOICE_CONFIDENCE when sure, else unsure (read back); when
+      Whisper clearly heard another phrase of the coach's ("ten" while waiting for "next"), only a sure take, and
+      unsure;
+    - Whisper took another phrase: the take's phrase when Whisper was unsure and the take sure, Whisper's
+      otherwise; unsure either way (read back, or asked again).
+    A take that is not near leaves Whisper's verdict as it was."""
     verdict = replace(verdict, match=match)
-    if match.distance > VOICE_NEAR or match.gap < VOICE_GAP:
+    if match.ratio > VOICE_NEAR or match.distance > VOICE_FAR or match.gap < VOICE_GAP:
         return verdict
-    sure = match.distance <= VOICE_SURE
+    sure = match.ratio <= VOICE_SURE
     if verdict.phrase == match.phrase:
         return replace(verdict, confidence=max(verdict.confidence, VOICE_CONFIDENCE)) if sure else verdict
     if verdict.phrase is None:
