@@ -5,6 +5,7 @@ still is not acted on."""
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import replace
 from pathlib import Path
@@ -304,3 +305,18 @@ def test_a_live_voice_check_keeps_each_tries_audio(check: WhisperCheck) -> None:
     assert [len(t) for t in result.takes["next"]] and len(result.takes["next"]) == 3
     assert all(len(t) >= len(take) * 0.8 for t in result.takes["next"])
     assert isinstance(listener.recognizer, TakeRecorder)
+
+
+def test_recognize_uses_the_latest_voice_check(check: WhisperCheck, capsys: pytest.CaptureFixture[str]) -> None:
+    """`voice-coach recognize` on a slowed "skip": rejected before a voice check; after one, taken as skip, and the
+    JSON names the nearest take."""
+    clip = str(AUDIO / "slowbl" / "en-us_175" / "skip.wav")
+    args = ["recognize", "--state", "waiting_next", "--backend", "pocketsphinx", "--json", clip]
+    assert main(args) == 0
+    before = json.loads(capsys.readouterr().out)["files"][0]["utterances"][0]
+    assert before.get("intent") != "skip" and "nearest_take" not in before
+    assert main(["voice-check", "--input", str(TAKES), "--backend", "pocketsphinx"]) == 0
+    capsys.readouterr()
+    assert main(args) == 0
+    after = json.loads(capsys.readouterr().out)["files"][0]["utterances"][0]
+    assert after["intent"] == "skip" and after["nearest_take"].startswith("skip ")

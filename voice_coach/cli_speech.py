@@ -63,6 +63,8 @@ def _utterance(report: UtteranceReport, book: PhraseBook) -> dict[str, Any]:
         out["score_per_frame"] = d.score_per_frame
     if d is not None and d.transcript is not None:
         out["whisper_heard"] = d.transcript  # what the Whisper check heard freely
+    if d is not None and d.take is not None:
+        out["nearest_take"] = d.take  # the nearest of the person's voice-check takes, and its ratio
     if heard is not None:
         u = book.parse(Heard(heard.text, heard.confidence, "voice"))
         if u is not None:
@@ -86,6 +88,7 @@ def _line(result: dict[str, Any]) -> str:
             parts.append(f"{said} confidence {u['confidence']:.2f} → {intent}{'' if extra is None else f' {extra}'}")
         else:
             heard = f"; Whisper heard \"{u['whisper_heard']}\"" if u.get("whisper_heard") else ""
+            heard += f"; your nearest take \"{u['nearest_take']}\"" if u.get("nearest_take") else ""
             parts.append(f"rejected ({u['reason']}; best guess {said}{heard})")
     return f"{result['file']}: " + "; ".join(parts)
 

@@ -477,27 +477,28 @@ def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozen
     a command). The person's own take of another symptom, within VOICE_SURE, outweighs the grammar's symptom (read
     back: the slowed "dizzy" the grammar forced onto "too tired")."""
     gaps = dict(verdict.scores)
+    take = f"{verdict.match.phrase} {verdict.match.ratio:.2f}" if verdict.match is not None else None
     if decoded.accepted and decoded.text in urgent and not _other_urgent_take(decoded, verdict, urgent) and (
             verdict.reason == "no_speech" or gaps.get(decoded.text, -math.inf) >= -URGENT_AGREE_MARGIN):
         if verdict.phrase == decoded.text:
             return replace(decoded, confidence=max(decoded.confidence, verdict.confidence),
-                           transcript=verdict.transcript)
+                           transcript=verdict.transcript, take=take)
         return replace(decoded, confidence=min(decoded.confidence, CLOSE_CALL_CONFIDENCE),
-                       transcript=verdict.transcript)
+                       transcript=verdict.transcript, take=take)
     if (verdict.phrase is None and decoded.accepted and verdict.reason == "not_for_coach"
             and gaps.get(decoded.text, -math.inf) >= -AGREE_MARGIN):
         return replace(decoded, confidence=min(decoded.confidence, CLOSE_CALL_CONFIDENCE),
-                       transcript=verdict.transcript)
+                       transcript=verdict.transcript, take=take)
     if verdict.phrase is None:
         return replace(decoded, text=verdict.candidate or decoded.text, confidence=0.0, accepted=False,
-                       reason=verdict.reason, transcript=verdict.transcript)
+                       reason=verdict.reason, transcript=verdict.transcript, take=take)
     confidence = verdict.confidence
     if decoded.accepted and decoded.text == verdict.phrase:
         confidence = max(confidence, decoded.confidence)
     elif decoded.accepted:
         confidence = min(confidence, CLOSE_CALL_CONFIDENCE)
     return replace(decoded, text=verdict.phrase, confidence=confidence, accepted=True, reason="ok",
-                   transcript=verdict.transcript)
+                   transcript=verdict.transcript, take=take)
 
 
 def _other_urgent_take(decoded: Decoded, verdict: Verdict, urgent: frozenset[str]) -> bool:

@@ -46,6 +46,8 @@ class Decoded:
     """pocketsphinx: the best phrase among every phrase the coach knows (decoded alongside), if any."""
     transcript: str | None = None
     """What the Whisper check heard freely, when it ran (see `voice_coach.whisper_check`)."""
+    take: str | None = None
+    """The nearest of the person's voice-check takes and its ratio ("next 0.21", see `voice_templates.Match`)."""
 
 
 NOISE_FLATNESS = 0.47
@@ -136,11 +138,17 @@ def make_recognizer(backend: str = "auto", model: Path | None = None) -> Recogni
 
 def whisper_check() -> WhisperCheck | None:
     """The Whisper second opinion when its model is installed (scripts/setup installs it), with "stop" and the
-    symptom phrases judged leniently; None when it is not installed, cannot load (pocketsphinx alone, logged), or
-    VOICE_COACH_WHISPER=off (a slow machine: pocketsphinx alone answers in a few milliseconds)."""
+    symptom phrases judged leniently, and the person's voice-check takes (voice_templates.py) when they have some;
+    None when it is not installed, cannot load (pocketsphinx alone, logged), or VOICE_COACH_WHISPER=off (a slow
+    machine: pocketsphinx alone answers in a few milliseconds)."""
     if os.environ.get("VOICE_COACH_WHISPER", "on").lower() in ("off", "0", "no"):
         return None
-    return load_whisper_check()
+    from .voice_templates import current_templates
+
+    check = load_whisper_check()
+    if check is not None:
+        check.templates = current_templates()  # the person's voice-check takes, as they are now
+    return check
 
 
 @cache
@@ -157,11 +165,8 @@ def load_whisper_check() -> WhisperCheck | None:
     book = load_phrasebook().phrases
     urgent = frozenset(clean_phrase(p) for p, (intent, _, _) in book.items() if intent in (Intent.STOP, Intent.SYMPTOM))
     short_ok = urgent | {clean_phrase(p) for p, (intent, _, _) in book.items() if intent == Intent.NUMBER}
-    from .voice_templates import load_templates
-
     try:
-        return WhisperCheck(path, urgent=urgent, short_ok=short_ok, known=frozenset(clean_phrase(p) for p in book),
-                            templates=load_templates())
+        return WhisperCheck(path, urgent=urgent, short_ok=short_ok, known=frozenset(clean_phrase(p) for p in book))
     except ModelError as exc:
         log.warning("%s; pocketsphinx decides alone", exc)
         return None

@@ -202,6 +202,22 @@ def load_templates(path: Path | None = None) -> VoiceTemplates | None:
         return None
 
 
+_latest: dict[Path, tuple[float, VoiceTemplates | None]] = {}
+
+
+def current_templates(path: Path | None = None) -> VoiceTemplates | None:
+    """`load_templates`, read again only when the file changed (each session and command that sets up the
+    recognizer gets the takes of the latest voice check, even in one process)."""
+    path = path or templates_path()
+    try:
+        stamp = path.stat().st_mtime
+    except OSError:
+        return None
+    if path not in _latest or _latest[path][0] != stamp:
+        _latest[path] = (stamp, load_templates(path))
+    return _latest[path][1]
+
+
 def learn(takes: dict[str, list[bytes]], frames_of: Callable[[bytes], np.ndarray],
           into: VoiceTemplates | None = None) -> tuple[VoiceTemplates, int]:
     """`into` (or new templates) with each phrase's takes replaced by these (`frames_of`: WhisperCheck.take_frames);
