@@ -97,11 +97,12 @@ def words_reset(command: str | None) -> None:
 @click.option("--times", default=3, show_default=True, type=click.IntRange(1, 5), help="Tries per command (mic).")
 @click.option("--numbers", is_flag=True, help="Also check zero to ten (mic).")
 @click.option("--symptoms", is_flag=True, help="Also check the symptom words (mic).")
-@click.option("--learn/--no-learn", default=True, show_default=True,
-              help="Keep your tries so that the coach learns how you say each command.")
+@click.option("--learn/--no-learn", default=None,
+              help="Keep your tries so that the coach learns how you say each command (default: with the "
+                   "microphone yes, with a folder no).")
 @click.option("--forget", is_flag=True, help="Forget the tries the coach learned your voice from, and stop.")
 def voice_check(input_: str, output: str, db: Path | None, backend: str, model: Path | None, times: int,
-                numbers: bool, symptoms: bool, learn: bool, forget: bool) -> None:
+                numbers: bool, symptoms: bool, learn: bool | None, forget: bool) -> None:
     """How well the coach understands you now: say each command a few times; the result goes to the journal, and
     the coach learns how you say each command (your tries stay on this computer)."""
     if forget:
@@ -129,6 +130,7 @@ def voice_check(input_: str, output: str, db: Path | None, backend: str, model: 
             raise DeviceError(f"{exc.message.split(';')[0]}; plug one in, or check recordings with "
                               "--input FOLDER (WAVs named like next_1.wav)") from None
         recognizer = getattr(listener, "recognizer", None)
+        _without_takes(recognizer)
         name = getattr(recognizer, "name", backend)
         result = check_live(default_phrases(aliases, numbers=numbers, symptoms=symptoms), listener, speaker, clock,
                             times=times, answer_seconds=person.response_timeout_seconds, backend=name,
@@ -139,7 +141,9 @@ def voice_check(input_: str, output: str, db: Path | None, backend: str, model: 
         folder = Path(input_)
         if not folder.is_dir():
             raise CoachError(f"--input {input_}: not 'mic' or a folder of WAVs named like next_1.wav", code="usage")
-        result = check_folder(folder, make_recognizer(backend, model), aliases=aliases)
+        recognizer = make_recognizer(backend, model)
+        _without_takes(recognizer)
+        result = check_folder(folder, recognizer, aliases=aliases)
     for line in result.lines():
         click.echo(line)
     journal = SqliteJournal(db or default_db())
@@ -148,42 +152,73 @@ def voice_check(input_: str, output: str, db: Path | None, backend: str, model: 
     finally:
         journal.close()
     click.echo(f"saved in the journal {journal.path}", err=True)
-    if learn and result.takes:
-        click.echo(learn_voice(result.takes))
+    if learn if learn is not None else input_ == "mic":
+        for line in learn_voice(result.tries_to_learn()):
+            click.echo(line)
 
 
-def learn_voice(takes: dict[str, list[bytes]]) -> str:
-    """Keep the tries as the person's voice templates (voice_coach/voice_templates.py); one line saying what
-    was learned, or why not."""
+def _without_takes(recognizer: object) -> None:
+    """The check measures the recognizer as it is without the person's takes (with them, tries would match
+    themselves and the trend in the report would change meaning after the first check)."""
+    verifier = getattr(recognizer, "verifier", None)
+    if verifier is not None:
+        verifier.templates = None
+
+
+def learn_voice(takes: dict[str, list[bytes]]) -> list[str]:
+    """Keep the tries as the person's voice templates (voice_coach/voice_templates.py); lines saying what was
+    learned, or why not. Takes already learned of other phrases are kept; a file that cannot be read is set aside
+    (renamed .bad), never overwritten."""
+    from .errors import ModelError
     from .recognizers import clean_phrase, whisper_check
-    from .voice_templates import learn, load_templates, templates_path
+    from .voice_templates import VoiceTemplates, learn, templates_path
 
     check = whisper_check()
     if check is None:
-        return ("your voice was not learned: it needs the Whisper check, which is off (VOICE_COACH_WHISPER) or not "
-                "installed (run: bash scripts/setup)")
-    templates, kept = learn({clean_phrase(p): t for p, t in takes.items()}, check.take_frames, load_templates())
-    path = templates_path()
+        return ["your voice was not learned: it needs the Whisper check, which is off (VOICE_COACH_WHISPER) or "
+                "not installed (run: bash scripts/setup)"]
+    path, lines = templates_path(), []
+    old = None
+    if path.exists():
+        try:
+            old = VoiceTemplates.load(path)
+        except ConfigError as exc:
+            aside = path.with_name(path.name + ".bad")
+            try:
+                path.replace(aside)
+            except OSError:
+                raise exc from None
+            lines.append(f"{exc.message.split(';')[0]}; set aside as {aside}")
+    try:
+        templates, kept = learn({clean_phrase(p): t for p, t in takes.items()}, check.take_frames, old)
+    except (RuntimeError, ValueError, ModelError) as exc:
+        raise ModelError(f"your voice could not be learned: the Whisper model failed ({exc}); run "
+                         "`voice-coach models verify`") from None
+    if kept == 0:
+        return [*lines, "your voice was not learned: no try held enough speech (say each word clearly after the "
+                        "prompt, then run the check again)"]
     try:
         templates.save(path)
     except OSError as exc:
         raise ConfigError(f"{path}: cannot save how you say the commands ({exc.strerror or exc}); check that "
                           "the folder is writable, then run the voice check again") from None
     phrases = sum(1 for p in takes if clean_phrase(p) in templates.takes)
-    return (f"learned how you say {phrases} phrase{'s' if phrases != 1 else ''} from {kept} tries; the coach now "
-            "listens for them (to forget them: voice-coach voice-check --forget)")
+    return [*lines, f"learned how you say {phrases} phrase{'s' if phrases != 1 else ''} from {kept} tries; the "
+                    "coach now listens for them (to forget them: voice-coach voice-check --forget)"]
 
 
 def forget_voice() -> str:
     from .voice_templates import templates_path
 
     path = templates_path()
-    if not path.exists():
+    found = [p for p in (path, path.with_name(path.name + ".tmp"), path.with_name(path.name + ".bad")) if p.exists()]
+    if not found:
         return "nothing to forget: the coach has not learned your voice"
-    try:
-        path.unlink()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot remove it ({exc.strerror or exc}); delete the file by hand") from None
+    for p in found:
+        try:
+            p.unlink()
+        except OSError as exc:
+            raise ConfigError(f"{p}: cannot remove it ({exc.strerror or exc}); delete the file by hand") from None
     return f"forgot how you say the commands ({path} removed)"
 
 

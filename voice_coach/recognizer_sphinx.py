@@ -64,7 +64,7 @@ from .denoise import denoise
 from .errors import ModelError
 from .intents import Heard
 from .recognizers import LEVEL_FRAME_SAMPLES, Decoded, WordWarnings, frame_levels, noise_like, phrase_set
-from .whisper_check import VOICE_SURE, Verdict, WhisperCheck
+from .whisper_check import Verdict, WhisperCheck, take_decides
 
 log = logging.getLogger(__name__)
 STOP_PHRASES = frozenset({"stop"})
@@ -474,14 +474,14 @@ def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozen
     AGREE_MARGIN), there was speech, and Whisper's transcript was not clearly another of the coach's phrases
     ("10." while waiting for "next": the grammar's "done" was acted on), at CLOSE_CALL_CONFIDENCE; otherwise the
     utterance is rejected (Whisper hears speech not meant for the coach as itself, where the grammar forces it onto
-    a command). The person's own take of another symptom, within VOICE_SURE, outweighs the grammar's symptom (read
-    back: the slowed "dizzy" the grammar forced onto "too tired")."""
+    a command). A sure take of the person's of another symptom outweighs the grammar's symptom (read back: the
+    slowed "dizzy" the grammar forced onto "too tired"). The confidence never exceeds the verdict's `cap`."""
     gaps = dict(verdict.scores)
     take = f"{verdict.match.phrase} {verdict.match.ratio:.2f}" if verdict.match is not None else None
     if decoded.accepted and decoded.text in urgent and not _other_urgent_take(decoded, verdict, urgent) and (
             verdict.reason == "no_speech" or gaps.get(decoded.text, -math.inf) >= -URGENT_AGREE_MARGIN):
         if verdict.phrase == decoded.text:
-            return replace(decoded, confidence=max(decoded.confidence, verdict.confidence),
+            return replace(decoded, confidence=min(max(decoded.confidence, verdict.confidence), verdict.cap),
                            transcript=verdict.transcript, take=take)
         return replace(decoded, confidence=min(decoded.confidence, CLOSE_CALL_CONFIDENCE),
                        transcript=verdict.transcript, take=take)
@@ -497,15 +497,16 @@ def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozen
         confidence = max(confidence, decoded.confidence)
     elif decoded.accepted:
         confidence = min(confidence, CLOSE_CALL_CONFIDENCE)
-    return replace(decoded, text=verdict.phrase, confidence=confidence, accepted=True, reason="ok",
-                   transcript=verdict.transcript, take=take)
+    return replace(decoded, text=verdict.phrase, confidence=min(confidence, verdict.cap), accepted=True,
+                   reason="ok", transcript=verdict.transcript, take=take)
 
 
 def _other_urgent_take(decoded: Decoded, verdict: Verdict, urgent: frozenset[str]) -> bool:
-    """Whisper's phrase is another urgent phrase, decided by one of the person's takes (sure: within VOICE_SURE)."""
+    """Whisper's phrase is another symptom, decided by a sure take of the person's (`take_decides`): it outweighs
+    the grammar's "stop" or symptom. A "stop" never displaces a symptom (the symptom's caution says more)."""
     match = verdict.match
     return (match is not None and verdict.phrase == match.phrase != decoded.text and verdict.phrase in urgent
-            and match.ratio <= VOICE_SURE)
+            and verdict.phrase != "stop" and take_decides(match, sure=True))
 
 
 def _not_speech(pcm: bytes, loud: np.ndarray) -> bool:

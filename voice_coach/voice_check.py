@@ -65,7 +65,14 @@ class VoiceCheckResult:
     backend: str
     """The recognizer used (pocketsphinx or vosk)."""
     takes: dict[str, list[bytes]] = field(default_factory=dict)
-    """The audio of each phrase's tries (16 kHz mono int16), for learning how this person says them."""
+    """The audio of each phrase's tries (16 kHz mono int16; b"" for a try with nothing heard), in the order of
+    each PhraseResult's `heard`, for learning how this person says them."""
+
+    def tries_to_learn(self) -> dict[str, list[bytes]]:
+        """Each phrase's tries with something heard in them. Tries the recognizer did not understand, or heard as
+        another command, are kept: the takes are for exactly those (`voice_templates.learn` leaves out tries
+        unlike the phrase's other tries)."""
+        return {p: [pcm for pcm in takes if pcm] for p, takes in self.takes.items() if any(takes)}
 
     @property
     def overall_rate(self) -> float:
@@ -198,8 +205,8 @@ def check_live(phrases: Iterable[str], listener: Listener, speaker: Speaker, clo
             if recorder is not None:
                 recorder.take = b""
             heard.append(listener.listen(clock.now() + answer_seconds, clock, expect))
-            if recorder is not None and recorder.take:
-                takes.setdefault(normalize(phrase), []).append(recorder.take)
+            if recorder is not None:
+                takes.setdefault(normalize(phrase), []).append(recorder.take)  # b"": nothing was heard
         results.append(judge(phrase, heard, book, aliases))
     speaker.say(lines.line("voice_check_done"), "voice_check_done")
     return VoiceCheckResult(results, "mic", backend, takes)

@@ -15,6 +15,7 @@ The takes live in the person's config folder (`voice_templates.npz`); `voice-coa
 from __future__ import annotations
 
 import logging
+import os
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -36,6 +37,12 @@ MAX_TAKES = 5
 """Takes kept per phrase (the latest)."""
 MIN_PHRASES = 5
 """Phrases with takes needed before a take can decide alone (`Match.typical`)."""
+MAX_TAKE_FRAMES = 150
+"""Encoder frames (20 ms) kept of a take: 3 s of speech is more than any command; a longer try is left out."""
+LENGTH_RATIO = 3.0
+"""An utterance is compared only with takes at most 3 times longer or shorter than it (not the same words)."""
+GROUP = 16
+"""Takes warped together (of similar length): bounds the memory of one comparison."""
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,8 @@ class Match:
     distance: float
     """Mean cosine distance along the best time-warped path (0: the same frames; about 0.2 and more: other words)."""
     runner_up: float
-    """The same for the nearest take of any other phrase (inf when only one phrase has takes)."""
+    """The same for the nearest take of any other phrase learned, whether this state takes it or not (inf when no
+    other phrase has takes): a reply nearer to a phrase of another state is not decided by the takes."""
     typical: float = np.inf
     """The median over every phrase with takes (not only the state's) of its nearest take's distance: how far the
     utterance is from words in general. Noise moves every distance up together; the ratio stays (see `ratio`).
@@ -60,7 +68,9 @@ class Match:
     def ratio(self) -> float:
         """distance / typical: about 0.05-0.15 for the right phrase in quiet, 0.3-0.6 in white noise at 10 dB; speech
         not meant for the coach 0.53 and more (measured on tests/audio)."""
-        return self.distance / self.typical if self.typical > 0 else np.inf
+        if not (np.isfinite(self.typical) and self.typical > 0):
+            return np.inf  # too few phrases learned to say what is typical: the takes cannot decide
+        return self.distance / self.typical
 
 
 def speech_span(pcm: bytes) -> tuple[int, int]:
@@ -87,16 +97,26 @@ def encoder_frames(encoded: np.ndarray, span: tuple[int, int]) -> np.ndarray:
 
 
 def warped_distances(query: np.ndarray, takes: list[np.ndarray]) -> np.ndarray:
-    """Dynamic time warping of `query` against each take at once: the mean cosine distance along each best path
-    (steps right, down and diagonal; the path cost divided by the two lengths' sum)."""
+    """Dynamic time warping of `query` against each take: the mean cosine distance along each best path (steps
+    right, down and diagonal; the path cost divided by the two lengths' sum). Takes of similar length are warped
+    together, GROUP at a time (one matrix product each, one anti-diagonal at a time)."""
+    out = np.full(len(takes), np.inf)
     if not takes or len(query) == 0:
-        return np.full(len(takes), np.inf)
+        return out
+    order = sorted(range(len(takes)), key=lambda k: len(takes[k]))
+    for start in range(0, len(order), GROUP):
+        group = order[start:start + GROUP]
+        out[group] = _warp_group(query.astype(np.float32), [takes[k] for k in group])
+    return out
+
+
+def _warp_group(query: np.ndarray, takes: list[np.ndarray]) -> np.ndarray:
     longest = max(len(t) for t in takes)
     stacked = np.zeros((len(takes), longest, query.shape[1]), dtype=np.float32)
     for k, t in enumerate(takes):
         stacked[k, :len(t)] = t
     n = len(query)
-    similarity = query.astype(np.float32) @ stacked.reshape(-1, stacked.shape[2]).T  # one matrix product (BLAS)
+    similarity = query @ stacked.reshape(-1, stacked.shape[2]).T  # one matrix product (BLAS)
     cost = 1.0 - similarity.reshape(n, len(takes), longest).transpose(1, 0, 2)
     total = np.full((len(takes), n + 1, longest + 1), np.inf, dtype=np.float32)
     total[:, 0, 0] = 0.0
@@ -106,14 +126,17 @@ def warped_distances(query: np.ndarray, takes: list[np.ndarray]) -> np.ndarray:
         best = np.minimum(np.minimum(total[:, i - 1, j], total[:, i, j - 1]), total[:, i - 1, j - 1])
         total[:, i, j] = cost[:, i - 1, j - 1] + best
     lengths = np.array([len(t) for t in takes])
-    return total[np.arange(len(takes)), n, lengths] / (n + lengths)
+    return np.asarray(total[np.arange(len(takes)), n, lengths] / (n + lengths))
 
 
 class VoiceTemplates:
     """Each phrase's takes (unit-length encoder frames)."""
 
     def __init__(self, takes: dict[str, list[np.ndarray]] | None = None) -> None:
-        self.takes: dict[str, list[np.ndarray]] = {p: list(t)[-MAX_TAKES:] for p, t in (takes or {}).items() if t}
+        self.takes: dict[str, list[np.ndarray]] = {}
+        for phrase, frames in (takes or {}).items():
+            for f in frames:
+                self.add(phrase, f)
 
     def __len__(self) -> int:
         return sum(len(t) for t in self.takes.values())
@@ -122,22 +145,26 @@ class VoiceTemplates:
         return sorted(self.takes)
 
     def add(self, phrase: str, frames: np.ndarray) -> None:
-        if len(frames):
-            self.takes[phrase] = (self.takes.get(phrase, []) + [frames.astype(np.float32)])[-MAX_TAKES:]
+        """Keep a take (float16, as on disk: a person's takes are a few MB)."""
+        if 0 < len(frames) <= MAX_TAKE_FRAMES:
+            self.takes[phrase] = (self.takes.get(phrase, []) + [frames.astype(np.float16)])[-MAX_TAKES:]
 
     def match(self, frames: np.ndarray, phrases: Iterable[str]) -> Match | None:
         """The nearest take's phrase among `phrases` (those with takes), or None when none has takes."""
         chosen = {p for p in phrases if p in self.takes}
-        if not chosen or len(frames) == 0:
-            return None
-        every = sorted(self.takes)
-        owners = [p for p in every for _ in self.takes[p]]
-        distances = warped_distances(frames, [t for p in every for t in self.takes[p]])
+        widths = {t.shape[1] for takes in self.takes.values() for t in takes}
+        if not chosen or len(frames) == 0 or widths != {frames.shape[1]}:
+            return None  # nothing to compare, or takes made by another model
+        pairs = [(p, t) for p in sorted(self.takes) for t in self.takes[p]
+                 if 1 / LENGTH_RATIO <= len(frames) / len(t) <= LENGTH_RATIO]
+        distances = warped_distances(frames, [t for _, t in pairs])
         nearest: dict[str, float] = {}
-        for p, d in zip(owners, distances, strict=True):
+        for (p, _), d in zip(pairs, distances, strict=True):
             nearest[p] = min(float(d), nearest.get(p, np.inf))
         ranked = sorted(((p, d) for p, d in nearest.items() if p in chosen), key=lambda x: x[1])
-        runner_up = ranked[1][1] if len(ranked) > 1 else np.inf
+        if not ranked:
+            return None  # no take of the state's phrases is of a length this utterance could be
+        runner_up = min((d for p, d in nearest.items() if p != ranked[0][0]), default=np.inf)
         typical = float(np.median(list(nearest.values()))) if len(nearest) >= MIN_PHRASES else np.inf
         return Match(ranked[0][0], round(ranked[0][1], 4), round(runner_up, 4), round(typical, 4))
 
@@ -151,30 +178,46 @@ class VoiceTemplates:
             arrays[f"{i}_phrase"] = np.array(phrase)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        with open(tmp, "wb") as f:
-            np.savez_compressed(f, **arrays)  # type: ignore[arg-type]
-        tmp.replace(path)
+        try:
+            with open(tmp, "wb") as f:
+                np.savez_compressed(f, **arrays)  # type: ignore[arg-type]
+                f.flush()
+                os.fsync(f.fileno())
+            tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
     @classmethod
     def load(cls, path: Path) -> VoiceTemplates:
         """ConfigError naming the file and what to do when it cannot be read."""
+        def unreadable(why: str) -> ConfigError:
+            return ConfigError(f"{path}: cannot read your voice-check takes ({why}); run `voice-coach voice-check` "
+                               "again, or remove them with `voice-coach voice-check --forget`")
+
         try:
-            with np.load(path, allow_pickle=False) as data:
+            data = np.load(path, allow_pickle=False)
+            if not isinstance(data, np.lib.npyio.NpzFile):
+                raise unreadable("not a file of takes")
+            with data:
                 names = {k.split("_")[0]: str(data[k]) for k in data.files if k.endswith("_phrase")}
                 takes: dict[str, list[np.ndarray]] = {}
                 for key in sorted(data.files, key=_take_order):
                     group, _, index = key.partition("_")
                     if index != "phrase":
-                        takes.setdefault(names[group], []).append(data[key].astype(np.float32))
-        except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as exc:
-            raise ConfigError(f"{path}: cannot read your voice-check takes ({exc.__class__.__name__}); run "
-                              "`voice-coach voice-check` again, or remove them with `voice-coach voice-check "
-                              "--forget`") from None
-        return cls(takes)
+                        takes.setdefault(names[group], []).append(np.asarray(data[key]))
+        except (OSError, ValueError, KeyError, TypeError, zipfile.BadZipFile, EOFError) as exc:
+            raise unreadable(exc.__class__.__name__) from None
+        widths = {t.shape[1] if t.ndim == 2 else -1 for frames in takes.values() for t in frames}
+        if len(widths) > 1 or -1 in widths or not all(np.isfinite(t).all() for f in takes.values() for t in f):
+            raise unreadable("takes of the wrong shape, or not numbers")
+        return cls({p: [t / (np.linalg.norm(t.astype(np.float32), axis=1, keepdims=True) + 1e-9) for t in f]
+                    for p, f in takes.items()})
 
 
 def _take_order(key: str) -> tuple[int, int]:
     group, _, index = key.partition("_")
+    if not group.isdigit():
+        raise KeyError(key)
     return (int(group), int(index)) if index.isdigit() else (int(group), -1)
 
 
@@ -220,16 +263,39 @@ def current_templates(path: Path | None = None) -> VoiceTemplates | None:
 
 def learn(takes: dict[str, list[bytes]], frames_of: Callable[[bytes], np.ndarray],
           into: VoiceTemplates | None = None) -> tuple[VoiceTemplates, int]:
-    """`into` (or new templates) with each phrase's takes replaced by these (`frames_of`: WhisperCheck.take_frames);
-    takes with too little speech are left out. Returns the templates and how many takes were kept."""
+    """`into` (or new templates) with each phrase's takes replaced by these (`frames_of`: WhisperCheck.take_frames).
+    Left out: takes with too little speech or too long for a command, and a take nearer to another phrase's takes
+    than to its own phrase's other takes (a cough, the television, another word said by mistake). Returns the
+    templates and how many new takes were kept."""
     out = VoiceTemplates(dict(into.takes) if into is not None else None)
-    kept = 0
+    new: dict[str, list[np.ndarray]] = {}
     for phrase, pcms in takes.items():
-        frames = [frames_of(pcm) for pcm in pcms if _speech_frames(pcm) >= MIN_TAKE_FRAMES]
+        frames = [f for f in (frames_of(pcm) for pcm in pcms if _speech_frames(pcm) >= MIN_TAKE_FRAMES)
+                  if 0 < len(f) <= MAX_TAKE_FRAMES]
         if frames:
-            out.takes[phrase] = frames[-MAX_TAKES:]
-            kept += len(out.takes[phrase])
+            new[phrase] = frames
+            out.takes.pop(phrase, None)
+    for phrase, frames in new.items():
+        out.takes[phrase] = [f.astype(np.float16) for f in frames]
+    kept = 0
+    for phrase, frames in new.items():
+        consistent = [f for k, f in enumerate(frames) if _like_its_own(out, phrase, k)]
+        out.takes[phrase] = [f.astype(np.float16) for f in consistent][-MAX_TAKES:]
+        kept += len(out.takes[phrase])
+        if not out.takes[phrase]:
+            del out.takes[phrase]
     return out, kept
+
+
+def _like_its_own(templates: VoiceTemplates, phrase: str, index: int) -> bool:
+    """Take `index` of `phrase` is nearer to the phrase's other takes than to any other phrase's (true when the
+    phrase has no other take)."""
+    take = templates.takes[phrase][index].astype(np.float32)
+    own = [t for k, t in enumerate(templates.takes[phrase]) if k != index]
+    others = [t for p, ts in templates.takes.items() if p != phrase for t in ts]
+    if not own or not others:
+        return True
+    return float(warped_distances(take, own).min()) <= float(warped_distances(take, others).min())
 
 
 def _speech_frames(pcm: bytes) -> int:

@@ -113,6 +113,9 @@ class Verdict:
     """Each shortlisted phrase and its log-probability minus the transcript's (the gap it would have)."""
     match: Match | None = None
     """The nearest of the person's voice-check takes, when they have some."""
+    cap: float = 1.0
+    """The most this verdict may be trusted whatever else agrees: a phrase the takes decided unsure stays unsure
+    when the grammar heard the same (the grammar forces speech onto its nearest phrase, as the takes do)."""
 
 
 def find_model(models: Path | None = None) -> Path | None:
@@ -187,8 +190,9 @@ class WhisperCheck:
         encoded = self.encode(pcm)
         verdict = self._whisper_verdict(encoded, phrases, hints)
         weighed = self._with_voice(verdict, self._voice_match(encoded, pcm, phrases))
-        if self._memo is not None and self._memo[0] is verdict:
-            self._memo = (weighed, *self._memo[1:])
+        memo = self._memo
+        if memo is not None and memo[0] is verdict:
+            self._memo = (weighed, *memo[1:])
         return weighed
 
     def _whisper_verdict(self, encoded: Any, phrases: tuple[str, ...] | frozenset[str],
@@ -227,9 +231,15 @@ class WhisperCheck:
         return encoder_frames(np.asarray(self.encode(pcm))[0], speech_span(pcm))
 
     def _voice_match(self, encoded: Any, pcm: bytes, phrases: tuple[str, ...] | frozenset[str]) -> Match | None:
-        if self.templates is None or not len(self.templates):
+        templates = self.templates
+        if templates is None or not len(templates):
             return None
-        return self.templates.match(encoder_frames(np.asarray(encoded)[0], speech_span(pcm)), phrases)
+        try:
+            return templates.match(encoder_frames(np.asarray(encoded)[0], speech_span(pcm)), phrases)
+        except (ValueError, FloatingPointError, MemoryError) as exc:  # Whisper's verdict stands without the takes
+            log.warning("the voice-check takes could not be compared (%s); listening without them", exc)
+            self.templates = None
+            return None
 
     def extend(self, verdict: Verdict, phrase: str) -> Verdict:
         """`verdict` with `phrase` scored too (the grammar's final choice, when it differs from the hint the check
@@ -248,7 +258,7 @@ class WhisperCheck:
 
     def _with_voice(self, verdict: Verdict, match: Match | None) -> Verdict:
         """Whisper's verdict weighed with the nearest of the person's voice-check takes (`voice_rule`)."""
-        return voice_rule(verdict, match) if match is not None else verdict
+        return voice_rule(verdict, match, self.urgent) if match is not None else verdict
 
     def _decide(self, transcript: str, free_logprob: float, gaps: dict[str, float]) -> Verdict:
         """The best-scoring phrase is taken when it is within its margin of the transcript's probability."""
@@ -333,30 +343,39 @@ class WhisperCheck:
         return [max(forms, key=lambda f: float(first[f[0]]))]
 
 
-def voice_rule(verdict: Verdict, match: Match) -> Verdict:
-    """The nearest take decides when it is near (`Match.ratio` within VOICE_NEAR, distance within VOICE_FAR, the
-    nearest take of another phrase at least VOICE_GAP farther); it is sure within VOICE_SURE:
+def take_decides(match: Match | None, sure: bool = False) -> bool:
+    """The nearest take is near enough to decide (`Match.ratio` within VOICE_NEAR, or VOICE_SURE when `sure`; the
+    distance within VOICE_FAR; every other learned phrase at least VOICE_GAP farther)."""
+    return match is not None and (match.ratio <= (VOICE_SURE if sure else VOICE_NEAR) and match.distance <= VOICE_FAR
+                                  and match.gap >= VOICE_GAP)
+
+
+def voice_rule(verdict: Verdict, match: Match, urgent: frozenset[str] = frozenset()) -> Verdict:
+    """Whisper's verdict weighed with the nearest take, when the take decides (`take_decides`; sure within
+    VOICE_SURE):
     - Whisper heard the same phrase: taken, at least VOICE_CONFIDENCE sure when the take is sure;
-    - Whisper took no phrase: the take's phrase, at VOICE_CONFIDENCE when sure, else unsure (read back); when
-      Whisper clearly heard another phrase of the coach's ("ten" while waiting for "next"), only a sure take, and
-      unsure;
-    - Whisper took another phrase: the take's phrase when Whisper was unsure and the take sure, Whisper's
-      otherwise; unsure either way (read back, or asked again).
-    A take that is not near leaves Whisper's verdict as it was."""
+    - Whisper took no phrase: the take's phrase, at VOICE_CONFIDENCE when sure, else unsure (read back, or asked
+      again; capped there whatever the grammar heard); when Whisper clearly heard another phrase of the coach's
+      ("ten" while waiting for "next"), only a sure take, and unsure;
+    - Whisper took another phrase: unsure either way; the take's phrase when Whisper was unsure and the take sure,
+      Whisper's otherwise. A "stop" or symptom Whisper took is never replaced by a take of another kind.
+    A take that does not decide leaves Whisper's verdict as it was."""
     verdict = replace(verdict, match=match)
-    if match.ratio > VOICE_NEAR or match.distance > VOICE_FAR or match.gap < VOICE_GAP:
+    if not take_decides(match):
         return verdict
-    sure = match.ratio <= VOICE_SURE
+    sure = take_decides(match, sure=True)
     if verdict.phrase == match.phrase:
         return replace(verdict, confidence=max(verdict.confidence, VOICE_CONFIDENCE)) if sure else verdict
+    taken = replace(verdict, phrase=match.phrase, reason="ok", candidate=match.phrase, confidence=UNSURE_CONFIDENCE,
+                    cap=UNSURE_CONFIDENCE)
     if verdict.phrase is None:
-        if verdict.reason == "other_phrase" and not sure:
-            return verdict
-        confidence = VOICE_CONFIDENCE if sure and verdict.reason != "other_phrase" else UNSURE_CONFIDENCE
-        return replace(verdict, phrase=match.phrase, confidence=confidence, reason="ok", candidate=match.phrase)
-    if sure and verdict.confidence < UNSURE_CONFIDENCE + 0.01:
-        return replace(verdict, phrase=match.phrase, confidence=UNSURE_CONFIDENCE, candidate=match.phrase)
-    return replace(verdict, confidence=min(verdict.confidence, UNSURE_CONFIDENCE))
+        if verdict.reason == "other_phrase":
+            return taken if sure else verdict
+        return replace(taken, confidence=VOICE_CONFIDENCE, cap=1.0) if sure else taken
+    keep_urgent = verdict.phrase in urgent and match.phrase not in urgent
+    if sure and verdict.confidence < UNSURE_CONFIDENCE + 0.01 and not keep_urgent:
+        return taken
+    return replace(verdict, confidence=min(verdict.confidence, UNSURE_CONFIDENCE), cap=UNSURE_CONFIDENCE)
 
 
 def _log_softmax(logits: np.ndarray) -> np.ndarray:
