@@ -245,7 +245,7 @@ def load_templates(path: Path | None = None) -> VoiceTemplates | None:
         return None
 
 
-_latest: dict[Path, tuple[float, VoiceTemplates | None]] = {}
+_latest: dict[Path, tuple[tuple[int, int, int], VoiceTemplates | None]] = {}
 
 
 def current_templates(path: Path | None = None) -> VoiceTemplates | None:
@@ -253,9 +253,10 @@ def current_templates(path: Path | None = None) -> VoiceTemplates | None:
     recognizer gets the takes of the latest voice check, even in one process)."""
     path = path or templates_path()
     try:
-        stamp = path.stat().st_mtime
+        info = path.stat()
     except OSError:
         return None
+    stamp = (info.st_mtime_ns, info.st_size, info.st_ino)
     if path not in _latest or _latest[path][0] != stamp:
         _latest[path] = (stamp, load_templates(path))
     return _latest[path][1]
