@@ -41,7 +41,7 @@ MAX_TAKE_FRAMES = 150
 """Encoder frames (20 ms) kept of a take: 3 s of speech is more than any command; a longer try is left out."""
 LENGTH_RATIO = 3.0
 """An utterance is compared only with takes at most 3 times longer or shorter than it (not the same words)."""
-GROUP = 16
+GROUP = 32
 """Takes warped together (of similar length): bounds the memory of one comparison."""
 
 
