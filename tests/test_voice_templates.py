@@ -31,6 +31,7 @@ from voice_coach.voice_templates import (
     MAX_TAKE_FRAMES,
     MAX_TAKES,
     MIN_PHRASES,
+    NOISY_COPY_SNR_DB,
     Match,
     TakeRecorder,
     VoiceTemplates,
@@ -39,6 +40,7 @@ from voice_coach.voice_templates import (
     speech_span,
     templates_path,
     warped_distances,
+    with_pink_noise,
 )
 from voice_coach.whisper_check import (
     UNSURE_CONFIDENCE,
@@ -169,8 +171,8 @@ def test_learning_keeps_takes_with_speech_and_replaces_a_phrases_old_takes() -> 
         return frames(3)
 
     new, kept = learn({"next": [word, silent], "pause": [silent]}, frames_of, old)
-    assert kept == 1 and lengths == [len(word)]
-    assert new.phrases() == ["next", "stop"] and len(new.takes["next"]) == 1
+    assert kept == 1 and lengths == [len(word), len(word)]  # the try as said, and with noise added
+    assert new.phrases() == ["next", "stop"] and len(new.takes["next"]) == 2
     assert len(old.takes["next"]) == 1 and np.allclose(old.takes["next"][0], frames(1), atol=2e-3)  # untouched
     start, end = speech_span(word)
     assert 0 < start < end < len(word) // 160
@@ -318,7 +320,7 @@ def test_a_voice_check_of_slowed_speech_teaches_the_coach_that_voice(check: Whis
     out = capsys.readouterr().out
     assert "learned how you say 28 phrases from 56 tries" in out
     check.templates = load_templates()
-    assert check.templates is not None and len(check.templates) == 56 and templates_path().is_file()
+    assert check.templates is not None and len(check.templates) == 112 and templates_path().is_file()
     after = understood(rec, clips)
     assert len(before) <= 5 and len(after) >= 9 and set(before) <= set(after)
     acted = []
@@ -415,7 +417,20 @@ def test_only_tries_with_something_in_them_are_offered_for_learning() -> None:
     assert result.tries_to_learn() == {"next": [b"a", b"b", b"c"]}
 
 
-def test_a_try_unlike_its_phrases_other_tries_is_not_learned() -> None:
+def test_the_noisy_copy_has_pink_noise_ten_db_under_the_speech() -> None:
+    word = read_wav(TAKES / "next_1.wav")
+    noisy = with_pink_noise(word, NOISY_COPY_SNR_DB, 0)
+    x = np.frombuffer(word, dtype="<i2").astype(float)
+    noise = np.frombuffer(noisy, dtype="<i2").astype(float) - x
+    speech = x[np.abs(x) > 0.02 * np.abs(x).max()]
+    assert 10 * np.log10(np.mean(speech ** 2) / np.mean(noise ** 2)) == pytest.approx(NOISY_COPY_SNR_DB, abs=0.2)
+    spectrum = np.abs(np.fft.rfft(noise)) ** 2
+    low, high = spectrum[50:500].mean(), spectrum[5000:20000].mean()  # ~30-300 Hz against 3-12 kHz
+    assert low > 10 * high  # pink: far more power low down
+    assert noisy == with_pink_noise(word, NOISY_COPY_SNR_DB, 0) and with_pink_noise(bytes(64), 10.0, 0) == bytes(64)
+
+
+def test_a_try_unlike_its_phrases_other_tries_is_not_learned(monkeypatch: pytest.MonkeyPatch) -> None:
     """A cough or the television in one of the three tries of "next": nearer to another phrase's takes than to
     the other two tries of "next", so left out; the two good tries are kept."""
     clips = {name: read_wav(TAKES / f"{name}_1.wav") for name in ("next", "stop", "pause", "skip")}
@@ -429,5 +444,6 @@ def test_a_try_unlike_its_phrases_other_tries_is_not_learned() -> None:
 
     tries = {"next": [clips["next"], b"next-2" + clips["next"], b"tv" + clips["next"]],
              **{p: [clips[p]] for p in ("stop", "pause", "skip")}}
+    monkeypatch.setattr("voice_coach.voice_templates.with_pink_noise", lambda pcm, snr, seed: pcm)
     t, kept = learn(tries, frames_of)
-    assert len(t.takes["next"]) == 2 and kept == 5
+    assert len(t.takes["next"]) == 4 and kept == 5  # two tries, each with its noisy copy
