@@ -16,9 +16,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 REPLIES = ROOT / "tests" / "audio" / "sessions" / "checkin"
 QUESTIONS = {  # the line that asks, and the recorded answer to play into the microphone
-    "How tired do you feel": "01.wav",  # "four"
-    "new or more muscle cramps": "02.wav",  # "no"
-    "more muscle twitching": "03.wav",  # "no"
+    "How tired do you feel": REPLIES / "01.wav",  # "four"
+    "new or more muscle cramps": REPLIES / "02.wav",  # "no"
+    "more muscle twitching": REPLIES / "03.wav",  # "no"
+    "Is that right?": ROOT / "tests" / "audio" / "clean" / "en-us_175" / "yes.wav",  # a read-back: as a person would
 }
 
 pytestmark = pytest.mark.audio
@@ -41,7 +42,7 @@ def test_a_checkin_answered_through_the_virtual_microphone(vmic: dict[str, str],
             for question, wav in QUESTIONS.items():
                 if question in line:
                     time.sleep(0.5)  # the listener starts after the line is printed
-                    subprocess.run(["paplay", "--device=vmic", str(REPLIES / wav)], env=vmic, check=True, timeout=30)
+                    subprocess.run(["paplay", "--device=vmic", str(wav)], env=vmic, check=True, timeout=30)
         code = child.wait(timeout=30)
     finally:
         timer.cancel()
