@@ -96,6 +96,25 @@ def test_the_same_frames_are_at_distance_zero_and_a_slower_take_stays_near() -> 
     assert np.isinf(warped_distances(word[:0], [word])).all()
 
 
+def plain_dtw(a: np.ndarray, b: np.ndarray) -> float:
+    """The textbook recurrence, cell by cell."""
+    cost = 1 - a @ b.T
+    total = np.full((len(a) + 1, len(b) + 1), np.inf)
+    total[0, 0] = 0
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            total[i, j] = cost[i - 1, j - 1] + min(total[i - 1, j], total[i, j - 1], total[i - 1, j - 1])
+    return float(total[len(a), len(b)] / (len(a) + len(b)))
+
+
+def test_the_warping_is_the_textbook_recurrence() -> None:
+    rng = np.random.default_rng(5)
+    for _ in range(10):
+        query = frames(int(rng.integers(1000)), int(rng.integers(1, 30)))
+        takes = [frames(int(rng.integers(1000)), int(rng.integers(1, 30))) for _ in range(5)]
+        assert warped_distances(query, takes) == pytest.approx([plain_dtw(query, t) for t in takes], abs=1e-6)
+
+
 def test_the_nearest_phrase_wins_among_the_states_phrases_only() -> None:
     t = VoiceTemplates({"next": [frames(1)], "stop": [frames(2)], "five": [frames(3)]})
     heard = frames(2)

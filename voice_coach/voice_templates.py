@@ -104,7 +104,7 @@ def encoder_frames(encoded: np.ndarray, span: tuple[int, int]) -> np.ndarray:
 def warped_distances(query: np.ndarray, takes: list[np.ndarray]) -> np.ndarray:
     """Dynamic time warping of `query` against each take: the mean cosine distance along each best path (steps
     right, down and diagonal; the path cost divided by the two lengths' sum). Takes of similar length are warped
-    together, GROUP at a time (one matrix product each, one anti-diagonal at a time)."""
+    together, GROUP at a time (one matrix product each, then one query frame at a time)."""
     out = np.full(len(takes), np.inf)
     if not takes or len(query) == 0:
         return out
@@ -122,16 +122,18 @@ def _warp_group(query: np.ndarray, takes: list[np.ndarray]) -> np.ndarray:
         stacked[k, :len(t)] = t
     n = len(query)
     similarity = query @ stacked.reshape(-1, stacked.shape[2]).T  # one matrix product (BLAS)
-    cost = 1.0 - similarity.reshape(n, len(takes), longest).transpose(1, 0, 2)
-    total = np.full((len(takes), n + 1, longest + 1), np.inf, dtype=np.float32)
-    total[:, 0, 0] = 0.0
-    for s in range(2, n + longest + 1):  # one anti-diagonal at a time: each cell needs only earlier diagonals
-        i = np.arange(max(1, s - longest), min(n, s - 1) + 1)
-        j = s - i
-        best = np.minimum(np.minimum(total[:, i - 1, j], total[:, i, j - 1]), total[:, i - 1, j - 1])
-        total[:, i, j] = cost[:, i - 1, j - 1] + best
+    cost = 1.0 - similarity.reshape(n, len(takes), longest).astype(np.float64)  # (query frame, take, take frame)
+    row = np.full((len(takes), longest + 1), np.inf)
+    row[:, 0] = 0.0
+    for i in range(n):  # one query frame at a time, every take and take frame at once
+        # a cell is reached from above or the diagonal (`down`), or from its left neighbour in this row: the best
+        # over every run of steps to the right is a running minimum over the row's prefix sums of cost
+        down = cost[i] + np.minimum(row[:, 1:], row[:, :-1])
+        prefix = np.cumsum(cost[i], axis=1)
+        row = np.concatenate([np.full((len(takes), 1), np.inf),
+                              prefix + np.minimum.accumulate(down - prefix, axis=1)], axis=1)
     lengths = np.array([len(t) for t in takes])
-    return np.asarray(total[np.arange(len(takes)), n, lengths] / (n + lengths))
+    return np.asarray(row[np.arange(len(takes)), lengths] / (n + lengths))
 
 
 class VoiceTemplates:
