@@ -81,11 +81,12 @@ class Match:
 def speech_span(pcm: bytes) -> tuple[int, int]:
     """First and last+1 10 ms frame of the speech in 16 kHz mono int16 `pcm` (see TRIM_*); (0, 0) when nothing
     stands out."""
-    x = np.frombuffer(pcm[:len(pcm) & ~1], dtype="<i2").astype(np.float32)
-    n = len(x) // 160
+    from .recognizers import frame_levels
+
+    level = frame_levels(pcm)
+    n = len(level)
     if n == 0:
         return 0, 0
-    level = 10 * np.log10((x[:n * 160].reshape(n, 160) ** 2).mean(axis=1) + 1e-3)
     threshold = max(float(level.max()) - TRIM_BELOW_PEAK_DB, float(np.percentile(level, 10)) + TRIM_ABOVE_FLOOR_DB)
     loud = np.nonzero(level >= threshold)[0]
     if loud.size == 0:  # silence, or a steady sound with nothing standing out of it
@@ -142,8 +143,7 @@ class VoiceTemplates:
     def __init__(self, takes: dict[str, list[np.ndarray]] | None = None) -> None:
         self.takes: dict[str, list[np.ndarray]] = {}
         for phrase, frames in (takes or {}).items():
-            for f in frames:
-                self.add(phrase, f)
+            self.put(phrase, frames)
 
     def __len__(self) -> int:
         return sum(len(t) for t in self.takes.values())
@@ -155,6 +155,12 @@ class VoiceTemplates:
         """Keep a take (float16, as on disk: a person's takes are a few MB)."""
         if 0 < len(frames) <= MAX_TAKE_FRAMES:
             self.takes[phrase] = (self.takes.get(phrase, []) + [frames.astype(np.float16)])[-MAX_TAKES:]
+
+    def put(self, phrase: str, takes: Iterable[np.ndarray]) -> None:
+        """Replace a phrase's takes with these (`add` each; the phrase is gone when none is kept)."""
+        self.takes.pop(phrase, None)
+        for frames in takes:
+            self.add(phrase, frames)
 
     def match(self, frames: np.ndarray, phrases: Iterable[str]) -> Match | None:
         """The nearest take's phrase among `phrases` (those with takes), or None when none has takes."""
@@ -282,19 +288,13 @@ def learn(takes: dict[str, list[bytes]], frames_of: Callable[[bytes], np.ndarray
         said = [(pcm, f) for pcm, f in said if 0 < len(f) <= MAX_TAKE_FRAMES][-MAX_TAKES // 2:]
         if said:
             new[phrase] = said
-            out.takes[phrase] = [f.astype(np.float16) for _, f in said]
-    kept = 0
-    for phrase, said in new.items():
-        consistent = [(pcm, f) for k, (pcm, f) in enumerate(said) if _like_its_own(out, phrase, k)]
-        kept += len(consistent)
-        new[phrase] = consistent
+            out.put(phrase, [f for _, f in said])
+    # every phrase's tries are judged against all the new tries before any is left out
+    new = {p: [(pcm, f) for k, (pcm, f) in enumerate(said) if _like_its_own(out, p, k)] for p, said in new.items()}
     for phrase, said in new.items():
         copies = [frames_of(with_pink_noise(pcm, NOISY_COPY_SNR_DB, k)) for k, (pcm, _) in enumerate(said)]
-        out.takes[phrase] = [f.astype(np.float16) for f in [f for _, f in said] + copies if 0 < len(f)
-                             <= MAX_TAKE_FRAMES]
-        if not out.takes[phrase]:
-            del out.takes[phrase]
-    return out, kept
+        out.put(phrase, [f for _, f in said] + copies)
+    return out, sum(len(said) for said in new.values())
 
 
 def with_pink_noise(pcm: bytes, snr_db: float, seed: int) -> bytes:
