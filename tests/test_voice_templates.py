@@ -115,6 +115,27 @@ def test_the_warping_is_the_textbook_recurrence() -> None:
         assert warped_distances(query, takes) == pytest.approx([plain_dtw(query, t) for t in takes], abs=1e-6)
 
 
+def test_matching_sees_takes_added_or_replaced_after_an_earlier_match() -> None:
+    t = VoiceTemplates({"next": [frames(1)], "stop": [frames(2)]})
+    heard = frames(3)
+    before = t.match(heard, ["next", "stop", "skip"])
+    assert before is not None and before.phrase != "skip"
+    t.add("skip", heard)
+    after = t.match(heard, ["next", "stop", "skip"])
+    assert after is not None and after.phrase == "skip" and after.distance == pytest.approx(0.0, abs=1e-3)
+    t.put("skip", [frames(4)])
+    again = t.match(heard, ["next", "stop", "skip"])
+    assert again is not None and again.distance > 0.3
+
+
+def test_only_takes_of_a_comparable_length_are_compared() -> None:
+    t = VoiceTemplates({"next": [frames(1, 10)], "stop": [frames(2, 30)], "skip": [frames(3, 91)]})
+    match = t.match(frames(2, 30), ["next", "stop", "skip"])  # 10 and 90 are within 3x of 30; 91 is not
+    assert match is not None and match.phrase == "stop" and match.runner_up < np.inf
+    assert t.match(frames(3, 91)[:20], ["skip"]) is None  # 91 frames is more than 3x 20
+    assert t.match(frames(4, 8), ["next", "stop", "skip"]) is not None  # 10 is within 3x of 8
+
+
 def test_the_nearest_phrase_wins_among_the_states_phrases_only() -> None:
     t = VoiceTemplates({"next": [frames(1)], "stop": [frames(2)], "five": [frames(3)]})
     heard = frames(2)

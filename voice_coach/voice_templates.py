@@ -46,8 +46,9 @@ MAX_TAKE_FRAMES = 150
 """Encoder frames (20 ms) kept of a take: 3 s of speech is more than any command; a longer try is left out."""
 LENGTH_RATIO = 3.0
 """An utterance is compared only with takes at most 3 times longer or shorter than it (not the same words)."""
-GROUP = 32
-"""Takes warped together (of similar length): bounds the memory of one comparison."""
+WARP_CELLS = 250_000
+"""Cells (query frame x take x take frame) warped at once: bounds the memory of one comparison (2 MB of costs), and
+small blocks stay in the processor's cache (measured fastest of 0.25, 1 and 4 million)."""
 
 
 @dataclass(frozen=True)
@@ -104,37 +105,65 @@ def encoder_frames(encoded: np.ndarray, span: tuple[int, int]) -> np.ndarray:
 
 def warped_distances(query: np.ndarray, takes: list[np.ndarray]) -> np.ndarray:
     """Dynamic time warping of `query` against each take: the mean cosine distance along each best path (steps
-    right, down and diagonal; the path cost divided by the two lengths' sum). Takes of similar length are warped
-    together, GROUP at a time (one matrix product each, then one query frame at a time)."""
-    out = np.full(len(takes), np.inf)
-    if not takes or len(query) == 0:
-        return out
-    order = sorted(range(len(takes)), key=lambda k: len(takes[k]))
-    for start in range(0, len(order), GROUP):
-        group = order[start:start + GROUP]
-        out[group] = _warp_group(query.astype(np.float32), [takes[k] for k in group])
+    right, down and diagonal; the path cost divided by the two lengths' sum)."""
+    if not takes:
+        return np.full(0, np.inf)
+    bank = TakeBank(takes)
+    out = np.empty(len(takes))
+    out[bank.order] = bank.distances(query)
     return out
 
 
-def _warp_group(query: np.ndarray, takes: list[np.ndarray]) -> np.ndarray:
-    longest = max(len(t) for t in takes)
-    stacked = np.zeros((len(takes), longest, query.shape[1]), dtype=np.float32)
-    for k, t in enumerate(takes):
-        stacked[k, :len(t)] = t
-    n = len(query)
-    similarity = query @ stacked.reshape(-1, stacked.shape[2]).T  # one matrix product (BLAS)
-    cost = 1.0 - similarity.reshape(n, len(takes), longest).astype(np.float64)  # (query frame, take, take frame)
-    row = np.full((len(takes), longest + 1), np.inf)
+class TakeBank:
+    """Takes sorted by length, their frames in one float32 matrix, built once per set of takes: a reply is then
+    compared with one matrix product and one pass of warping (`distances`)."""
+
+    def __init__(self, takes: list[np.ndarray]) -> None:
+        self.order = sorted(range(len(takes)), key=lambda k: len(takes[k]))
+        self.lengths = np.array([len(takes[k]) for k in self.order], dtype=np.int64)
+        self.offsets = np.concatenate([[0], np.cumsum(self.lengths)]).astype(np.int64)
+        self.frames = np.concatenate([takes[k] for k in self.order]).astype(np.float32)
+
+    def within(self, frames: int, ratio: float) -> tuple[int, int]:
+        """The range of (sorted) takes at most `ratio` times longer or shorter than `frames`."""
+        return (int(np.searchsorted(self.lengths, np.ceil(frames / ratio), "left")),
+                int(np.searchsorted(self.lengths, np.floor(frames * ratio), "right")))
+
+    def distances(self, query: np.ndarray, lo: int = 0, hi: int | None = None) -> np.ndarray:
+        """`warped_distances` of `query` against the sorted takes lo..hi."""
+        hi = len(self.lengths) if hi is None else hi
+        out = np.full(max(0, hi - lo), np.inf)
+        n = len(query)
+        if n == 0 or hi <= lo:
+            return out
+        base = self.offsets[lo]
+        similarity = query.astype(np.float32) @ self.frames[base:self.offsets[hi]].T  # one matrix product (BLAS)
+        start = lo
+        while start < hi:
+            end = start + 1
+            while end < hi and n * (end + 1 - start) * self.lengths[end] <= WARP_CELLS:
+                end += 1
+            lengths = self.lengths[start:end]
+            # each take's frames, padded by repeating its last (never read: a path ends at the take's length)
+            index = self.offsets[start:end, None] - base + np.minimum(np.arange(lengths[-1]), lengths[:, None] - 1)
+            out[start - lo:end - lo] = _warp(1.0 - similarity[:, index].astype(np.float64), lengths)
+            start = end
+        return out
+
+
+def _warp(cost: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+    """Best-path cost of each take (cost: query frame x take x take frame), divided by the two lengths' sum."""
+    n, count, longest = cost.shape
+    row = np.full((count, longest + 1), np.inf)
     row[:, 0] = 0.0
+    edge = np.full((count, 1), np.inf)
     for i in range(n):  # one query frame at a time, every take and take frame at once
         # a cell is reached from above or the diagonal (`down`), or from its left neighbour in this row: the best
         # over every run of steps to the right is a running minimum over the row's prefix sums of cost
         down = cost[i] + np.minimum(row[:, 1:], row[:, :-1])
         prefix = np.cumsum(cost[i], axis=1)
-        row = np.concatenate([np.full((len(takes), 1), np.inf),
-                              prefix + np.minimum.accumulate(down - prefix, axis=1)], axis=1)
-    lengths = np.array([len(t) for t in takes])
-    return np.asarray(row[np.arange(len(takes)), lengths] / (n + lengths))
+        row = np.concatenate([edge, prefix + np.minimum.accumulate(down - prefix, axis=1)], axis=1)
+    return np.asarray(row[np.arange(count), lengths] / (n + lengths))
 
 
 class VoiceTemplates:
@@ -142,6 +171,7 @@ class VoiceTemplates:
 
     def __init__(self, takes: dict[str, list[np.ndarray]] | None = None) -> None:
         self.takes: dict[str, list[np.ndarray]] = {}
+        self._bank: tuple[TakeBank, list[str]] | None = None
         for phrase, frames in (takes or {}).items():
             self.put(phrase, frames)
 
@@ -155,24 +185,30 @@ class VoiceTemplates:
         """Keep a take (float16, as on disk: a person's takes are a few MB)."""
         if 0 < len(frames) <= MAX_TAKE_FRAMES:
             self.takes[phrase] = (self.takes.get(phrase, []) + [frames.astype(np.float16)])[-MAX_TAKES:]
+            self._bank = None
 
     def put(self, phrase: str, takes: Iterable[np.ndarray]) -> None:
         """Replace a phrase's takes with these (`add` each; the phrase is gone when none is kept)."""
-        self.takes.pop(phrase, None)
+        if self.takes.pop(phrase, None) is not None:
+            self._bank = None
         for frames in takes:
             self.add(phrase, frames)
 
     def match(self, frames: np.ndarray, phrases: Iterable[str]) -> Match | None:
         """The nearest take's phrase among `phrases` (those with takes), or None when none has takes."""
         chosen = {p for p in phrases if p in self.takes}
-        widths = {t.shape[1] for takes in self.takes.values() for t in takes}
-        if not chosen or len(frames) == 0 or widths != {frames.shape[1]}:
-            return None  # nothing to compare, or takes made by another model
-        pairs = [(p, t) for p in sorted(self.takes) for t in self.takes[p]
-                 if 1 / LENGTH_RATIO <= len(frames) / len(t) <= LENGTH_RATIO]
-        distances = warped_distances(frames, [t for _, t in pairs])
+        if not chosen or len(frames) == 0:
+            return None  # nothing to compare
+        if self._bank is None:
+            pairs = [(p, t) for p in sorted(self.takes) for t in self.takes[p]]
+            bank = TakeBank([t for _, t in pairs])
+            self._bank = bank, [pairs[k][0] for k in bank.order]
+        bank, phrase_of = self._bank
+        if bank.frames.shape[1] != frames.shape[1]:
+            return None  # takes made by another model
+        lo, hi = bank.within(len(frames), LENGTH_RATIO)
         nearest: dict[str, float] = {}
-        for (p, _), d in zip(pairs, distances, strict=True):
+        for p, d in zip(phrase_of[lo:hi], bank.distances(frames, lo, hi), strict=True):
             nearest[p] = min(float(d), nearest.get(p, np.inf))
         ranked = sorted(((p, d) for p, d in nearest.items() if p in chosen), key=lambda x: x[1])
         if not ranked:
