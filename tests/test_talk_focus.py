@@ -48,6 +48,19 @@ def test_quiet_and_steady_noise_are_left_whole(word: str) -> None:
     assert reply_under_talk(pcm[:3200]) == pcm[:3200]  # 0.1 s: too short to judge a background
 
 
+@pytest.mark.parametrize("snr", [15.0, 20.0, 25.0])
+def test_a_phrase_trailing_off_in_steady_noise_is_left_whole(snr: float) -> None:
+    """"short of breath" with "of breath" 4 dB softer, in steady noise and no talk: the softer words next to the
+    loudest stretch are not mistaken for other people's talk."""
+    x = np.frombuffer(read_wav(AUDIO / "clean/en-us-f3_175/short_of_breath.wav"), dtype="<i2").astype(np.float64)
+    x[58 * 160:] *= 10 ** (-4 / 20)
+    pcm = with_white_noise(np.round(x).astype("<i2").tobytes() + QUIET_AFTER, snr, seed=1)
+    assert reply_under_talk(pcm) is pcm
+    for path in sorted((AUDIO / "noisy20").glob("*/*.wav")):  # the recorded set at 20 dB
+        noisy = read_wav(path)
+        assert reply_under_talk(noisy) is noisy, path
+
+
 @pytest.mark.parametrize("word", ["stop", "short_of_breath", "three", "cramp"])
 def test_under_talk_the_reply_keeps_its_own_stretch(word: str) -> None:
     pcm = clip(word)
@@ -75,15 +88,18 @@ SLICE = [("yes", "asking_symptoms", "yes"), ("three", "asking_rating", "three"),
          ("pause", "waiting_next", "pause"), ("stop", "waiting_next", "stop")]
 
 
+SEEDS = range(5, 13)
+
+
 def test_whisper_hears_more_replies_through_talk_and_no_more_talk_as_a_reply(
         check: WhisperCheck, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A fixed slice of the benchmark's babble (10 dB under the reply, two seeds): with the reply's own stretch
-    Whisper hears at least 6 of 16 and 2 more than heard whole (measured 7 and 4). Talk alone is still no
-    reply."""
+    """A fixed slice of the benchmark's babble (10 dB under the reply, eight seeds): with the reply's own stretch
+    Whisper hears at least 22 of 64 and 3 more than heard whole (measured 25 and 20; a verdict or two may differ
+    on another processor). Talk alone is still no reply."""
     def heard() -> int:
         right = 0
         for word, state, want in SLICE:
-            for seed in (5, 6):
+            for seed in SEEDS:
                 verdict = check.judge(with_babble(clip(word), 10.0, seed), phrases(state))
                 right += verdict.phrase is not None and meaning(verdict.phrase) == meaning(want)
         return right
@@ -91,7 +107,7 @@ def test_whisper_hears_more_replies_through_talk_and_no_more_talk_as_a_reply(
     focused = heard()
     monkeypatch.setattr(whisper_check, "reply_under_talk", lambda pcm: pcm)
     whole = heard()
-    assert focused >= 6 and focused >= whole + 2, (focused, whole)
+    assert focused >= 22 and focused >= whole + 3, (focused, whole)
     monkeypatch.undo()
     talk = with_babble(read_wav(AUDIO / "oog/en-us_175/put_the_kettle_on.wav") + QUIET_AFTER, 10.0, seed=5)
     for state in ("asking_rating", "waiting_next", "asking_symptoms"):

@@ -487,3 +487,12 @@ def test_a_try_unlike_its_phrases_other_tries_is_not_learned(monkeypatch: pytest
     monkeypatch.setattr("voice_coach.voice_templates.with_pink_noise", lambda pcm, snr, seed: pcm)
     t, kept = learn(tries, frames_of)
     assert len(t.takes["next"]) == 4 and kept == 5  # two tries, each with its noisy copy
+
+
+def test_an_exact_tie_goes_to_the_first_phrase_in_order_and_mixed_widths_give_no_match() -> None:
+    same, longer = frames(1), frames(2, 45)
+    t = VoiceTemplates({"b": [same, longer], "a": [same]})
+    match = t.match(same, ["a", "b"])
+    assert match is not None and match.phrase == "a" and match.distance == match.runner_up
+    mixed = VoiceTemplates({"a": [frames(1)], "b": [np.ones((30, 8), dtype=np.float32)]})
+    assert mixed.match(frames(1), ["a", "b"]) is None  # takes made by two different models

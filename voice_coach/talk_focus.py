@@ -22,17 +22,22 @@ from .recognizers import LEVEL_FRAME_SAMPLES, frame_levels
 
 BELOW_PEAK_DB = 6.0
 """The loudest stretch: from the first to the last 10 ms frame within 6 dB of the peak (levels smoothed over
-SMOOTH_FRAMES; 10 dB kept too much of the talk: 32 of 103 in babble against 36)."""
+SMOOTH_FRAMES; 10 dB kept too much of the talk: 32 of 103 in babble against 36). Growing it over pauses of up to
+0.2-0.3 s into sound within 8-10 dB of the peak (to keep a phrase's softer last words) took babble to 28-29 of
+103 and speech not meant for the coach to 3-6 of 126: it takes in the talk."""
 SMOOTH_FRAMES = 5
 MARGIN_SECONDS = 0.15
 """Kept either side of the loudest stretch: a word's soft start and end (0.25 s kept more of the talk: 29)."""
 NOISY_WITHIN_DB = 30.0
 """Only when the background (the quietest tenth of the frames) is within 30 dB of the peak."""
 TALK_SPREAD_DB = 2.0
-"""...and the level outside the stretch varies like talk (standard deviation of its 10 ms levels; a steady hiss
+"""...and the level away from the stretch varies like talk (standard deviation of its 10 ms levels; a steady hiss
 varies under 1 dB, babble 4 to 8)."""
+AWAY_SECONDS = 0.5
+"""The background is judged on frames at least this far from the loudest stretch: the person's own softer words
+next to it (a phrase trailing off, "short ... of breath") vary like talk too, and cut a reply in a steady noise."""
 MIN_BACKGROUND_FRAMES = 20
-"""Background needed outside the stretch to judge it (200 ms)."""
+"""Background needed away from the stretch to judge it (200 ms)."""
 
 
 def reply_under_talk(pcm: bytes) -> bytes:
@@ -47,9 +52,11 @@ def reply_under_talk(pcm: bytes) -> bytes:
     if peak - float(np.percentile(levels, 10)) > NOISY_WITHIN_DB:
         return pcm
     loud = np.flatnonzero(smoothed >= peak - BELOW_PEAK_DB)
-    margin = int(round(MARGIN_SECONDS * 100))
-    start, end = max(0, int(loud[0]) - margin), min(len(levels), int(loud[-1]) + 1 + margin)
-    background = np.concatenate([levels[:start], levels[end:]])
+    first, last = int(loud[0]), int(loud[-1])
+    margin, away = int(round(MARGIN_SECONDS * 100)), int(round(AWAY_SECONDS * 100))
+    start, end = max(0, first - margin), min(len(levels), last + 1 + margin)
+    background = np.concatenate([levels[:max(0, first - away)], levels[last + 1 + away:]])
     if background.size < MIN_BACKGROUND_FRAMES or float(np.std(background)) < TALK_SPREAD_DB:
         return pcm
     return pcm[start * LEVEL_FRAME_SAMPLES * 2:end * LEVEL_FRAME_SAMPLES * 2]
+

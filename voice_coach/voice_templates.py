@@ -172,6 +172,7 @@ class VoiceTemplates:
     def __init__(self, takes: dict[str, list[np.ndarray]] | None = None) -> None:
         self.takes: dict[str, list[np.ndarray]] = {}
         self._bank: tuple[TakeBank, list[str]] | None = None
+        self._changes = 0
         for phrase, frames in (takes or {}).items():
             self.put(phrase, frames)
 
@@ -185,12 +186,12 @@ class VoiceTemplates:
         """Keep a take (float16, as on disk: a person's takes are a few MB)."""
         if 0 < len(frames) <= MAX_TAKE_FRAMES:
             self.takes[phrase] = (self.takes.get(phrase, []) + [frames.astype(np.float16)])[-MAX_TAKES:]
-            self._bank = None
+            self._changed()
 
     def put(self, phrase: str, takes: Iterable[np.ndarray]) -> None:
         """Replace a phrase's takes with these (`add` each; the phrase is gone when none is kept)."""
         if self.takes.pop(phrase, None) is not None:
-            self._bank = None
+            self._changed()
         for frames in takes:
             self.add(phrase, frames)
 
@@ -199,23 +200,39 @@ class VoiceTemplates:
         chosen = {p for p in phrases if p in self.takes}
         if not chosen or len(frames) == 0:
             return None  # nothing to compare
-        if self._bank is None:
-            pairs = [(p, t) for p in sorted(self.takes) for t in self.takes[p]]
-            bank = TakeBank([t for _, t in pairs])
-            self._bank = bank, [pairs[k][0] for k in bank.order]
-        bank, phrase_of = self._bank
-        if bank.frames.shape[1] != frames.shape[1]:
+        built = self._take_bank()
+        if built is None or built[0].frames.shape[1] != frames.shape[1]:
             return None  # takes made by another model
+        bank, phrase_of = built
         lo, hi = bank.within(len(frames), LENGTH_RATIO)
         nearest: dict[str, float] = {}
         for p, d in zip(phrase_of[lo:hi], bank.distances(frames, lo, hi), strict=True):
             nearest[p] = min(float(d), nearest.get(p, np.inf))
-        ranked = sorted(((p, d) for p, d in nearest.items() if p in chosen), key=lambda x: x[1])
+        ranked = sorted(((p, d) for p, d in nearest.items() if p in chosen), key=lambda x: (x[1], x[0]))
         if not ranked:
             return None  # no take of the state's phrases is of a length this utterance could be
         runner_up = min((d for p, d in nearest.items() if p != ranked[0][0]), default=np.inf)
         typical = float(np.median(list(nearest.values()))) if len(nearest) >= MIN_PHRASES else np.inf
         return Match(ranked[0][0], round(ranked[0][1], 4), round(runner_up, 4), round(typical, 4))
+
+    def _changed(self) -> None:
+        self._changes += 1
+        self._bank = None
+
+    def _take_bank(self) -> tuple[TakeBank, list[str]] | None:
+        """Every take in one bank (built once; kept unless the takes changed while it was built); None when the
+        takes are of mixed widths (made by different models)."""
+        built = self._bank
+        if built is None:
+            changes = self._changes
+            pairs = [(p, t) for p in sorted(self.takes) for t in self.takes[p]]
+            if len({t.shape[1] for _, t in pairs}) > 1:
+                return None
+            bank = TakeBank([t for _, t in pairs])
+            built = bank, [pairs[k][0] for k in bank.order]
+            if changes == self._changes:
+                self._bank = built
+        return built
 
     # ----- on disk ----------------------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
