@@ -8,10 +8,13 @@ like talk, only the loudest stretch, with a margin either side, goes to Whisper.
 A steady background (a fan, a hiss) is left alone: its level hardly varies, and cutting there took off the soft
 ends of words. Quiet rooms are left alone too.
 
-Measured with Whisper alone on tests/audio (scripts/bench_speech.py's mixing; not-for-coach = 42 clips x 3
-states): babble at 10 dB, replies understood 22 -> 36 of 103 and not-for-coach taken 3 -> 5 of 126; quiet,
-held-out, slowed and white noise unchanged (no utterance cut). Cutting every utterance instead took quiet
-replies 67 -> 54 of 75 and white noise 53 -> 45 of 103.
+Measured with scripts/bench_speech.py (babble at 10 dB, 103 replies; with whisper_check.CUT_NO_SPEECH):
+understood 23 -> 34 % with the Whisper check and 22 -> 44 % with the person's takes, speech not meant for the
+coach acted on 2.4 -> 1.6 %; quiet, held-out, slowed and white noise never cut. Cutting every utterance instead
+took Whisper's quiet replies 67 -> 54 of 75 and white noise 53 -> 45 of 103.
+
+Known limits: a cough or knock louder than the reply just before it, or a television louder than the person, is
+taken as the loudest stretch and the reply is lost to Whisper (the grammar's streaming "stop" still acts).
 """
 
 from __future__ import annotations
