@@ -51,7 +51,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.mixing import placed, with_babble, with_white_noise  # noqa: E402
+from tests.mixing import placed, with_babble, with_own_tail, with_white_noise  # noqa: E402
 from voice_coach.audio_io import PcmSource, read_wav  # noqa: E402
 from voice_coach.audio_listener import StreamListener  # noqa: E402
 from voice_coach.cli_speech import state_intents  # noqa: E402
@@ -91,9 +91,7 @@ def acted_on(text: str | None, state: str) -> bool:
 
 def with_tail(pcm: bytes) -> bytes:
     """The clip followed by TAIL_SECONDS of its own background (its first 0.3 s, repeated)."""
-    lead = pcm[:int(0.3 * 32000) & ~1] or bytes(9600)
-    need = int(TAIL_SECONDS * 32000)
-    return pcm + (lead * (need // len(lead) + 1))[:need]
+    return with_own_tail(pcm, TAIL_SECONDS)
 
 
 def wer_counts(ref: str, hyp: str) -> tuple[int, int]:

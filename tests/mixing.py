@@ -63,3 +63,11 @@ def babble_like(pcm: bytes, seconds: float, snr_db: float, seed: int) -> bytes:
     """`seconds` of other people talking alone, `snr_db` below the speech in `pcm`."""
     x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
     return _pcm(babble(int(seconds * 16000), _speech_rms(x), snr_db, seed))
+
+
+def with_own_tail(pcm: bytes, seconds: float) -> bytes:
+    """The clip followed by `seconds` of its own background (its first 0.3 s, repeated): an utterance as the
+    endpointer leaves it, the noise going on after the speech."""
+    lead = pcm[:int(0.3 * 32000) & ~1] or bytes(9600)
+    need = int(seconds * 32000)
+    return pcm + (lead * (need // len(lead) + 1))[:need]

