@@ -165,8 +165,10 @@ def load_whisper_check() -> WhisperCheck | None:
     book = load_phrasebook().phrases
     urgent = frozenset(clean_phrase(p) for p, (intent, _, _) in book.items() if intent in (Intent.STOP, Intent.SYMPTOM))
     short_ok = urgent | {clean_phrase(p) for p, (intent, _, _) in book.items() if intent == Intent.NUMBER}
+    stops = frozenset(clean_phrase(p) for p, (intent, _, _) in book.items() if intent == Intent.STOP)
     try:
-        return WhisperCheck(path, urgent=urgent, short_ok=short_ok, known=frozenset(clean_phrase(p) for p in book))
+        return WhisperCheck(path, urgent=urgent, short_ok=short_ok, known=frozenset(clean_phrase(p) for p in book),
+                            stops=stops)
     except ModelError as exc:
         log.warning("%s; pocketsphinx decides alone", exc)
         return None
