@@ -13,7 +13,8 @@ from voice_coach.audio_io import read_wav
 AUDIO = Path(__file__).parent / "audio"
 
 
-def _speech_rms(x: np.ndarray) -> float:
+def speech_rms(x: np.ndarray) -> float:
+    """RMS of the samples over 2 % of the peak: the speech's level, not its silence's."""
     speech = x[np.abs(x) > 0.02 * np.abs(x).max()]
     return float(np.sqrt(np.mean(speech ** 2)))
 
@@ -35,7 +36,7 @@ def placed(seconds: float, clips: list[tuple[bytes, float]]) -> bytes:
 def with_white_noise(pcm: bytes, snr_db: float, seed: int) -> bytes:
     """White Gaussian noise `snr_db` below the speech."""
     x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-    sigma = _speech_rms(x) / 10 ** (snr_db / 20)
+    sigma = speech_rms(x) / 10 ** (snr_db / 20)
     return _pcm(x + np.random.default_rng(seed).normal(0.0, sigma, len(x)))
 
 
@@ -56,13 +57,13 @@ def babble(samples: int, speech_rms: float, snr_db: float, seed: int) -> np.ndar
 def with_babble(pcm: bytes, snr_db: float, seed: int) -> bytes:
     """Other people talking `snr_db` below the speech."""
     x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-    return _pcm(x + babble(len(x), _speech_rms(x), snr_db, seed))
+    return _pcm(x + babble(len(x), speech_rms(x), snr_db, seed))
 
 
 def babble_like(pcm: bytes, seconds: float, snr_db: float, seed: int) -> bytes:
     """`seconds` of other people talking alone, `snr_db` below the speech in `pcm`."""
     x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-    return _pcm(babble(int(seconds * 16000), _speech_rms(x), snr_db, seed))
+    return _pcm(babble(int(seconds * 16000), speech_rms(x), snr_db, seed))
 
 
 def with_own_tail(pcm: bytes, seconds: float) -> bytes:
