@@ -245,8 +245,7 @@ class WhisperCheck:
             rejected = Verdict(None, 0.0, "no_speech", transcript, 0.0)
             if not probe:
                 return rejected
-            stop_gaps = {p: v - free_logprob for p, v in self.phrase_scores(encoded, probe, first).items()}
-            return self._stop_probe(rejected, stop_gaps) or rejected
+            return self._stop_probe(rejected, self._gaps(encoded, probe, first, free_logprob)) or rejected
         if said in candidates:
             confidence = confidence_for(0.0, free_logprob)
             return Verdict(said, min(confidence, UNSURE_CONFIDENCE) if doubt else confidence, "ok", transcript, 0.0,
@@ -254,12 +253,19 @@ class WhisperCheck:
         if inside is not None:  # "Yes. Stop.", "Next... short of breath": the urgent words count, read back
             return Verdict(inside, UNSURE_CONFIDENCE, "ok", transcript, 0.0, inside, ((inside, 0.0),))
         shortlist = self._shortlist(candidates, first, hints)
-        gaps = {p: v - free_logprob for p, v in self.phrase_scores(encoded, shortlist + [
-            p for p in probe if p not in shortlist], first).items()}
-        stop_gaps = {p: gaps.pop(p) for p in probe if p not in shortlist and p in gaps}
-        verdict = self._decide(transcript, free_logprob, gaps, stop_gaps)
+        verdict = self._decide(transcript, free_logprob, self._gaps(encoded, shortlist, first, free_logprob))
+        stop_gaps: dict[str, float] = {}
+        probe = [p for p in probe if p not in shortlist]
+        if verdict.phrase is None and probe:  # scored apart, only when needed: a bigger batch costs memory
+            stop_gaps = self._gaps(encoded, probe, first, free_logprob)
+            verdict = self._stop_probe(verdict, stop_gaps) or verdict
         self._memo = (verdict, encoded, first, free_logprob, stop_gaps)
         return verdict
+
+    def _gaps(self, encoded: Any, phrases: list[str], first: np.ndarray | None,
+              free_logprob: float) -> dict[str, float]:
+        """Each phrase's log-probability (`phrase_scores`) minus that of Whisper's own transcript."""
+        return {p: v - free_logprob for p, v in self.phrase_scores(encoded, phrases, first).items()}
 
     def encode(self, pcm: bytes) -> Any:
         """Whisper's encoder output for 16 kHz mono int16 `pcm` (a CTranslate2 StorageView, batch of one)."""
@@ -290,8 +296,7 @@ class WhisperCheck:
             return verdict
         _, encoded, first, free_logprob, stop_gaps = memo
         gaps = {p: g for p, g in verdict.scores if p not in stop_gaps}
-        for p, v in self.phrase_scores(encoded, [phrase], first).items():
-            gaps[p] = v - free_logprob
+        gaps.update(self._gaps(encoded, [phrase], first, free_logprob))
         extended = self._with_voice(self._decide(verdict.transcript, free_logprob, gaps,
                                                  {p: g for p, g in stop_gaps.items() if p not in gaps}),
                                     verdict.match)
@@ -354,9 +359,10 @@ class WhisperCheck:
                                       return_logits_vocab=True, suppress_blank=False, suppress_tokens=[])
         out: dict[str, float] = {}
         for (phrase, form), result in zip(forms, results, strict=True):
-            steps = [_log_softmax(np.asarray(x, dtype=np.float32)) for x in result.logits[0]]
+            # only the steps through the phrase and its full stop: the rest is what Whisper would say after it
+            steps = [_log_softmax(np.asarray(x, dtype=np.float32)) for x in result.logits[0][:len(form) + 2]]
             length = len(form)
-            if len(steps) < length + 2:
+            if len(result.logits[0]) < length + 2:
                 continue
             total = sum(float(steps[k][form[k]]) for k in range(length))
             after, after_stop = steps[length], steps[length + 1]
