@@ -68,19 +68,23 @@ acts). Other voices in the room make Whisper doubt there is speech even when it 
 coach acted on unchanged (3 of 126); quiet and white noise unchanged."""
 CUT_NO_SPEECH = 0.7
 """On the reply's own stretch cut from other people's talk (`reply_under_talk`), doubt above this rejects even an
-exact phrase, unless it is "stop" or a symptom: a cough cut from the talk came out as "No." (no-speech 0.73) and a
-breath as "Yeah." (0.94); of 36 replies heard rightly in babble, 34 were under 0.7 (0.79 and 0.82 the others)."""
+exact phrase, unless it is "stop" or a symptom: a cough cut from the talk came out as "No." (no-speech 0.73; since
+then a cough is no longer cut, talk_focus.voiced_frames) and a breath as "Yeah." (0.94); of 36 replies heard
+rightly in babble, 34 were under 0.7 (0.79 and 0.82 the others)."""
 STOP_PROBE_WORDS = 3
 """A transcript of at most this many words for which no phrase was taken (nor is it a phrase the coach knows) is
-scored for each one-word "stop" phrase of the state (`stops`), and the stop is taken, unsure (it acts: stopping is
-the safe way to be wrong), when within URGENT_MARGIN of the transcript and Whisper's no-speech probability is under
-STOP_NO_SPEECH. Other voices turn a "stop" into "time", "It's time.", "Tom.", "Star" or "car", and the shortlist
-(chosen by first words) then leaves "stop" out. Measured, Whisper's scores on tests/audio (stop clips over 11 seeds
-of babble and white noise at 10 dB): "stop" within the margin of short transcripts 37 of 44 in babble (12 taken
-before), 43 of 44 in white noise; of the other commands only 4 of 520 (a heldout "pause" heard as "BOOZ!", a slowed
-"resume", and in babble a "ten" and an "eight") and none of the 126 sounds and sentences not meant for the coach per
-condition; allowing 4 or more words, or no-speech up to 1, lets a hallucinated sentence ("I'm so tired." over white
-noise alone) through."""
+scored for each one-word "stop" phrase of the state (`stops`) in a decoder pass of its own, and the stop is taken,
+unsure (it acts: stopping is the safe way to be wrong), when within URGENT_MARGIN of the transcript and Whisper's
+no-speech probability is under STOP_NO_SPEECH. A transcript Whisper doubts is speech (NO_SPEECH) is probed the same
+way before it is rejected, with nothing else scored. Other voices turn a "stop" into "time.", "It's time.", "Tom.",
+"Star" or "car", and the shortlist (chosen by first words) then leaves "stop" out. Chosen on Whisper's scores on
+tests/audio (the four stop clips under 11 draws of babble and white noise at 10 dB, every other command, and the 126
+sounds and sentences not meant for the coach per condition): "stop" is within the margin of a short transcript for
+37 of 44 in babble and 43 of 44 in white noise, 4 of 520 other commands (a held-out "pause" heard as "BOOZ!", a
+slowed "resume", in babble a "ten" and an "eight"), none of the not-for-coach clips; 4 or more words, or no-speech
+up to 1, let a hallucinated "I'm so tired." over white noise alone through. Measured end to end
+(scripts/bench_speech.py, same 44 trials): babble 16 -> 31 of 44 with the check, white noise 43 -> 44; 3 of 103
+other replies in babble became "stop"; not-for-coach unchanged."""
 STOP_NO_SPEECH = 0.8
 SHORTLIST = 4
 """Phrases scored exactly, besides the grammar's choice (each costs one or two short decoder steps)."""
@@ -138,6 +142,9 @@ class Verdict:
     cap: float = 1.0
     """The most this verdict may be trusted whatever else agrees: a phrase the takes decided unsure stays unsure
     when the grammar heard the same (the grammar forces speech onto its nearest phrase, as the takes do)."""
+    probed: bool = False
+    """The phrase is a "stop" found by the stop probe (STOP_PROBE_WORDS) in a transcript nothing else was taken for:
+    it never displaces a symptom the grammar heard, nor a phrase the person's takes decide."""
 
 
 def find_model(models: Path | None = None) -> Path | None:
@@ -171,9 +178,9 @@ class WhisperCheck:
                  short_ok: frozenset[str] = frozenset(), known: frozenset[str] = frozenset(),
                  templates: VoiceTemplates | None = None, stops: frozenset[str] = frozenset()) -> None:
         self.urgent = urgent
+        """Phrases judged with URGENT_MARGIN ("stop", symptoms)."""
         self.stops = frozenset(p for p in stops if " " not in p)
         """One-word "stop" phrases, probed in a short transcript nothing was taken for (STOP_PROBE_WORDS)."""
-        """Phrases judged with URGENT_MARGIN ("stop", symptoms)."""
         self.short_ok = short_ok
         """Phrases that may be taken on SHORT_MARGIN: those the coach reads back when unsure (ratings, symptoms) or
         that are safe to act on ("stop"); never a "yes", "no" or go-ahead, which some states act on at once."""
@@ -238,9 +245,8 @@ class WhisperCheck:
         inside = self._urgent_inside(said, candidates) if said not in candidates else None
         too_doubtful = free.no_speech_prob >= doubt_limit and said not in self.urgent and inside is None
         first = _log_softmax(np.asarray(free.logits[0][0], dtype=np.float32)) if free.logits else None
-        probe = ([p for p in candidates if p in self.stops] if said and said not in self.known
-                 and len(said.split()) <= STOP_PROBE_WORDS and free.no_speech_prob < min(STOP_NO_SPEECH, doubt_limit)
-                 else [])
+        probing = self.probes(said, free.no_speech_prob, doubt_limit)
+        probe = [p for p in candidates if p in self.stops] if probing else []
         if not said or (doubt and said not in candidates and inside is None) or too_doubtful:
             rejected = Verdict(None, 0.0, "no_speech", transcript, 0.0)
             if not probe:
@@ -261,6 +267,12 @@ class WhisperCheck:
             verdict = self._stop_probe(verdict, stop_gaps) or verdict
         self._memo = (verdict, encoded, first, free_logprob, stop_gaps)
         return verdict
+
+    def probes(self, said: str, no_speech: float, doubt_limit: float = math.inf) -> bool:
+        """Whether a cleaned transcript `said` nothing was taken for is probed for "stop" (STOP_PROBE_WORDS): a
+        short one that is not a phrase the coach knows, which Whisper does not doubt is speech."""
+        return (bool(said) and said not in self.known and len(said.split()) <= STOP_PROBE_WORDS
+                and no_speech < min(STOP_NO_SPEECH, doubt_limit))
 
     def _gaps(self, encoded: Any, phrases: list[str], first: np.ndarray | None,
               free_logprob: float) -> dict[str, float]:
@@ -323,7 +335,7 @@ class WhisperCheck:
         if gap < -URGENT_MARGIN:
             return None
         ranked = tuple(sorted(verdict.scores + ((phrase, round(gap, 2)),), key=lambda x: -x[1]))
-        return Verdict(phrase, UNSURE_CONFIDENCE, "ok", verdict.transcript, gap, phrase, ranked)
+        return Verdict(phrase, UNSURE_CONFIDENCE, "ok", verdict.transcript, gap, phrase, ranked, probed=True)
 
     def _decide_shortlist(self, transcript: str, free_logprob: float, gaps: dict[str, float]) -> Verdict:
         if not gaps:
@@ -421,13 +433,16 @@ def voice_rule(verdict: Verdict, match: Match, urgent: frozenset[str] = frozense
     - Whisper heard the same phrase: taken, at least VOICE_CONFIDENCE sure when the take is sure;
     - Whisper took no phrase: the take's phrase, at VOICE_CONFIDENCE when sure, else unsure (read back, or asked
       again; capped there whatever the grammar heard); when Whisper clearly heard another phrase of the coach's
-      ("ten" while waiting for "next"), only a sure take, and unsure;
+      ("ten" while waiting for "next"), only a sure take, and unsure; a "stop" only the stop probe found counts as
+      no phrase;
     - Whisper took another phrase: unsure either way; the take's phrase when Whisper was unsure and the take sure,
       Whisper's otherwise. A "stop" or symptom Whisper took is never replaced by a take of another kind.
     A take that does not decide leaves Whisper's verdict as it was."""
     verdict = replace(verdict, match=match)
     if not take_decides(match):
         return verdict
+    if verdict.probed and match.phrase != verdict.phrase:  # the takes know this voice better than the probe
+        verdict = replace(verdict, phrase=None, confidence=0.0, reason="not_for_coach", probed=False)
     sure = take_decides(match, sure=True)
     if verdict.phrase == match.phrase:
         return replace(verdict, confidence=max(verdict.confidence, VOICE_CONFIDENCE)) if sure else verdict
