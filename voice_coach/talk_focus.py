@@ -75,7 +75,7 @@ def reply_under_talk(pcm: bytes) -> bytes:
         loud = np.flatnonzero(kept & (smoothed >= float(smoothed[kept].max()) - BELOW_PEAK_DB))
         if voiced_frames(samples, loud) >= MIN_VOICED_FRAMES:
             break
-        for i in loud:  # a cough or a knock: set aside, with the frames its smoothing spread over
+        for i in loud:  # a cough: set aside, with the frames its smoothing spread over
             kept[max(0, i - SMOOTH_FRAMES):i + SMOOTH_FRAMES + 1] = False
         if not kept.any():
             return pcm
