@@ -19,7 +19,8 @@ def speech_rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(speech ** 2)))
 
 
-def _pcm(x: np.ndarray) -> bytes:
+def to_pcm(x: np.ndarray) -> bytes:
+    """Samples rounded and clipped to 16-bit PCM."""
     return np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes()
 
 
@@ -30,14 +31,14 @@ def placed(seconds: float, clips: list[tuple[bytes, float]]) -> bytes:
         x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
         start = int(at * 16000)
         track[start:start + len(x)] += x
-    return _pcm(track)
+    return to_pcm(track)
 
 
 def with_white_noise(pcm: bytes, snr_db: float, seed: int) -> bytes:
     """White Gaussian noise `snr_db` below the speech."""
     x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
     sigma = speech_rms(x) / 10 ** (snr_db / 20)
-    return _pcm(x + np.random.default_rng(seed).normal(0.0, sigma, len(x)))
+    return to_pcm(x + np.random.default_rng(seed).normal(0.0, sigma, len(x)))
 
 
 @cache
@@ -57,13 +58,13 @@ def babble(samples: int, speech_rms: float, snr_db: float, seed: int) -> np.ndar
 def with_babble(pcm: bytes, snr_db: float, seed: int) -> bytes:
     """Other people talking `snr_db` below the speech."""
     x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-    return _pcm(x + babble(len(x), speech_rms(x), snr_db, seed))
+    return to_pcm(x + babble(len(x), speech_rms(x), snr_db, seed))
 
 
 def babble_like(pcm: bytes, seconds: float, snr_db: float, seed: int) -> bytes:
     """`seconds` of other people talking alone, `snr_db` below the speech in `pcm`."""
     x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
-    return _pcm(babble(int(seconds * 16000), speech_rms(x), snr_db, seed))
+    return to_pcm(babble(int(seconds * 16000), speech_rms(x), snr_db, seed))
 
 
 def with_own_tail(pcm: bytes, seconds: float) -> bytes:

@@ -15,7 +15,7 @@ from voice_coach.recognizers import frame_levels
 from voice_coach.talk_focus import MARGIN_SECONDS, reply_under_talk, voiced_frames
 from voice_coach.whisper_check import WhisperCheck
 
-from .mixing import babble, placed, speech_rms, with_babble, with_own_tail, with_white_noise
+from .mixing import babble, placed, speech_rms, to_pcm, with_babble, with_own_tail, with_white_noise
 from .phrasing import meaning, phrases
 
 AUDIO = Path(__file__).parent / "audio"
@@ -125,16 +125,12 @@ def cough_then(word: str, background: str, seed: int) -> tuple[bytes, int]:
     cough *= 10 ** ((frame_levels(clip(word)).max() + 10.0 - frame_levels(read_wav(AUDIO / "bad/cough.wav")).max())
                     / 20)
     at = 0.6 + len(cough) / 16000 + 0.5
-    track = np.frombuffer(placed(at + len(reply) / 16000 + 1.5, [(_pcm(cough), 0.6), (_pcm(reply), at)]),
+    track = np.frombuffer(placed(at + len(reply) / 16000 + 1.5, [(to_pcm(cough), 0.6), (to_pcm(reply), at)]),
                           dtype="<i2").astype(np.float64)
     level = speech_rms(reply)
     noise = (babble(len(track), level, 10.0, seed) if background == "babble"
              else np.random.default_rng(seed).normal(0.0, level / 10 ** 0.5, len(track)))
-    return _pcm(track + noise), int(at * 100)
-
-
-def _pcm(x: np.ndarray) -> bytes:
-    return np.clip(np.round(x), -32768, 32767).astype("<i2").tobytes()
+    return to_pcm(track + noise), int(at * 100)
 
 
 def test_only_voiced_frames_count_as_voiced() -> None:

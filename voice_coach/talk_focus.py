@@ -73,7 +73,7 @@ def reply_under_talk(pcm: bytes) -> bytes:
     kept = np.ones(len(levels), dtype=bool)
     for _ in range(MAX_SET_ASIDE + 1):
         loud = np.flatnonzero(kept & (smoothed >= float(smoothed[kept].max()) - BELOW_PEAK_DB))
-        if voiced_frames(samples, loud) >= MIN_VOICED_FRAMES:
+        if voiced_frames(samples, loud, enough=MIN_VOICED_FRAMES) >= MIN_VOICED_FRAMES:
             break
         for i in loud:  # a cough: set aside, with the frames its smoothing spread over
             kept[max(0, i - SMOOTH_FRAMES):i + SMOOTH_FRAMES + 1] = False
@@ -91,12 +91,14 @@ def reply_under_talk(pcm: bytes) -> bytes:
     return pcm[start * LEVEL_FRAME_SAMPLES * 2:end * LEVEL_FRAME_SAMPLES * 2]
 
 
-
-def voiced_frames(samples: np.ndarray, frames: np.ndarray) -> int:
+def voiced_frames(samples: np.ndarray, frames: np.ndarray, enough: int | None = None) -> int:
     """How many of `frames` (10 ms frame indices into 16 kHz `samples`) are voiced: their 40 ms window repeats
-    itself at a pitch period of 80-400 Hz (normalized autocorrelation VOICED_PERIODICITY or more)."""
+    itself at a pitch period of 80-400 Hz (normalized autocorrelation VOICED_PERIODICITY or more). Counting stops
+    at `enough` (a long stretch of music or speech need not be looked at to its end)."""
     count = 0
     for i in frames:
+        if enough is not None and count >= enough:
+            break
         centre = int(i) * LEVEL_FRAME_SAMPLES + LEVEL_FRAME_SAMPLES // 2
         w = samples[max(0, centre - _WINDOW // 2):centre + _WINDOW // 2]
         if len(w) < _WINDOW:

@@ -308,7 +308,8 @@ class WhisperCheck:
             return verdict
         _, encoded, first, free_logprob, stop_gaps = memo
         gaps = {p: g for p, g in verdict.scores if p not in stop_gaps}
-        gaps.update(self._gaps(encoded, [phrase], first, free_logprob))
+        gaps.update({phrase: stop_gaps[phrase]} if phrase in stop_gaps  # a probed stop: scored already
+                    else self._gaps(encoded, [phrase], first, free_logprob))
         extended = self._with_voice(self._decide(verdict.transcript, free_logprob, gaps,
                                                  {p: g for p, g in stop_gaps.items() if p not in gaps}),
                                     verdict.match)
