@@ -476,11 +476,13 @@ def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozen
     utterance is rejected (Whisper hears speech not meant for the coach as itself, where the grammar forces it onto
     a command). A sure take of the person's of another symptom outweighs the grammar's symptom (read back: the
     slowed "dizzy" the grammar forced onto "too tired"). A "stop" only Whisper's stop probe found never displaces the
-    grammar's symptom (read back). The confidence never exceeds the verdict's `cap`."""
+    grammar's symptom (read back); a rating only its number probe found does, when Whisper finds the symptom far less
+    likely (a "nine" Whisper wrote "I" that the grammar forced onto "too tired": read back as "nine"). The confidence
+    never exceeds the verdict's `cap`."""
     gaps = dict(verdict.scores)
     take = f"{verdict.match.phrase} {verdict.match.ratio:.2f}" if verdict.match is not None else None
     if decoded.accepted and decoded.text in urgent and not _other_urgent_take(decoded, verdict, urgent) and (
-            verdict.reason == "no_speech" or verdict.probed
+            verdict.reason == "no_speech" or (verdict.probed and verdict.phrase in urgent)
             or gaps.get(decoded.text, -math.inf) >= -URGENT_AGREE_MARGIN):
         if verdict.phrase == decoded.text:
             return replace(decoded, confidence=min(max(decoded.confidence, verdict.confidence), verdict.cap),

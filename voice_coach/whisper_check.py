@@ -86,6 +86,20 @@ up to 1, let a hallucinated "I'm so tired." over white noise alone through. Meas
 (scripts/bench_speech.py, same 44 trials): babble 16 -> 31 of 44 with the check, white noise 43 -> 44; 3 of 103
 other replies in babble became "stop"; not-for-coach unchanged."""
 STOP_NO_SPEECH = 0.8
+NUMBER_PROBE_WORDS = 2
+"""A transcript of at most this many words for which nothing was taken (nor is it a phrase the coach knows, nor
+one Whisper doubts is speech: NO_SPEECH), while the state takes a rating, is scored for every number of the state
+(in batches no bigger than the shortlist's, for memory), once no "stop" was found in it; the best number is taken,
+unsure (read back: "Did you say five?"), when within NUMBER_MARGIN of the transcript and NUMBER_LEAD ahead of the
+next best number. Other voices turn a rating into "Bye." ("five"), "Hi." ("nine"), "Nice." ("nine"), "Oh"
+("four"), "Damn." ("ten"), and the shortlist (chosen by first words) then leaves the numbers out, scoring "I'm
+exhausted" instead. Chosen on Whisper's scores on tests/audio (every command clip and the 42 sounds and sentences
+not meant for the coach, asked for a rating, in all five conditions): in babble 8 ratings more, 1 rating read back
+as another number ("six" as "three") and 1 symptom ("pain", as "eight"); white noise 3 more, slowed 4 more (1 as
+another number), quiet and held-out 1 more each; none of the not-for-coach clips. Three words, or a lead of 0.5,
+add wrong numbers (babble 3 to 4) for 2 more right."""
+NUMBER_MARGIN = 4.5
+NUMBER_LEAD = 1.0
 SHORTLIST = 4
 """Phrases scored exactly, besides the grammar's choice (each costs one or two short decoder steps)."""
 UNSURE_CONFIDENCE = 0.59
@@ -143,8 +157,9 @@ class Verdict:
     """The most this verdict may be trusted whatever else agrees: a phrase the takes decided unsure stays unsure
     when the grammar heard the same (the grammar forces speech onto its nearest phrase, as the takes do)."""
     probed: bool = False
-    """The phrase is a "stop" found by the stop probe (STOP_PROBE_WORDS) in a transcript nothing else was taken for:
-    it never displaces a symptom the grammar heard, nor a phrase the person's takes decide."""
+    """The phrase is a "stop" or a rating found by a probe (STOP_PROBE_WORDS, NUMBER_PROBE_WORDS) in a transcript
+    nothing else was taken for: it never displaces a symptom the grammar heard, nor a phrase the person's takes
+    decide."""
 
 
 def find_model(models: Path | None = None) -> Path | None:
@@ -181,6 +196,8 @@ class WhisperCheck:
         """Phrases judged with URGENT_MARGIN ("stop", symptoms)."""
         self.stops = frozenset(p for p in stops if " " not in p)
         """One-word "stop" phrases, probed in a short transcript nothing was taken for (STOP_PROBE_WORDS)."""
+        self.numbers = frozenset(NUMBER_WORDS)
+        """The ratings, probed in a short transcript nothing (and no "stop") was taken for (NUMBER_PROBE_WORDS)."""
         self.short_ok = short_ok
         """Phrases that may be taken on SHORT_MARGIN: those the coach reads back when unsure (ratings, symptoms) or
         that are safe to act on ("stop"); never a "yes", "no" or go-ahead, which some states act on at once."""
@@ -247,6 +264,8 @@ class WhisperCheck:
         first = _log_softmax(np.asarray(free.logits[0][0], dtype=np.float32)) if free.logits else None
         probing = self.probes(said, free.no_speech_prob, doubt_limit)
         probe = [p for p in candidates if p in self.stops] if probing else []
+        numbers = ([p for p in candidates if p in self.numbers]
+                   if self.probes_numbers(said, free.no_speech_prob, doubt_limit) else [])
         if not said or (doubt and said not in candidates and inside is None) or too_doubtful:
             rejected = Verdict(None, 0.0, "no_speech", transcript, 0.0)
             if not probe:
@@ -260,12 +279,17 @@ class WhisperCheck:
             return Verdict(inside, UNSURE_CONFIDENCE, "ok", transcript, 0.0, inside, ((inside, 0.0),))
         shortlist = self._shortlist(candidates, first, hints)
         verdict = self._decide(transcript, free_logprob, self._gaps(encoded, shortlist, first, free_logprob))
-        stop_gaps: dict[str, float] = {}
+        probe_gaps: dict[str, float] = {}
         probe = [p for p in probe if p not in shortlist]
         if verdict.phrase is None and probe:  # scored apart, only when needed: a bigger batch costs memory
-            stop_gaps = self._gaps(encoded, probe, first, free_logprob)
-            verdict = self._stop_probe(verdict, stop_gaps) or verdict
-        self._memo = (verdict, encoded, first, free_logprob, stop_gaps)
+            probe_gaps = self._gaps(encoded, probe, first, free_logprob)
+            verdict = self._stop_probe(verdict, probe_gaps) or verdict
+        numbers = [p for p in numbers if p not in shortlist]
+        if verdict.phrase is None and numbers:
+            for start in range(0, len(numbers), SHORTLIST + 1):  # no bigger a batch than the shortlist's
+                probe_gaps.update(self._gaps(encoded, numbers[start:start + SHORTLIST + 1], first, free_logprob))
+            verdict = self._number_probe(verdict, probe_gaps) or verdict
+        self._memo = (verdict, encoded, first, free_logprob, probe_gaps)
         return verdict
 
     def probes(self, said: str, no_speech: float, doubt_limit: float = math.inf) -> bool:
@@ -273,6 +297,12 @@ class WhisperCheck:
         short one that is not a phrase the coach knows, which Whisper does not doubt is speech."""
         return (bool(said) and said not in self.known and len(said.split()) <= STOP_PROBE_WORDS
                 and no_speech < min(STOP_NO_SPEECH, doubt_limit))
+
+    def probes_numbers(self, said: str, no_speech: float, doubt_limit: float = math.inf) -> bool:
+        """Whether a cleaned transcript `said` nothing was taken for is probed for the ratings (NUMBER_PROBE_WORDS):
+        a short one that is not a phrase the coach knows, which Whisper does not doubt is speech."""
+        return (bool(said) and said not in self.known and len(said.split()) <= NUMBER_PROBE_WORDS
+                and no_speech < min(NO_SPEECH, doubt_limit))
 
     def _gaps(self, encoded: Any, phrases: list[str], first: np.ndarray | None,
               free_logprob: float) -> dict[str, float]:
@@ -306,14 +336,14 @@ class WhisperCheck:
         memo = self._memo
         if not phrase or phrase in dict(verdict.scores) or memo is None or memo[0] is not verdict:
             return verdict
-        _, encoded, first, free_logprob, stop_gaps = memo
-        gaps = {p: g for p, g in verdict.scores if p not in stop_gaps}
-        gaps.update({phrase: stop_gaps[phrase]} if phrase in stop_gaps  # a probed stop: scored already
+        _, encoded, first, free_logprob, probe_gaps = memo
+        gaps = {p: g for p, g in verdict.scores if p not in probe_gaps}
+        gaps.update({phrase: probe_gaps[phrase]} if phrase in probe_gaps  # a probed phrase: scored already
                     else self._gaps(encoded, [phrase], first, free_logprob))
         extended = self._with_voice(self._decide(verdict.transcript, free_logprob, gaps,
-                                                 {p: g for p, g in stop_gaps.items() if p not in gaps}),
+                                                 {p: g for p, g in probe_gaps.items() if p not in gaps}),
                                     verdict.match)
-        self._memo = (extended, encoded, first, free_logprob, stop_gaps)
+        self._memo = (extended, encoded, first, free_logprob, probe_gaps)
         return extended
 
     def _with_voice(self, verdict: Verdict, match: Match | None) -> Verdict:
@@ -321,21 +351,41 @@ class WhisperCheck:
         return voice_rule(verdict, match, self.urgent) if match is not None else verdict
 
     def _decide(self, transcript: str, free_logprob: float, gaps: dict[str, float],
-                stop_gaps: dict[str, float] | None = None) -> Verdict:
+                probe_gaps: dict[str, float] | None = None) -> Verdict:
         """The best-scoring phrase is taken when it is within its margin of the transcript's probability; failing
-        that, a probed "stop" (`stop_gaps`, STOP_PROBE_WORDS)."""
+        that, a probed "stop" (`probe_gaps`, STOP_PROBE_WORDS), then a probed rating (NUMBER_PROBE_WORDS)."""
         verdict = self._decide_shortlist(transcript, free_logprob, gaps)
-        return (self._stop_probe(verdict, stop_gaps) if stop_gaps else None) or verdict
+        if not probe_gaps:
+            return verdict
+        return self._stop_probe(verdict, probe_gaps) or self._number_probe(verdict, probe_gaps) or verdict
 
-    def _stop_probe(self, verdict: Verdict, stop_gaps: dict[str, float]) -> Verdict | None:
+    def _stop_probe(self, verdict: Verdict, probe_gaps: dict[str, float]) -> Verdict | None:
         """A "stop" phrase within URGENT_MARGIN of the transcript nothing was taken for, unsure (STOP_PROBE_WORDS);
         None when there is none or `verdict` took a phrase."""
+        stop_gaps = {p: g for p, g in probe_gaps.items() if p in self.stops}
         if verdict.phrase is not None or not stop_gaps:
             return None
         phrase, gap = max(stop_gaps.items(), key=lambda x: (x[1], x[0]))
         if gap < -URGENT_MARGIN:
             return None
-        ranked = tuple(sorted(verdict.scores + ((phrase, round(gap, 2)),), key=lambda x: -x[1]))
+        return self._probed(verdict, phrase, gap)
+
+    def _number_probe(self, verdict: Verdict, probe_gaps: dict[str, float]) -> Verdict | None:
+        """The best rating within NUMBER_MARGIN of the transcript nothing was taken for and NUMBER_LEAD ahead of
+        the next (shortlisted numbers count too), unsure (NUMBER_PROBE_WORDS); None when no number was probed,
+        none stands out, or `verdict` took a phrase."""
+        if verdict.phrase is not None or not any(p in self.numbers for p in probe_gaps):
+            return None
+        gaps = {p: g for p, g in (*verdict.scores, *probe_gaps.items()) if p in self.numbers}
+        (phrase, gap), *rest = sorted(gaps.items(), key=lambda x: (-x[1], x[0]))
+        if gap < -NUMBER_MARGIN or (rest and gap - rest[0][1] < NUMBER_LEAD):
+            return None
+        return self._probed(verdict, phrase, gap)
+
+    def _probed(self, verdict: Verdict, phrase: str, gap: float) -> Verdict:
+        """`phrase`, found by a probe, taken unsure."""
+        scores = tuple(x for x in verdict.scores if x[0] != phrase) + ((phrase, round(gap, 2)),)
+        ranked = tuple(sorted(scores, key=lambda x: -x[1]))
         return Verdict(phrase, UNSURE_CONFIDENCE, "ok", verdict.transcript, gap, phrase, ranked, probed=True)
 
     def _decide_shortlist(self, transcript: str, free_logprob: float, gaps: dict[str, float]) -> Verdict:
