@@ -351,8 +351,9 @@ STATE_OF = {"yes": "asking_symptoms", "no": "asking_symptoms", "next": "waiting_
 def test_a_voice_check_of_slowed_speech_teaches_the_coach_that_voice(check: WhisperCheck,
                                                                      capsys: pytest.CaptureFixture[str]) -> None:
     """The slowed, band-limited en-us voice (0.7x tempo, 2.5 kHz): Whisper with the grammar understands 7 of its
-    ten clips (5 before the number probe found "six" and "nine"); after a voice check of two other takes of each word (other speed and pitch), at least nine,
-    measured ten. Speech not meant for the coach, matched against those takes, is still never acted on."""
+    ten clips (5 before the number probe found "six" and "nine"); after a voice check of two other takes of each
+    word (other speed and pitch), at least nine, measured ten. Speech not meant for the coach, matched against
+    those takes, is still never acted on."""
     rec = SphinxRecognizer(known_phrases(), verifier=check)
     clips = slowed(STATE_OF)
     before = understood(rec, clips)
