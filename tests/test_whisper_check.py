@@ -324,6 +324,16 @@ def test_a_rating_garbled_by_other_voices_is_probed(check: WhisperCheck, monkeyp
     assert probed >= 22 and probed >= unprobed + 8 and wrong <= 5, (probed, unprobed, wrong)
 
 
+def test_a_yes_or_no_to_a_read_back_never_becomes_a_number(check: WhisperCheck) -> None:
+    """"Did you say cramp?" takes numbers too (a corrected rating): a "yes" or "no" under other voices (four voices,
+    two draws each) is never a probed number (measured: none of 64 with white noise too)."""
+    for voice in ("clean/en-us_175", "clean/en-us-f3_175", "clean/en-us-m3_110", "heldout/en-us-nyc_150"):
+        for word in ("yes", "no"):
+            for seed in (0, 1):
+                verdict = check.judge(_in_babble(f"{voice}/{word}.wav", seed), phrases("confirming"))
+                assert not verdict.probed and verdict.phrase not in NUMBERS, (voice, word, seed, verdict)
+
+
 def test_the_number_probe_takes_a_rating_that_stands_out() -> None:
     """The best probed number is taken, unsure (read back), within NUMBER_MARGIN of the transcript and NUMBER_LEAD
     ahead of the next number (shortlisted numbers count); never over a phrase the shortlist took, nor over a
@@ -339,6 +349,53 @@ def test_the_number_probe_takes_a_rating_that_stands_out() -> None:
     assert check._decide("Hey.", -2.0, {"it hurts": -1.0}, gaps).phrase == "it hurts"
     assert check._decide("Tom.", -2.0, {"it hurts": -9.0}, {**gaps, "stop": -2.5}).phrase == "stop"
     assert check._decide("Bye.", -2.0, {"i'm exhausted": -13.4}, {"stop": -9.0}).phrase is None
+    # a "yes" the grammar heard (Whisper: "Jess.", beyond its margin) is not outweighed by a number it does not lead
+    assert check._decide("Jess.", -2.0, {"yes": -2.0, "no": -9.0}, {"six": -4.0, "two": -7.0}).phrase is None
+    assert check._decide("Jess.", -2.0, {"yes": -5.5, "no": -9.0}, {"six": -4.0, "two": -7.0}).phrase == "six"
+
+
+def test_a_probed_number_is_read_back_unless_a_sure_take_agrees() -> None:
+    """The grammar heard the same number surely: still read back ("Did you say five?"), since only the probe found
+    it; a sure take of the person's "five" makes it sure; the grammar's "yes" within the agreeing margin stands when
+    the probe took nothing."""
+    check = WhisperCheck.__new__(WhisperCheck)
+    check.stops, check.numbers, check.urgent, check.short_ok, check.known = (
+        frozenset({"stop"}), frozenset(NUMBERS), frozenset({"stop"}), frozenset(), frozenset())
+    probed = check._decide("Bye.", -2.0, {"five": -4.2, "i'm exhausted": -13.4}, {"nine": -6.9})
+    assert probed.phrase == "five" and probed.probed, probed
+    out = verified(_decoded("five", confidence=0.95), probed)
+    assert (out.text, out.accepted) == ("five", True) and out.confidence < 0.6, out
+    agreed = voice_rule(probed, Match("five", 0.06, 0.2, 0.3))
+    out = verified(_decoded("five", confidence=0.95), agreed)
+    assert out.text == "five" and out.confidence >= 0.8, out
+    kept = check._decide("Jess.", -2.0, {"yes": -2.0, "no": -9.0}, {"six": -4.0, "two": -7.0})
+    out = verified(_decoded("yes"), kept)
+    assert (out.text, out.accepted) == ("yes", True) and out.confidence < 0.6, out
+
+
+def test_extend_weighs_the_grammars_final_phrase_with_the_probed_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`extend` scores the grammar's final phrase against the same probes: a phrase within its margin is taken over
+    a probed number, a far one leaves the probed number standing, and a probed number is not scored again."""
+    check = WhisperCheck.__new__(WhisperCheck)
+    check.stops, check.numbers, check.urgent, check.short_ok, check.known, check.templates = (
+        frozenset({"stop"}), frozenset(NUMBERS), frozenset({"stop", "cramp"}), frozenset(), frozenset(), None)
+    scored: list[list[str]] = []
+    extra = {"cramp": -2.5, "hold on": -12.0}
+
+    def gaps(encoded: object, phrases: list[str], first: object, free: float) -> dict[str, float]:
+        scored.append(phrases)
+        return {p: extra[p] for p in phrases}
+
+    monkeypatch.setattr(check, "_gaps", gaps)
+    probe = {"five": -4.2, "nine": -6.9, "stop": -8.0}
+    verdict = check._decide("Bye.", -2.0, {"i'm exhausted": -13.4}, probe)
+    assert verdict.phrase == "five"
+    check._memo = (verdict, None, None, -2.0, probe)
+    assert check.extend(verdict, "cramp").phrase == "cramp"  # within the urgent margin: the symptom
+    check._memo = (verdict, None, None, -2.0, probe)
+    assert check.extend(verdict, "hold on").phrase == "five"
+    check._memo = (verdict, None, None, -2.0, probe)
+    assert check.extend(verdict, "nine").phrase == "five" and scored == [["cramp"], ["hold on"]]
 
 
 @pytest.mark.parametrize(("said", "no_speech", "limit", "want"), [

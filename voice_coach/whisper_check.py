@@ -15,7 +15,8 @@ command. For each utterance:
    transcript is short and garbled, taken as unsure); otherwise the utterance is speech not meant for the coach and is
    rejected. Confidence follows the gap (`confidence_for`).
 4. A short transcript nothing was taken for is checked for "stop" (`STOP_PROBE_WORDS`): other voices turn a
-   "stop" into "time", "Tom" or "Star".
+   "stop" into "time", "Tom" or "Star"; then, where the state takes a number, for every number
+   (`NUMBER_PROBE_WORDS`): other voices turn "five" into "Bye." and "nine" into "Hi.".
 5. Under other people's talk, Whisper hears only the loudest stretch of the utterance (talk_focus.py).
 6. After a voice check, the person's own tries weigh in (`voice_rule`, voice_templates.py): a reply near one of
    their tries of a phrase, and far from their tries of every other phrase, is taken (read back unless sure).
@@ -88,10 +89,12 @@ other replies in babble became "stop"; not-for-coach unchanged."""
 STOP_NO_SPEECH = 0.8
 NUMBER_PROBE_WORDS = 2
 """A transcript of at most this many words for which nothing was taken (nor is it a phrase the coach knows, nor
-one Whisper doubts is speech: NO_SPEECH), while the state takes a rating, is scored for every number of the state
-(in batches no bigger than the shortlist's, for memory), once no "stop" was found in it; the best number is taken,
-unsure (read back: "Did you say five?"), when within NUMBER_MARGIN of the transcript and NUMBER_LEAD ahead of the
-next best number. Other voices turn a rating into "Bye." ("five"), "Hi." ("nine"), "Nice." ("nine"), "Oh"
+one Whisper doubts is speech: NO_SPEECH), in a state that takes a number (a rating, a fatigue level, a corrected
+read-back), is scored for each of the eleven number words ("nought" and "nothing at all" are not probed) in batches
+no bigger than the shortlist's (for memory), once no "stop" was found in it; the best number is taken, unsure
+(read back: "Did you say five?"; `cap`), when it is within NUMBER_MARGIN of the transcript and NUMBER_LEAD ahead of
+every other phrase scored (the next number, and the shortlist with the grammar's choice: a "yes" Whisper wrote
+"Jess." stays the grammar's). Other voices turn a rating into "Bye." ("five"), "Hi." ("nine"), "Nice." ("nine"), "Oh"
 ("four"), "Damn." ("ten"), and the shortlist (chosen by first words) then leaves the numbers out, scoring "I'm
 exhausted" instead. Chosen on Whisper's scores on tests/audio (every command clip and the 42 sounds and sentences
 not meant for the coach, asked for a rating, in all five conditions): in babble 8 ratings more, 1 rating read back
@@ -157,9 +160,10 @@ class Verdict:
     """The most this verdict may be trusted whatever else agrees: a phrase the takes decided unsure stays unsure
     when the grammar heard the same (the grammar forces speech onto its nearest phrase, as the takes do)."""
     probed: bool = False
-    """The phrase is a "stop" or a rating found by a probe (STOP_PROBE_WORDS, NUMBER_PROBE_WORDS) in a transcript
-    nothing else was taken for: it never displaces a symptom the grammar heard, nor a phrase the person's takes
-    decide."""
+    """The phrase is a "stop" or a number found by a probe (STOP_PROBE_WORDS, NUMBER_PROBE_WORDS) in a transcript
+    nothing else was taken for: it never displaces a phrase the person's takes decide; a probed "stop" never
+    displaces a symptom the grammar heard, a probed number only one Whisper finds far less likely
+    (recognizer_sphinx.verified)."""
 
 
 def find_model(models: Path | None = None) -> Path | None:
@@ -197,7 +201,8 @@ class WhisperCheck:
         self.stops = frozenset(p for p in stops if " " not in p)
         """One-word "stop" phrases, probed in a short transcript nothing was taken for (STOP_PROBE_WORDS)."""
         self.numbers = frozenset(NUMBER_WORDS)
-        """The ratings, probed in a short transcript nothing (and no "stop") was taken for (NUMBER_PROBE_WORDS)."""
+        """The number words, probed in a short transcript nothing (and no "stop") was taken for
+        (NUMBER_PROBE_WORDS)."""
         self.short_ok = short_ok
         """Phrases that may be taken on SHORT_MARGIN: those the coach reads back when unsure (ratings, symptoms) or
         that are safe to act on ("stop"); never a "yes", "no" or go-ahead, which some states act on at once."""
@@ -371,22 +376,24 @@ class WhisperCheck:
         return self._probed(verdict, phrase, gap)
 
     def _number_probe(self, verdict: Verdict, probe_gaps: dict[str, float]) -> Verdict | None:
-        """The best rating within NUMBER_MARGIN of the transcript nothing was taken for and NUMBER_LEAD ahead of
-        the next (shortlisted numbers count too), unsure (NUMBER_PROBE_WORDS); None when no number was probed,
-        none stands out, or `verdict` took a phrase."""
+        """The best number within NUMBER_MARGIN of the transcript nothing was taken for and NUMBER_LEAD ahead of
+        every other phrase scored (shortlist and probes), unsure (NUMBER_PROBE_WORDS); None when no number was
+        probed, none stands out, or `verdict` took a phrase."""
         if verdict.phrase is not None or not any(p in self.numbers for p in probe_gaps):
             return None
-        gaps = {p: g for p, g in (*verdict.scores, *probe_gaps.items()) if p in self.numbers}
+        gaps = dict(verdict.scores) | {p: g for p, g in probe_gaps.items() if p in self.numbers}
         (phrase, gap), *rest = sorted(gaps.items(), key=lambda x: (-x[1], x[0]))
-        if gap < -NUMBER_MARGIN or (rest and gap - rest[0][1] < NUMBER_LEAD):
+        if phrase not in self.numbers or gap < -NUMBER_MARGIN or (rest and gap - rest[0][1] < NUMBER_LEAD):
             return None
         return self._probed(verdict, phrase, gap)
 
     def _probed(self, verdict: Verdict, phrase: str, gap: float) -> Verdict:
-        """`phrase`, found by a probe, taken unsure."""
+        """`phrase`, found by a probe, taken unsure and kept so (`cap`) whatever the grammar heard, unless a sure
+        take of the person's agrees (`voice_rule`)."""
         scores = tuple(x for x in verdict.scores if x[0] != phrase) + ((phrase, round(gap, 2)),)
         ranked = tuple(sorted(scores, key=lambda x: -x[1]))
-        return Verdict(phrase, UNSURE_CONFIDENCE, "ok", verdict.transcript, gap, phrase, ranked, probed=True)
+        return Verdict(phrase, UNSURE_CONFIDENCE, "ok", verdict.transcript, gap, phrase, ranked,
+                       cap=UNSURE_CONFIDENCE, probed=True)
 
     def _decide_shortlist(self, transcript: str, free_logprob: float, gaps: dict[str, float]) -> Verdict:
         if not gaps:
@@ -484,8 +491,8 @@ def voice_rule(verdict: Verdict, match: Match, urgent: frozenset[str] = frozense
     - Whisper heard the same phrase: taken, at least VOICE_CONFIDENCE sure when the take is sure;
     - Whisper took no phrase: the take's phrase, at VOICE_CONFIDENCE when sure, else unsure (read back, or asked
       again; capped there whatever the grammar heard); when Whisper clearly heard another phrase of the coach's
-      ("ten" while waiting for "next"), only a sure take, and unsure; a "stop" only the stop probe found counts as
-      no phrase;
+      ("ten" while waiting for "next"), only a sure take, and unsure; a "stop" or number only a probe found counts
+      as no phrase (a sure take of the same phrase lifts the probe's cap);
     - Whisper took another phrase: unsure either way; the take's phrase when Whisper was unsure and the take sure,
       Whisper's otherwise. A "stop" or symptom Whisper took is never replaced by a take of another kind.
     A take that does not decide leaves Whisper's verdict as it was."""
@@ -496,7 +503,10 @@ def voice_rule(verdict: Verdict, match: Match, urgent: frozenset[str] = frozense
         verdict = replace(verdict, phrase=None, confidence=0.0, reason="not_for_coach", probed=False)
     sure = take_decides(match, sure=True)
     if verdict.phrase == match.phrase:
-        return replace(verdict, confidence=max(verdict.confidence, VOICE_CONFIDENCE)) if sure else verdict
+        if not sure:
+            return verdict
+        return replace(verdict, confidence=max(verdict.confidence, VOICE_CONFIDENCE),
+                       cap=1.0 if verdict.probed else verdict.cap)
     taken = replace(verdict, phrase=match.phrase, reason="ok", candidate=match.phrase, confidence=UNSURE_CONFIDENCE,
                     cap=UNSURE_CONFIDENCE)
     if verdict.phrase is None:
