@@ -306,7 +306,7 @@ NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight
 
 def test_a_rating_garbled_by_other_voices_is_probed(check: WhisperCheck, monkeypatch: pytest.MonkeyPatch) -> None:
     """Other voices 10 dB under each rating (four voices, eleven numbers) turn "five" into "Bye.", "nine" into
-    "Hi." or "Nice.", and the shortlist, chosen by first words, scores "I'm exhausted" instead: with every number
+    "Hi." or "Nice.", and the shortlist, chosen by first words, scores "I'm exhausted" instead: with the numbers
     probed, 27 of 44 are taken (15 without; 3 wrong against 2, each read back). A verdict or two may differ on
     another processor."""
     def ratings() -> tuple[int, int]:
