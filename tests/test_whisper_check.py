@@ -325,8 +325,8 @@ def test_a_rating_garbled_by_other_voices_is_probed(check: WhisperCheck, monkeyp
 
 
 def test_a_yes_or_no_to_a_read_back_never_becomes_a_number(check: WhisperCheck) -> None:
-    """"Did you say cramp?" takes numbers too (a corrected rating): a "yes" or "no" under other voices (four voices,
-    two draws each) is never a probed number (measured: none of 64 with white noise too)."""
+    """The read-back's grammar takes numbers too (for a corrected rating): a "yes" or "no" under other voices (four
+    voices, two draws each) is never a probed number (measured: none of 64, babble and white noise, 4 draws)."""
     for voice in ("clean/en-us_175", "clean/en-us-f3_175", "clean/en-us-m3_110", "heldout/en-us-nyc_150"):
         for word in ("yes", "no"):
             for seed in (0, 1):
@@ -336,22 +336,28 @@ def test_a_yes_or_no_to_a_read_back_never_becomes_a_number(check: WhisperCheck) 
 
 def test_the_number_probe_takes_a_rating_that_stands_out() -> None:
     """The best probed number is taken, unsure (read back), within NUMBER_MARGIN of the transcript and NUMBER_LEAD
-    ahead of the next number (shortlisted numbers count); never over a phrase the shortlist took, nor over a
-    probed "stop"."""
+    ahead of every other phrase scored (shortlisted numbers count, and may be taken: the likeliest numbers may all
+    be on the shortlist); never over a phrase the shortlist took, nor over a probed "stop"; never when the numbers
+    were not probed."""
     check = WhisperCheck.__new__(WhisperCheck)
     check.stops, check.numbers, check.urgent, check.short_ok, check.known = (
         frozenset({"stop"}), frozenset(NUMBERS), frozenset({"stop", "it hurts"}), frozenset(), frozenset())
     gaps = {"five": -4.2, "nine": -4.2 - NUMBER_LEAD - 0.1, "zero": -8.0}
-    verdict = check._decide("Bye.", -2.0, {"i'm exhausted": -13.4}, gaps)
+    verdict = check._decide("Bye.", -2.0, {"i'm exhausted": -13.4}, gaps, numbers=True)
     assert (verdict.phrase, verdict.confidence, verdict.probed) == ("five", UNSURE_CONFIDENCE, True), verdict
-    assert check._decide("Bye.", -2.0, {"i'm exhausted": -13.4, "nine": -4.5}, {"five": -4.2}).phrase is None
-    assert check._decide("Bye.", -2.0, {"nine": -9.0}, {"five": -NUMBER_MARGIN - 0.1}).phrase is None
-    assert check._decide("Hey.", -2.0, {"it hurts": -1.0}, gaps).phrase == "it hurts"
-    assert check._decide("Tom.", -2.0, {"it hurts": -9.0}, {**gaps, "stop": -2.5}).phrase == "stop"
-    assert check._decide("Bye.", -2.0, {"i'm exhausted": -13.4}, {"stop": -9.0}).phrase is None
+    near = {"i'm exhausted": -13.4, "nine": -4.5}
+    assert check._decide("Bye.", -2.0, near, {"five": -4.2}, numbers=True).phrase is None
+    assert check._decide("Bye.", -2.0, {"nine": -9.0}, {"five": -NUMBER_MARGIN - 0.1}, numbers=True).phrase is None
+    assert check._decide("Hey.", -2.0, {"it hurts": -1.0}, gaps, numbers=True).phrase == "it hurts"
+    assert check._decide("Tom.", -2.0, {"it hurts": -9.0}, {**gaps, "stop": -2.5}, numbers=True).phrase == "stop"
+    assert check._decide("Bye.", -2.0, {"i'm exhausted": -13.4}, {"stop": -9.0}, numbers=True).phrase is None
     # a "yes" the grammar heard (Whisper: "Jess.", beyond its margin) is not outweighed by a number it does not lead
-    assert check._decide("Jess.", -2.0, {"yes": -2.0, "no": -9.0}, {"six": -4.0, "two": -7.0}).phrase is None
-    assert check._decide("Jess.", -2.0, {"yes": -5.5, "no": -9.0}, {"six": -4.0, "two": -7.0}).phrase == "six"
+    six = {"six": -4.0, "two": -7.0}
+    assert check._decide("Jess.", -2.0, {"yes": -2.0, "no": -9.0}, six, numbers=True).phrase is None
+    assert check._decide("Jess.", -2.0, {"yes": -5.5, "no": -9.0}, six, numbers=True).phrase == "six"
+    shortlisted = {"five": -3.5, "nine": -6.0, "i'm exhausted": -13.4}
+    assert check._decide("Bye.", -2.0, shortlisted, {}, numbers=True).phrase == "five"
+    assert check._decide("Bye.", -2.0, shortlisted, {}).phrase is None  # the gate did not pass
 
 
 def test_a_probed_number_is_read_back_unless_a_sure_take_agrees() -> None:
@@ -361,14 +367,14 @@ def test_a_probed_number_is_read_back_unless_a_sure_take_agrees() -> None:
     check = WhisperCheck.__new__(WhisperCheck)
     check.stops, check.numbers, check.urgent, check.short_ok, check.known = (
         frozenset({"stop"}), frozenset(NUMBERS), frozenset({"stop"}), frozenset(), frozenset())
-    probed = check._decide("Bye.", -2.0, {"five": -4.2, "i'm exhausted": -13.4}, {"nine": -6.9})
+    probed = check._decide("Bye.", -2.0, {"five": -4.2, "i'm exhausted": -13.4}, {"nine": -6.9}, numbers=True)
     assert probed.phrase == "five" and probed.probed, probed
     out = verified(_decoded("five", confidence=0.95), probed)
     assert (out.text, out.accepted) == ("five", True) and out.confidence < 0.6, out
     agreed = voice_rule(probed, Match("five", 0.06, 0.2, 0.3))
     out = verified(_decoded("five", confidence=0.95), agreed)
     assert out.text == "five" and out.confidence >= 0.8, out
-    kept = check._decide("Jess.", -2.0, {"yes": -2.0, "no": -9.0}, {"six": -4.0, "two": -7.0})
+    kept = check._decide("Jess.", -2.0, {"yes": -2.0, "no": -9.0}, {"six": -4.0, "two": -7.0}, numbers=True)
     out = verified(_decoded("yes"), kept)
     assert (out.text, out.accepted) == ("yes", True) and out.confidence < 0.6, out
 
@@ -388,13 +394,13 @@ def test_extend_weighs_the_grammars_final_phrase_with_the_probed_numbers(monkeyp
 
     monkeypatch.setattr(check, "_gaps", gaps)
     probe = {"five": -4.2, "nine": -6.9, "stop": -8.0}
-    verdict = check._decide("Bye.", -2.0, {"i'm exhausted": -13.4}, probe)
+    verdict = check._decide("Bye.", -2.0, {"i'm exhausted": -13.4}, probe, numbers=True)
     assert verdict.phrase == "five"
-    check._memo = (verdict, None, None, -2.0, probe)
+    check._memo = (verdict, None, None, -2.0, probe, True)
     assert check.extend(verdict, "cramp").phrase == "cramp"  # within the urgent margin: the symptom
-    check._memo = (verdict, None, None, -2.0, probe)
+    check._memo = (verdict, None, None, -2.0, probe, True)
     assert check.extend(verdict, "hold on").phrase == "five"
-    check._memo = (verdict, None, None, -2.0, probe)
+    check._memo = (verdict, None, None, -2.0, probe, True)
     assert check.extend(verdict, "nine").phrase == "five" and scored == [["cramp"], ["hold on"]]
 
 

@@ -15,8 +15,8 @@ command. For each utterance:
    transcript is short and garbled, taken as unsure); otherwise the utterance is speech not meant for the coach and is
    rejected. Confidence follows the gap (`confidence_for`).
 4. A short transcript nothing was taken for is checked for "stop" (`STOP_PROBE_WORDS`): other voices turn a
-   "stop" into "time", "Tom" or "Star"; then, where the state takes a number, for every number
-   (`NUMBER_PROBE_WORDS`): other voices turn "five" into "Bye." and "nine" into "Hi.".
+   "stop" into "time", "Tom" or "Star"; then, where the state takes a number, for the likeliest numbers
+   (`NUMBER_PROBE_WORDS`, `NUMBER_TOP`): other voices turn "five" into "Bye." and "nine" into "Hi.".
 5. Under other people's talk, Whisper hears only the loudest stretch of the utterance (talk_focus.py).
 6. After a voice check, the person's own tries weigh in (`voice_rule`, voice_templates.py): a reply near one of
    their tries of a phrase, and far from their tries of every other phrase, is taken (read back unless sure).
@@ -97,18 +97,21 @@ every other phrase scored (the next number, and the shortlist with the grammar's
 "Jess." stays the grammar's). Other voices turn a rating into "Bye." ("five"), "Hi." ("nine"), "Nice." ("nine"), "Oh"
 ("four"), "Damn." ("ten"), and the shortlist (chosen by first words) then leaves the numbers out, scoring "I'm
 exhausted" instead. Chosen on Whisper's scores on tests/audio (every command clip and the 42 sounds and sentences
-not meant for the coach, asked for a rating, in all five conditions): in babble 8 ratings more, 1 rating read back
-as another number ("six" as "three") and 1 symptom ("pain", as "eight"); white noise 3 more, slowed 4 more (1 as
-another number), quiet and held-out 1 more each; none of the not-for-coach clips. Three words, or a lead of 0.5,
+not meant for the coach, asked for a rating, in all five conditions, before the lead over the shortlist and the top
+4): in babble 8 ratings more, 1 rating read back as another number ("six" as "three") and 1 symptom ("pain", as
+"eight"); white noise 3 more, slowed 4 more (1 as another number), quiet and held-out 1 more each; none of the
+not-for-coach clips. In the benchmark (scripts/bench_speech.py) slowed speech also had "twitching" read back as
+"three". Three words, or a lead of 0.5,
 add wrong numbers (babble 3 to 4) for 2 more right."""
 NUMBER_MARGIN = 4.5
 NUMBER_LEAD = 1.0
 NUMBER_TOP = 4
 """The numbers a probe scores: those whose first token Whisper likes best at its first step (each written form
-counts). Scoring the top 4 took the same numbers on tests/audio as scoring all eleven (in batches no bigger than
-the shortlist's), in one decoder pass instead of three: in babble that pass took the 95th-percentile delay from end
-of speech to intent from 238 to 387 ms, and one batch of all eleven raised the check's peak memory by 65 MB (each
-phrase in a batch holds its own copy of the encoder's output)."""
+counts; numbers the shortlist already scored are among them). Scoring the top 4 took the same numbers on
+tests/audio as scoring all eleven, in one decoder pass: all eleven in three passes (batches no bigger than the
+shortlist's) took babble's 95th-percentile delay from end of speech to intent from 238 to 387 ms, and in one batch
+raised the check's peak memory by 65 MB (each phrase in a batch holds its own decoder state); with the top 4 it is
+288 ms."""
 SHORTLIST = 4
 """Phrases scored exactly, besides the grammar's choice (each costs one or two short decoder steps)."""
 UNSURE_CONFIDENCE = 0.59
@@ -164,7 +167,8 @@ class Verdict:
     """The nearest of the person's voice-check takes, when they have some."""
     cap: float = 1.0
     """The most this verdict may be trusted whatever else agrees: a phrase the takes decided unsure stays unsure
-    when the grammar heard the same (the grammar forces speech onto its nearest phrase, as the takes do)."""
+    when the grammar heard the same (the grammar forces speech onto its nearest phrase, as the takes do), and so
+    does a phrase only a probe found (`_probed`), unless a sure take agrees."""
     probed: bool = False
     """The phrase is a "stop" or a number found by a probe (STOP_PROBE_WORDS, NUMBER_PROBE_WORDS) in a transcript
     nothing else was taken for: it never displaces a phrase the person's takes decide; a probed "stop" never
@@ -239,7 +243,7 @@ class WhisperCheck:
         self.full_stop = ids[3]
         self.ends = [ids[3], ids[5], ids[6]]  # ".", "!", "?" (not ",")
         self._forms: dict[str, list[tuple[int, ...]]] = {}
-        self._memo: tuple[Verdict, Any, np.ndarray | None, float, dict[str, float]] | None = None
+        self._memo: tuple[Verdict, Any, np.ndarray | None, float, dict[str, float], bool] | None = None
         """The latest verdict that scored phrases, with what `extend` needs to score one more."""
 
     # ----- the judgement -----------------------------------------------------------------------------------
@@ -295,11 +299,13 @@ class WhisperCheck:
         if verdict.phrase is None and probe:  # scored apart, only when needed: a bigger batch costs memory
             probe_gaps = self._gaps(encoded, probe, first, free_logprob)
             verdict = self._stop_probe(verdict, probe_gaps) or verdict
-        numbers = [p for p in numbers if p not in shortlist]
-        if verdict.phrase is None and numbers:
-            probe_gaps.update(self._gaps(encoded, numbers, first, free_logprob))
+        probing_numbers = bool(numbers)
+        numbers = [p for p in numbers if p not in shortlist]  # scored already
+        if verdict.phrase is None and probing_numbers:
+            if numbers:
+                probe_gaps.update(self._gaps(encoded, numbers, first, free_logprob))
             verdict = self._number_probe(verdict, probe_gaps) or verdict
-        self._memo = (verdict, encoded, first, free_logprob, probe_gaps)
+        self._memo = (verdict, encoded, first, free_logprob, probe_gaps, probing_numbers)
         return verdict
 
     def probes(self, said: str, no_speech: float, doubt_limit: float = math.inf) -> bool:
@@ -354,14 +360,14 @@ class WhisperCheck:
         memo = self._memo
         if not phrase or phrase in dict(verdict.scores) or memo is None or memo[0] is not verdict:
             return verdict
-        _, encoded, first, free_logprob, probe_gaps = memo
+        _, encoded, first, free_logprob, probe_gaps, probing_numbers = memo
         gaps = {p: g for p, g in verdict.scores if p not in probe_gaps}
         gaps.update({phrase: probe_gaps[phrase]} if phrase in probe_gaps  # a probed phrase: scored already
                     else self._gaps(encoded, [phrase], first, free_logprob))
         extended = self._with_voice(self._decide(verdict.transcript, free_logprob, gaps,
-                                                 {p: g for p, g in probe_gaps.items() if p not in gaps}),
-                                    verdict.match)
-        self._memo = (extended, encoded, first, free_logprob, probe_gaps)
+                                                 {p: g for p, g in probe_gaps.items() if p not in gaps},
+                                                 probing_numbers), verdict.match)
+        self._memo = (extended, encoded, first, free_logprob, probe_gaps, probing_numbers)
         return extended
 
     def _with_voice(self, verdict: Verdict, match: Match | None) -> Verdict:
@@ -369,13 +375,14 @@ class WhisperCheck:
         return voice_rule(verdict, match, self.urgent) if match is not None else verdict
 
     def _decide(self, transcript: str, free_logprob: float, gaps: dict[str, float],
-                probe_gaps: dict[str, float] | None = None) -> Verdict:
+                probe_gaps: dict[str, float] | None = None, numbers: bool = False) -> Verdict:
         """The best-scoring phrase is taken when it is within its margin of the transcript's probability; failing
-        that, a probed "stop" (`probe_gaps`, STOP_PROBE_WORDS), then a probed rating (NUMBER_PROBE_WORDS)."""
+        that, a probed "stop" (`probe_gaps`, STOP_PROBE_WORDS), then, when the numbers were probed (`numbers`), a
+        number (NUMBER_PROBE_WORDS)."""
         verdict = self._decide_shortlist(transcript, free_logprob, gaps)
-        if not probe_gaps:
-            return verdict
-        return self._stop_probe(verdict, probe_gaps) or self._number_probe(verdict, probe_gaps) or verdict
+        probe_gaps = probe_gaps or {}
+        stop = self._stop_probe(verdict, probe_gaps) if probe_gaps else None
+        return stop or (self._number_probe(verdict, probe_gaps) if numbers else None) or verdict
 
     def _stop_probe(self, verdict: Verdict, probe_gaps: dict[str, float]) -> Verdict | None:
         """A "stop" phrase within URGENT_MARGIN of the transcript nothing was taken for, unsure (STOP_PROBE_WORDS);
@@ -390,11 +397,12 @@ class WhisperCheck:
 
     def _number_probe(self, verdict: Verdict, probe_gaps: dict[str, float]) -> Verdict | None:
         """The best number within NUMBER_MARGIN of the transcript nothing was taken for and NUMBER_LEAD ahead of
-        every other phrase scored (shortlist and probes), unsure (NUMBER_PROBE_WORDS); None when no number was
-        probed, none stands out, or `verdict` took a phrase."""
-        if verdict.phrase is not None or not any(p in self.numbers for p in probe_gaps):
-            return None
+        every other phrase scored (the shortlist, with any numbers on it, and the probed numbers; a probed "stop"
+        that was not taken is not weighed), unsure (NUMBER_PROBE_WORDS); None when none stands out or `verdict`
+        took a phrase."""
         gaps = dict(verdict.scores) | {p: g for p, g in probe_gaps.items() if p in self.numbers}
+        if verdict.phrase is not None or not any(p in self.numbers for p in gaps):
+            return None
         (phrase, gap), *rest = sorted(gaps.items(), key=lambda x: (-x[1], x[0]))
         if phrase not in self.numbers or gap < -NUMBER_MARGIN or (rest and gap - rest[0][1] < NUMBER_LEAD):
             return None
