@@ -302,6 +302,15 @@ def test_the_probes_take_nothing_not_meant_for_the_coach(check: WhisperCheck, mi
 
 
 NUMBERS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+VOICES = ("clean/en-us_175", "clean/en-us-f3_175", "clean/en-us-m3_110", "heldout/en-us-nyc_150")
+
+
+def _without_model(urgent: frozenset[str]) -> WhisperCheck:
+    """A check for the pure decision rules: "stop" and the numbers probed, no takes, no model loaded."""
+    check = WhisperCheck.__new__(WhisperCheck)
+    check.stops, check.numbers, check.urgent, check.short_ok, check.known, check.templates = (
+        frozenset({"stop"}), frozenset(NUMBERS), urgent, frozenset(), frozenset(), None)
+    return check
 
 
 def test_a_rating_garbled_by_other_voices_is_probed(check: WhisperCheck, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -311,7 +320,7 @@ def test_a_rating_garbled_by_other_voices_is_probed(check: WhisperCheck, monkeyp
     another processor."""
     def ratings() -> tuple[int, int]:
         right = wrong = 0
-        for voice in ("clean/en-us_175", "clean/en-us-f3_175", "clean/en-us-m3_110", "heldout/en-us-nyc_150"):
+        for voice in VOICES:
             for number in NUMBERS:
                 phrase = check.judge(_in_babble(f"{voice}/{number}.wav", 3), phrases("asking_rating")).phrase
                 right += phrase == number
@@ -327,7 +336,7 @@ def test_a_rating_garbled_by_other_voices_is_probed(check: WhisperCheck, monkeyp
 def test_a_yes_or_no_to_a_read_back_never_becomes_a_number(check: WhisperCheck) -> None:
     """The read-back's grammar takes numbers too (for a corrected rating): a "yes" or "no" under other voices (four
     voices, two draws each) is never a probed number (measured: none of 64, babble and white noise, 4 draws)."""
-    for voice in ("clean/en-us_175", "clean/en-us-f3_175", "clean/en-us-m3_110", "heldout/en-us-nyc_150"):
+    for voice in VOICES:
         for word in ("yes", "no"):
             for seed in (0, 1):
                 verdict = check.judge(_in_babble(f"{voice}/{word}.wav", seed), phrases("confirming"))
@@ -339,9 +348,7 @@ def test_the_number_probe_takes_a_rating_that_stands_out() -> None:
     ahead of every other phrase scored (shortlisted numbers count, and may be taken: the likeliest numbers may all
     be on the shortlist); never over a phrase the shortlist took, nor over a probed "stop"; never when the numbers
     were not probed."""
-    check = WhisperCheck.__new__(WhisperCheck)
-    check.stops, check.numbers, check.urgent, check.short_ok, check.known = (
-        frozenset({"stop"}), frozenset(NUMBERS), frozenset({"stop", "it hurts"}), frozenset(), frozenset())
+    check = _without_model(frozenset({"stop", "it hurts"}))
     gaps = {"five": -4.2, "nine": -4.2 - NUMBER_LEAD - 0.1, "zero": -8.0}
     verdict = check._decide("Bye.", -2.0, {"i'm exhausted": -13.4}, gaps, numbers=True)
     assert (verdict.phrase, verdict.confidence, verdict.probed) == ("five", UNSURE_CONFIDENCE, True), verdict
@@ -364,9 +371,7 @@ def test_a_probed_number_is_read_back_unless_a_sure_take_agrees() -> None:
     """The grammar heard the same number surely: still read back ("Did you say five?"), since only the probe found
     it; a sure take of the person's "five" makes it sure; the grammar's "yes" within the agreeing margin stands when
     the probe took nothing."""
-    check = WhisperCheck.__new__(WhisperCheck)
-    check.stops, check.numbers, check.urgent, check.short_ok, check.known = (
-        frozenset({"stop"}), frozenset(NUMBERS), frozenset({"stop"}), frozenset(), frozenset())
+    check = _without_model(frozenset({"stop"}))
     probed = check._decide("Bye.", -2.0, {"five": -4.2, "i'm exhausted": -13.4}, {"nine": -6.9}, numbers=True)
     assert probed.phrase == "five" and probed.probed, probed
     out = verified(_decoded("five", confidence=0.95), probed)
@@ -382,9 +387,7 @@ def test_a_probed_number_is_read_back_unless_a_sure_take_agrees() -> None:
 def test_extend_weighs_the_grammars_final_phrase_with_the_probed_numbers(monkeypatch: pytest.MonkeyPatch) -> None:
     """`extend` scores the grammar's final phrase against the same probes: a phrase within its margin is taken over
     a probed number, a far one leaves the probed number standing, and a probed number is not scored again."""
-    check = WhisperCheck.__new__(WhisperCheck)
-    check.stops, check.numbers, check.urgent, check.short_ok, check.known, check.templates = (
-        frozenset({"stop"}), frozenset(NUMBERS), frozenset({"stop", "cramp"}), frozenset(), frozenset(), None)
+    check = _without_model(frozenset({"stop", "cramp"}))
     scored: list[list[str]] = []
     extra = {"cramp": -2.5, "hold on": -12.0}
 

@@ -101,8 +101,7 @@ not meant for the coach, asked for a rating, in all five conditions, before the 
 4): in babble 8 ratings more, 1 rating read back as another number ("six" as "three") and 1 symptom ("pain", as
 "eight"); white noise 3 more, slowed 4 more (1 as another number), quiet and held-out 1 more each; none of the
 not-for-coach clips. In the benchmark (scripts/bench_speech.py) slowed speech also had "twitching" read back as
-"three". Three words, or a lead of 0.5,
-add wrong numbers (babble 3 to 4) for 2 more right."""
+"three". Three words, or a lead of 0.5, add wrong numbers (babble 3 to 4) for 2 more right."""
 NUMBER_MARGIN = 4.5
 NUMBER_LEAD = 1.0
 NUMBER_TOP = 4
@@ -309,24 +308,23 @@ class WhisperCheck:
         return verdict
 
     def probes(self, said: str, no_speech: float, doubt_limit: float = math.inf) -> bool:
-        """Whether a cleaned transcript `said` nothing was taken for is probed for "stop" (STOP_PROBE_WORDS): a
-        short one that is not a phrase the coach knows, which Whisper does not doubt is speech."""
-        return (bool(said) and said not in self.known and len(said.split()) <= STOP_PROBE_WORDS
-                and no_speech < min(STOP_NO_SPEECH, doubt_limit))
+        """Whether a cleaned transcript `said` nothing was taken for is probed for "stop" (STOP_PROBE_WORDS)."""
+        return self._short_and_unknown(said, STOP_PROBE_WORDS, no_speech, min(STOP_NO_SPEECH, doubt_limit))
 
     def probes_numbers(self, said: str, no_speech: float, doubt_limit: float = math.inf) -> bool:
-        """Whether a cleaned transcript `said` nothing was taken for is probed for the ratings (NUMBER_PROBE_WORDS):
-        a short one that is not a phrase the coach knows, which Whisper does not doubt is speech."""
-        return (bool(said) and said not in self.known and len(said.split()) <= NUMBER_PROBE_WORDS
-                and no_speech < min(NO_SPEECH, doubt_limit))
+        """Whether a cleaned transcript `said` nothing was taken for is probed for the ratings (NUMBER_PROBE_WORDS)."""
+        return self._short_and_unknown(said, NUMBER_PROBE_WORDS, no_speech, min(NO_SPEECH, doubt_limit))
+
+    def _short_and_unknown(self, said: str, words: int, no_speech: float, doubt_limit: float) -> bool:
+        """`said` has at most `words` words, is not a phrase the coach knows, and Whisper's doubt that it is speech
+        is under `doubt_limit`."""
+        return bool(said) and said not in self.known and len(said.split()) <= words and no_speech < doubt_limit
 
     def _likeliest_numbers(self, candidates: list[str], first: np.ndarray | None) -> list[str]:
         """The state's number words whose first token Whisper's first step likes best (NUMBER_TOP)."""
         if first is None:
             return []
-        logits: np.ndarray = first
-        numbers = [p for p in candidates if p in self.numbers]
-        return sorted(numbers, key=lambda p: -max(float(logits[f[0]]) for f in self._all_forms(p)))[:NUMBER_TOP]
+        return self._by_first_token([p for p in candidates if p in self.numbers], first)[:NUMBER_TOP]
 
     def _gaps(self, encoded: Any, phrases: list[str], first: np.ndarray | None,
               free_logprob: float) -> dict[str, float]:
@@ -381,8 +379,8 @@ class WhisperCheck:
         number (NUMBER_PROBE_WORDS)."""
         verdict = self._decide_shortlist(transcript, free_logprob, gaps)
         probe_gaps = probe_gaps or {}
-        stop = self._stop_probe(verdict, probe_gaps) if probe_gaps else None
-        return stop or (self._number_probe(verdict, probe_gaps) if numbers else None) or verdict
+        return (self._stop_probe(verdict, probe_gaps) or (self._number_probe(verdict, probe_gaps) if numbers else None)
+                or verdict)
 
     def _stop_probe(self, verdict: Verdict, probe_gaps: dict[str, float]) -> Verdict | None:
         """A "stop" phrase within URGENT_MARGIN of the transcript nothing was taken for, unsure (STOP_PROBE_WORDS);
@@ -466,11 +464,14 @@ class WhisperCheck:
     def _shortlist(self, phrases: list[str], first: np.ndarray | None, hints: tuple[str, ...]) -> list[str]:
         chosen = [h for h in hints if h in phrases]
         if first is not None:
-            ranked = sorted(phrases, key=lambda p: -max(float(first[f[0]]) for f in self._all_forms(p)))
-            chosen += [p for p in ranked if p not in chosen][:SHORTLIST]
+            chosen += [p for p in self._by_first_token(phrases, first) if p not in chosen][:SHORTLIST]
         else:
             chosen += [p for p in phrases if p not in chosen]
         return chosen
+
+    def _by_first_token(self, phrases: list[str], first: np.ndarray) -> list[str]:
+        """`phrases`, the one whose first token (of any written form) Whisper's first step likes best first."""
+        return sorted(phrases, key=lambda p: -max(float(first[f[0]]) for f in self._all_forms(p)))
 
     def _urgent_inside(self, said: str, candidates: list[str]) -> str | None:
         """An urgent phrase of the state said inside a longer transcript (whole words), a symptom before "stop"
