@@ -41,6 +41,18 @@ def session_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def _run(program: str | None, input_: str, output: str, db: Path | None, backend: str, model: Path | None,
          time_scale: float, checkin: bool = False) -> None:
+    from . import journal_lock
+    from .stop_signals import signals_interrupt
+
+    path = db or default_db()
+    with journal_lock.hold(path, what="checkin" if checkin else "session"), signals_interrupt():
+        _run_held(program, input_, output, path, backend, model, time_scale, checkin)
+
+
+def _run_held(program: str | None, input_: str, output: str, db: Path, backend: str, model: Path | None,
+              time_scale: float, checkin: bool) -> None:
+    """A session or check-in, with the journal held (no other session can write it) and SIGTERM/SIGHUP ending it
+    as Ctrl-C does."""
     from .coach import Coach
     from .intents import load_phrasebook
     from .journal import SqliteJournal
@@ -53,7 +65,7 @@ def _run(program: str | None, input_: str, output: str, db: Path | None, backend
 
     prompts, phrasebook, profile = load_prompts(), load_phrasebook(), load_profile()
     aliases = load_aliases(book=phrasebook)
-    journal = SqliteJournal(db or default_db())
+    journal = SqliteJournal(db)
     start = prepare_start(program, list(journal.entries()), checkin=checkin)  # today's plan, next-day question
     speaker = make_speaker(output, profile)
     if start.nothing_left:  # no --program, and nothing more is planned today
@@ -123,10 +135,9 @@ def _write(text: str, out: Path | None) -> None:
     if out is None:
         sys.stdout.write(text)
         return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise CoachError(f"{out}: cannot write ({exc.strerror}); choose another file", code="usage") from None
+    from .private_files import write_private
+
+    write_private(out, text, CoachError, code="usage")
     click.echo(f"wrote {out}", err=True)
 
 

@@ -197,11 +197,7 @@ def learn_voice(takes: dict[str, list[bytes]]) -> list[str]:
     if kept == 0:
         return [*lines, "your voice was not learned: no try held enough speech (say each word clearly after the "
                         "prompt, then run the check again)"]
-    try:
-        templates.save(path)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot save how you say the commands ({exc.strerror or exc}); check that "
-                          "the folder is writable, then run the voice check again") from None
+    templates.save(path)
     phrases = sum(1 for p in takes if clean_phrase(p) in templates.takes)
     return [*lines, f"learned how you say {phrases} phrase{'s' if phrases != 1 else ''} from {kept} tries; the "
                     "coach now listens for them (to forget them: voice-coach voice-check --forget)"]

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
-import os
 import shutil
 import sys
 import time
@@ -23,6 +21,7 @@ from . import report_labels as words
 from .errors import CoachError, JournalError
 from .journal import Entry, SqliteJournal
 from .paths import default_db
+from .private_files import write_private
 
 FORMATS = ("text", "csv", "json", "html", "fhir")
 SUFFIXES = {".html": "html", ".htm": "html", ".csv": "csv", ".json": "json", ".txt": "text"}
@@ -218,20 +217,10 @@ def write_output(text: str, out: Path | None, *, bom: bool = False) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    if out.is_dir():
+    if out.is_dir() and not out.is_symlink():
         raise CoachError(f"-o {out}: is a folder; give a file name such as {out / 'report.html'}", code="usage")
-    if not out.parent.is_dir():
-        raise CoachError(f"-o {out}: the folder {out.parent} does not exist", code="usage")
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, out)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise CoachError(f"-o {out}: cannot write ({exc.strerror or exc}); choose another file", code="usage") from None
+    encoded = text.encode("utf-8-sig" if bom else "utf-8")
+    write_private(out, encoded, CoachError, what="-o", code="usage")
     click.echo(f"wrote {out}", err=True)
 
 

@@ -50,6 +50,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     _row("begin", S.IDLE, S.ASKING_FEELING, then="welcome"),
     # Always available: stop, help, symptoms, pause.
     _row("stop", LIVE, S.ENDED, then="end_by_user"),
+    _row("cut_off", LIVE, S.ENDED, then="end_cut_off"),  # the input ended, or a signal: not the person's stop
     _row("help", LIVE, None, then="say_help"),
     _row("symptom", LIVE, S.CONFIRMING, unless="sure", then="confirm_symptom"),
     _row("symptom", LIVE, None, when="in_checkin", then="note_symptom_and_continue"),

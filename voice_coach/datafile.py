@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -11,6 +9,7 @@ from typing import Any
 import yaml
 
 from .errors import CoachError, ConfigError
+from .private_files import write_private
 
 try:  # libyaml's parser is several times faster, which matters at every CLI start
     from yaml import CSafeLoader as SafeLoader
@@ -57,31 +56,6 @@ def read_toml(path: Path, error: type[CoachError], what: str, fix: str) -> dict[
 
 
 def write_atomically(path: Path, text: str, error: type[CoachError] = ConfigError) -> None:
-    """Write a whole file or nothing: a temp file beside it, fsync, rename over, fsync the folder. 0600.
-
-    A failure is one `error` line, and the old file is left as it was."""
-    folder = path.parent
-    tmp: str | None = None
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, path)
-        tmp = None
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-    except OSError as exc:
-        raise error(f"{path}: cannot save ({exc.strerror or exc}); the old file is unchanged") from None
-    finally:
-        if tmp is not None:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
+    """Write a whole file or nothing, private (0600), never onto a link, folder, device, pipe or journal
+    (`private_files.write_private`). A failure is one `error` line, and the old file is left as it was."""
+    write_private(path, text, error, make_folder=True, failed="cannot save")

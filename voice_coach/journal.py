@@ -7,15 +7,18 @@ import json
 import os
 import shutil
 import sqlite3
+import stat
+import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from .errors import JournalError
+from .private_files import tighten
 
 SCHEMA_VERSION = 1
 SOURCES = ("voice", "keyboard", "caregiver", "coach")
@@ -96,11 +99,15 @@ def _fail(path: Path, exc: BaseException, doing: str) -> JournalError:
 class SqliteJournal:
     """The real journal. Every append is its own committed transaction (WAL, synchronous=FULL)."""
 
-    def __init__(self, path: Path, *, readonly: bool = False, busy_timeout_ms: int = 2000) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False, busy_timeout_ms: int = 2000,
+                 warn: Callable[[str], None] | None = None) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        self.warn = warn or _to_stderr
+        """Where warnings go (a looser mode made private, a damaged entry skipped): one line each."""
         self._copy: tempfile.TemporaryDirectory[str] | None = None
         """A private copy of a WAL journal on a read-only file system (see _connect_read_only)."""
+        self._refuse_non_file()
         try:
             if readonly:
                 if not self.path.exists():
@@ -108,6 +115,7 @@ class SqliteJournal:
                 self.db = self._connect_read_only()
             else:
                 self._create_private()
+                self._make_private()
                 self.db = sqlite3.connect(self.path, isolation_level=None)
             self.db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             if not readonly:
@@ -144,6 +152,27 @@ class SqliteJournal:
             writable.close()
             return sqlite3.connect(f"file:{copy}?mode=ro", uri=True, isolation_level=None)
         return sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, isolation_level=None)
+
+    def _refuse_non_file(self) -> None:
+        """A pipe, device or folder given as the journal is one line (SQLite would block on a pipe for ever)."""
+        try:
+            mode = os.stat(self.path).st_mode
+        except OSError:
+            return  # missing (created, or "no such file" when read) or unreadable: SQLite's error says which
+        if stat.S_ISDIR(mode):
+            raise JournalError(f"journal {self.path}: is a folder; give the journal file with --db")
+        if not stat.S_ISREG(mode):
+            raise JournalError(f"journal {self.path}: is not a regular file (a pipe or a device); give the journal "
+                               "file with --db")
+
+    def _make_private(self) -> None:
+        """A journal made by an older version or copied in with a looser mode is made private (0600) once, and
+        said so; the files SQLite keeps beside it too."""
+        was = tighten(self.path)
+        for side in ("-wal", "-shm"):
+            tighten(Path(f"{self.path}{side}"))
+        if was is not None:
+            self.warn(f"journal {self.path}: others could read it (mode {was:o}); it is now private (mode 600)")
 
     def _create_private(self) -> None:
         """New journals are private: file 0600, and every folder we create 0700 (it holds health information).
@@ -251,6 +280,11 @@ class SqliteJournal:
         self.db.close()
         if self._copy is not None:
             self._copy.cleanup()
+
+
+def _to_stderr(line: str) -> None:
+    sys.stderr.write(f"voice-coach: warning: {line}\n")
+    sys.stderr.flush()
 
 
 def _split(script: str) -> list[str]:

@@ -48,5 +48,8 @@ class TextReplayListener(ScriptReplay):
             lines = path.read_text(encoding="utf-8").splitlines()
         except (OSError, UnicodeDecodeError) as exc:
             raise CoachError(f"{path}: cannot read the reply script ({exc.__class__.__name__})", code="usage") from None
-        replies = [Heard(line.split("#")[0].strip(), 1.0, "keyboard") for line in lines]
-        super().__init__([h for h in replies if h.text])
+        replies = [h for line in lines if (h := Heard(line.split("#")[0].strip(), 1.0, "keyboard")).text]
+        if not replies:  # nothing would be answered: start no session rather than record an empty one
+            raise CoachError(f"{path}: the reply script holds no replies (one per line); write the replies, or "
+                             "use --input text to answer from the keyboard", code="usage")
+        super().__init__(replies)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from .barge_in import live_microphone, say_watching
 from .coach import Coach
 from .errors import DeviceError, JournalError
-from .intents import Heard, Intent, PhraseBook, Utterance
+from .intents import Heard, Intent, PhraseBook
 from .messages import LogEntry, Say
 from .ports import Clock, EndOfInput, Expectation, Journal, Listener, Speaker
 from .prompt_contract import is_caution
@@ -60,10 +60,10 @@ class SessionLoop:
             self.journal.close_dangling(self.clock.wall())
         except JournalError as exc:
             self.failure = exc
-        if self.failure is None:
-            self.coach.start(self.clock.now())
-            self.flush()
         try:
+            if self.failure is None:
+                self.coach.start(self.clock.now())
+                self.flush()
             while not self.coach.ended and self.failure is None:
                 try:
                     heard = self.listener.listen(self.coach.wake_at(), self.clock, self.expectation())
@@ -78,8 +78,10 @@ class SessionLoop:
                     heard, self.barged = self.barged, None
                     self.hear(heard)
                     self.flush()
-        except (EndOfInput, KeyboardInterrupt) as why:
-            self.stop_because("input_closed" if isinstance(why, EndOfInput) else "interrupted")
+        except EndOfInput:
+            self.stop_because("input_closed", "input_ended")
+        except KeyboardInterrupt as why:  # Ctrl-C, or SIGTERM/SIGHUP (stop_signals.Interrupted)
+            self.stop_because("interrupted", "interrupted", signal=str(why) or "SIGINT")
         if self.failure is not None:
             self.say_journal_failed()
             raise self.failure
@@ -115,13 +117,13 @@ class SessionLoop:
                           heard.text, heard.confidence, heard.source))
         self.coach.hear(utterance, self.clock.now(), heard.text, heard.confidence, heard.source)
 
-    def stop_because(self, reason: str) -> None:
-        """The input is gone (stdin closed, Ctrl-C): stop as if the user said stop, and say so."""
+    def stop_because(self, reason: str, outcome: str, **details: str) -> None:
+        """The input is gone (stdin closed, the replies ran out) or the program was told to end (Ctrl-C, SIGTERM,
+        SIGHUP): log why, and end the session with `outcome` (the person did not say stop)."""
         if self.coach.ended:
             return
-        self.log(LogEntry(reason, {"state": self.coach.state.value}))
-        stop = Utterance(Intent.STOP, Heard("", 1.0, "keyboard"))
-        self.coach.hear(stop, self.clock.now())
+        self.log(LogEntry(reason, {"state": self.coach.state.value, **details}))
+        self.coach.end_early(self.clock.now(), outcome)
         self.flush()
 
     def flush(self) -> None:

@@ -14,8 +14,8 @@ The takes live in the person's config folder (`voice_templates.npz`); `voice-coa
 
 from __future__ import annotations
 
+import io
 import logging
-import os
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ConfigError
+from .private_files import write_private
 
 log = logging.getLogger(__name__)
 
@@ -235,22 +236,17 @@ class VoiceTemplates:
 
     # ----- on disk ----------------------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
-        """Write atomically (a half-written file never replaces good takes)."""
+        """Write atomically and privately (0600; a half-written file never replaces good takes); ConfigError when
+        it cannot be written."""
         arrays: dict[str, np.ndarray] = {}
         for i, (phrase, takes) in enumerate(sorted(self.takes.items())):
             for k, t in enumerate(takes):
                 arrays[f"{i}_{k}"] = t.astype(np.float16)
             arrays[f"{i}_phrase"] = np.array(phrase)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        try:
-            with open(tmp, "wb") as f:
-                np.savez_compressed(f, **arrays)  # type: ignore[arg-type]
-                f.flush()
-                os.fsync(f.fileno())
-            tmp.replace(path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
+        write_private(path, buffer.getvalue(), ConfigError, make_folder=True,
+                      failed="cannot save how you say the commands")
 
     @classmethod
     def load(cls, path: Path) -> VoiceTemplates:
