@@ -19,7 +19,7 @@ from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn
 
 from . import report_labels as words
 from .errors import CoachError, JournalError
-from .journal import Entry, SqliteJournal
+from .journal import Damaged, Entry, SqliteJournal
 from .paths import default_db
 from .private_files import write_private
 
@@ -113,17 +113,19 @@ def report(db: Path | None, since: str | None, until: str | None, program: str |
     now = datetime.now().astimezone()
     err = Console(stderr=True)
     with LazyProgress(err, stages=3) as progress:
-        entries = read_entries(path, start, end, progress)
+        entries, damaged = read_entries(path, start, end, progress)
         progress.stage(f"Making the {fmt} report")
         text = produce(fmt, entries, path=path, program=program, since=start, until=end, now=now,
-                       progress=progress, to_terminal=out is None and sys.stdout.isatty())
+                       progress=progress, to_terminal=out is None and sys.stdout.isatty(), damaged=damaged)
         progress.stage("Writing")
     if not any(e.kind == "session_started" for e in entries) and fmt not in ("text", "html"):
         click.echo("no sessions yet in this journal" + (" for these dates" if start or end else ""), err=True)
     write_output(text, out, bom=fmt == "csv")
 
 
-def read_entries(path: Path, start: datetime | None, end: datetime | None, progress: LazyProgress) -> list[Entry]:
+def read_entries(path: Path, start: datetime | None, end: datetime | None,
+                 progress: LazyProgress) -> tuple[list[Entry], list[Damaged]]:
+    """The entries in the window, and the damaged rows left out (each warned about on stderr)."""
     progress.stage("Reading the journal")
     journal = SqliteJournal(path, readonly=True)
     entries: list[Entry] = []
@@ -132,16 +134,14 @@ def read_entries(path: Path, start: datetime | None, end: datetime | None, progr
             entries.append(e)
             if len(entries) % 2000 == 0:
                 progress.tick(f"Reading the journal ({len(entries)} entries)")
-    except (ValueError, KeyError, TypeError) as exc:
-        raise JournalError(f"journal {path}: entry {len(entries) + 1} cannot be read ({exc}); the file is damaged "
-                           "or from another program") from None
     finally:
         journal.close()
-    return entries
+    return entries, journal.damaged
 
 
 def produce(fmt: str, entries: list[Entry], *, path: Path, program: str | None, since: datetime | None,
-            until: datetime | None, now: datetime, progress: LazyProgress, to_terminal: bool = False) -> str:
+            until: datetime | None, now: datetime, progress: LazyProgress, to_terminal: bool = False,
+            damaged: list[Damaged] | None = None) -> str:
     """The report as text in `fmt`. Reading the entries is guarded: a malformed one becomes one JournalError
     line; drawing the report from the checked data is not (a failure there is a bug to see, not bad input)."""
     try:
@@ -151,6 +151,8 @@ def produce(fmt: str, entries: list[Entry], *, path: Path, program: str | None, 
                            "is it from a newer version?") from None
     if isinstance(interpreted, str):
         return interpreted
+    interpreted["damaged"] = [{"id": d.id, "session_id": d.session_id, "kind": d.kind, "why": d.why,
+                               "text": d.describe()} for d in damaged or []]
     if fmt == "text":
         from .report_text import render_text
 
@@ -160,12 +162,14 @@ def produce(fmt: str, entries: list[Entry], *, path: Path, program: str | None, 
                           color_system="auto" if to_terminal else None, highlight=False, emoji=False)
         render_text(interpreted, console)
         return buf.getvalue()
+    if fmt == "json":
+        return json.dumps(interpreted, indent=2, ensure_ascii=False) + "\n"
     return _html(interpreted, progress)
 
 
 def _interpret(fmt: str, entries: list[Entry], *, program: str | None, since: datetime | None,
                until: datetime | None, now: datetime) -> str | dict[str, Any]:
-    """CSV, FHIR and JSON text straight from the entries; for text and HTML, the report data."""
+    """CSV and FHIR text straight from the entries; for JSON, text and HTML, the report data."""
     from .report import build_report, with_programs
 
     if fmt == "csv":
@@ -180,8 +184,6 @@ def _interpret(fmt: str, entries: list[Entry], *, program: str | None, since: da
     last_day = (until - timedelta(microseconds=1)).date() if until is not None else now.date()
     data = build_report(entries, program=program, since=since, until=until, today=min(last_day, now.date()),
                         generated_at=now)
-    if fmt == "json":
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     return data
 
 

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .entry_checks import parse_row
 from .errors import JournalError
 from .private_files import tighten
 
@@ -44,6 +45,26 @@ BEGIN SELECT RAISE(ABORT, 'journal entries are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
 BEGIN SELECT RAISE(ABORT, 'journal entries are append-only'); END;
 """
+
+
+@dataclass(frozen=True)
+class Damaged:
+    """A journal row that cannot be read (bad JSON, a bad time, missing fields): skipped, shown in reports."""
+
+    id: int
+    """Its row id."""
+    session_id: str
+    """Its session (as stored; cut to 40 characters)."""
+    seq: Any
+    """Its sequence number (as stored)."""
+    kind: str | None
+    """Its kind, when that is text."""
+    why: str
+    """What is wrong with it."""
+
+    def describe(self) -> str:
+        kind = f" ({self.kind[:40]})" if self.kind else ""
+        return f"entry {self.id}{kind} of session {self.session_id[:8]} is damaged: {self.why}"
 
 
 @dataclass(frozen=True)
@@ -105,6 +126,8 @@ class SqliteJournal:
         self.readonly = readonly
         self.warn = warn or _to_stderr
         """Where warnings go (a looser mode made private, a damaged entry skipped): one line each."""
+        self.damaged: list[Damaged] = []
+        """Rows read so far that were damaged and left out."""
         self._copy: tempfile.TemporaryDirectory[str] | None = None
         """A private copy of a WAL journal on a read-only file system (see _connect_read_only)."""
         self._refuse_non_file()
@@ -271,7 +294,20 @@ class SqliteJournal:
         if where:
             sql += " WHERE " + " AND ".join(where)
         for r in self._query(sql + " ORDER BY id", tuple(params)):
-            yield Entry(r[0], r[1], r[2], datetime.fromisoformat(r[3]), r[4], r[5], r[6], r[7], json.loads(r[8]))
+            row, why = parse_row(r)
+            if why is None:
+                yield Entry(*row)
+            else:
+                self._skip(row, why)
+
+    def _skip(self, row: tuple[Any, ...], why: str) -> None:
+        """A damaged row: remembered in `damaged` and warned about once, and left out (never a crash)."""
+        if row[0] in {d.id for d in self.damaged}:
+            return
+        session = row[1] if isinstance(row[1], str) else repr(row[1])
+        damaged = Damaged(row[0], session[:40], row[2], row[4] if isinstance(row[4], str) else None, why)
+        self.damaged.append(damaged)
+        self.warn(f"journal {self.path}: {damaged.describe()}; it is skipped, and the rest is read")
 
     def integrity_ok(self) -> bool:
         return self._query("PRAGMA integrity_check")[0][0] == "ok"

@@ -184,4 +184,5 @@ def report_plan(plan: WeeklyPlan) -> ReportPlan:
             daily=len(on) == 7 and kind == "stretching",
             not_on_days_with=("aerobic",) if kind == "resistance" else (),
             plan_text=f"{'up to ' + str(per_day) + ' times ' if per_day > 1 else ''}{text}"))
-    return ReportWeeklyPlan(name=f"{plan.title} ({plan.source})", rules=tuple(rules))
+    where = f" ({plan.source.name})" if plan.source is not None else ""  # the file's name: no folder of the machine
+    return ReportWeeklyPlan(name=f"{plan.title}{where}", rules=tuple(rules))

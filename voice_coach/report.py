@@ -197,7 +197,7 @@ def _apply(s: dict[str, Any], e: Entry) -> None:
         s["ended_at"], s["outcome"] = e.at.isoformat(), d.get("outcome")
         s["flags"] = d.get("flags", [])
     elif e.kind == "exercise_done":
-        s["exercises"].append({"name": d["name"], "reps_target": d["reps_target"], "reps_done": d["reps_done"],
+        s["exercises"].append({"name": d["name"], "reps_target": d.get("reps_target"), "reps_done": d.get("reps_done"),
                                "rating": None, "skipped": False})
     elif e.kind == "exercise_skipped":
         s["exercises"].append({"name": d["name"], "reps_target": None, "reps_done": 0, "rating": None,

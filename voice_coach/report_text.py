@@ -35,6 +35,8 @@ def render_text(report: Mapping[str, Any], console: Console) -> None:
     console.print(Text("Exercise report", style="bold"), Text(f" to {words.day(period['today'])}"
                                                                + (f" · program {period['program']}"
                                                                   if period["program"] else "")))
+    for damaged in report.get("damaged", []):
+        console.print(Text(f"Damaged journal entry left out: {damaged['text']}", style="yellow"), soft_wrap=True)
     voice_line = voice_trend_line(list(report.get("voice_checks", [])))
     proposals = list(report.get("proposals", []))
     if not sessions and not report["caregiver"] and not proposals:
