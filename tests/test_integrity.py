@@ -294,7 +294,7 @@ DAMAGE = {
     "no time zone": ("rating", "2026-03-02T10:00:00", '{"value": 3}', "not a valid time"),
     "proposal without its proposal": ("proposal_made", "2026-03-02T10:00:00+00:00",
                                       '{"program": "resistance", "rule": "effort", "changes": []}',
-                                      "a proposal_made entry without its proposal"),
+                                      "proposal_made without its proposal"),
     "rating that is text": ("rating", "2026-03-02T10:00:00+00:00", '{"value": "high"}', "value is not a number"),
     "change of the wrong shape": ("proposal_made", "2026-03-02T10:00:00+00:00",
                                   '{"proposal": "p1", "program": "resistance", "rule": "effort", "changes": [1]}',

@@ -76,7 +76,7 @@ def test_locked_journal(capsys, db) -> None:
 
 @pytest.mark.parametrize("data, needle", [
     ("{not json", "its data is not valid JSON"),
-    (json.dumps({"index": 0}), "an exercise_done entry without its name"),
+    (json.dumps({"index": 0}), "exercise_done without its name"),
 ])
 def test_damaged_entries_are_left_out_and_named(capsys, db, data, needle) -> None:
     raw = sqlite3.connect(db, isolation_level=None)

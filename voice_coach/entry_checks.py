@@ -73,16 +73,16 @@ def problem(kind: str, data: dict[str, Any]) -> str | None:
     for name, types in REQUIRED.get(kind, {}).items():
         value = data.get(name)
         if value is None:
-            return f"a {kind} entry without its {name}"
+            return f"{kind} without its {name}"
         if not isinstance(value, types) or isinstance(value, bool):
-            return f"a {kind} entry whose {name} is not {_kind_of(types)}"
+            return f"{kind} whose {name} is not {_kind_of(types)}"
     for name, types in OPTIONAL.items():
         if name in data and not isinstance(data[name], types):
-            return f"a {kind} entry whose {name} is not {_kind_of(types)}"
+            return f"{kind} whose {name} is not {_kind_of(types)}"
     if kind == "proposal_made":
         for change in data.get("changes", []):
             if not isinstance(change, dict) or set(change) != CHANGE_FIELDS:
-                return f"a proposal_made entry with a change that is not {', '.join(sorted(CHANGE_FIELDS))}"
+                return f"proposal_made with a change that is not {', '.join(sorted(CHANGE_FIELDS))}"
     return None
 
 
