@@ -138,13 +138,13 @@ class SqliteJournal:
                 self.db = self._connect_read_only()
             else:
                 self._create_private()
-                self._make_private()
                 self.db = sqlite3.connect(self.path, isolation_level=None)
             self.db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             if not readonly:
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=FULL")
                 self._migrate()
+                self._make_private()  # only once it is known to be our journal: another file is never touched
             else:
                 self._check_schema()
         except sqlite3.Error as exc:
