@@ -42,6 +42,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -295,18 +296,7 @@ def check_run(where: str, run: ChildRun, before: Snapshot, after: Snapshot, tall
     if after.integrity != "ok":
         tally.integrity_failures += 1
         tally.fail(where, f"integrity_check: {after.integrity}")
-    lost = 0
-    for entry_id, row in before.rows.items():  # append-only: what was there is still there, unchanged
-        if after.rows.get(entry_id) != row:
-            lost += 1
-            state = "changed" if entry_id in after.rows else "gone"
-            tally.fail(where, f"entry {entry_id} present before the run is {state}")
-    for ack in run.acks:
-        found = after.rows.get(ack.entry_id)
-        if found is None or (found[0], found[2]) != (ack.session_id, ack.kind):
-            lost += 1
-            tally.fail(where, f"acknowledged entry {ack.entry_id} ({ack.kind}) is {'changed' if found else 'missing'}")
-    tally.entries_lost += lost
+    tally.entries_lost += losses(where, run, before, after, tally.fail)
     tally.acknowledged_entries += len(run.acks)
     acked = {a.entry_id for a in run.acks}
     tally.committed_not_acknowledged += len(set(after.rows) - set(before.rows) - acked)
@@ -337,6 +327,22 @@ def check_run(where: str, run: ChildRun, before: Snapshot, after: Snapshot, tall
         tally.finished_before_kill += 1
     if "Traceback" in run.stderr:
         tally.fail(where, f"traceback on stderr: {run.stderr.strip()[-300:]}")
+
+
+def losses(where: str, run: ChildRun, before: Snapshot, after: Snapshot, fail: Callable[[str, str], None]) -> int:
+    """Entries lost by a run: one there before it that is changed or gone (the journal is append-only), or one
+    the child acknowledged that is missing or changed; each is also told to `fail`."""
+    lost = 0
+    for entry_id, row in before.rows.items():
+        if after.rows.get(entry_id) != row:
+            lost += 1
+            fail(where, f"entry {entry_id} present before the run is {'changed' if entry_id in after.rows else 'gone'}")
+    for ack in run.acks:
+        found = after.rows.get(ack.entry_id)
+        if found is None or (found[0], found[2]) != (ack.session_id, ack.kind):
+            lost += 1
+            fail(where, f"acknowledged entry {ack.entry_id} ({ack.kind}) is {'changed' if found else 'missing'}")
+    return lost
 
 
 def own_acks(run: ChildRun) -> list[Ack]:
@@ -542,15 +548,7 @@ def check_signal_run(where: str, run: ChildRun, sig: signal.Signals, before: Sna
     """A signalled child ends its session with an end entry, loses nothing, and leaves no traceback."""
     if after.integrity != "ok":
         tally.fail(where, f"integrity_check: {after.integrity}")
-    for entry_id, row in before.rows.items():
-        if after.rows.get(entry_id) != row:
-            tally.entries_lost += 1
-            tally.fail(where, f"entry {entry_id} present before the run is changed or gone")
-    for ack in run.acks:
-        found = after.rows.get(ack.entry_id)
-        if found is None or (found[0], found[2]) != (ack.session_id, ack.kind):
-            tally.entries_lost += 1
-            tally.fail(where, f"acknowledged entry {ack.entry_id} ({ack.kind}) is missing or changed")
+    tally.entries_lost += losses(where, run, before, after, tally.fail)
     tally.acknowledged_entries += len(run.acks)
     tally.exits[str(run.returncode)] += 1
     if run.returncode not in HANDLED_EXITS and run.returncode != -sig:

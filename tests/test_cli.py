@@ -56,7 +56,7 @@ def test_checkin_from_the_keyboard(tmp_path: Path) -> None:
     assert c["symptoms"][0]["kind"] == "cramp" and c["answers"][0]["source"] == "keyboard"
 
 
-def test_closing_the_keyboard_stops_the_session_and_keeps_the_answers(tmp_path: Path) -> None:
+def test_closing_the_keyboard_ends_the_session_as_input_ended_and_keeps_the_answers(tmp_path: Path) -> None:
     db = tmp_path / "journal.sqlite3"
     done = cli("session", "--program", "stretching", "--db", str(db), stdin="two\n")
     assert done.returncode == 0
@@ -155,7 +155,7 @@ def test_demo_replays_recorded_speech_through_the_recognizer(tmp_path: Path) -> 
     assert 'heard: "repeat"' in done.stdout and "-> repeat" in done.stdout
     report = json.loads(cli("report", "--db", str(out / "demo-journal.sqlite3"), "--format", "json").stdout)
     (s,) = report["sessions"]
-    assert s["program"] == "stretching" and s["outcome"] == "input_ended"  # the recorded replies run out
+    assert s["program"] == "stretching" and s["outcome"] == "stopped_by_user"
     assert [e["rating"] for e in s["exercises"]] == [3, 2, 4]
     assert all(r["source"] == "voice" for r in s["ratings"])
     if "spoken aloud" not in done.stderr:  # no sound device (as in CI): the lines are written as WAVs
