@@ -16,11 +16,18 @@ from pathlib import Path
 
 import pytest
 
+from tests.fakes import FakeClock, MemoryJournal, RecordingSpeaker, ScriptedListener
 from voice_coach import journal_lock
+from voice_coach.coach import Coach
 from voice_coach.entry_checks import CHANGE_FIELDS
 from voice_coach.errors import ConfigError
+from voice_coach.intents import load_phrasebook
 from voice_coach.journal import SqliteJournal
+from voice_coach.programs import load_program
 from voice_coach.progression import Change
+from voice_coach.prompts import load_prompts
+from voice_coach.session_loop import SessionLoop
+from voice_coach.stop_signals import Interrupted
 from voice_coach.voice_templates import VoiceTemplates
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -267,6 +274,45 @@ def test_a_signal_ends_the_session_cleanly_as_interrupted(person: Person, signum
     assert json.loads(new[-2][5]).get("signal", "SIGINT") == signum.name
     assert "stop_requested" not in [r[4] for r in new]
     assert person.report()["sessions"][-1]["outcome"] == "interrupted"
+
+
+class InterruptingSpeaker(RecordingSpeaker):
+    """A speaker during whose `at`-th line Ctrl-C (or a SIGTERM turned into one) arrives."""
+
+    def __init__(self, at: int) -> None:
+        super().__init__()
+        self.at = at
+
+    def say(self, text: str, key: str) -> None:
+        super().say(text, key)
+        if len(self.lines) == self.at:
+            raise Interrupted(signal.SIGTERM)
+
+
+def test_an_interruption_during_any_line_still_ends_the_session_with_one_end_entry() -> None:
+    """Wherever the signal lands, mid-step included (the step's entries not yet written, or the coach already
+    ended and only its end entry left to write), the session gets exactly one end entry and keeps the step's."""
+    replies = ["three", "no", "ready", "four", "yes", "next", "ready", "four", "yes"]
+
+    def run(speaker: RecordingSpeaker) -> tuple[MemoryJournal, str]:
+        journal = MemoryJournal()
+        result = SessionLoop(Coach(load_program("resistance")), listener=ScriptedListener(list(replies)),
+                             speaker=speaker, journal=journal, clock=FakeClock(), prompts=load_prompts(),
+                             phrasebook=load_phrasebook()).run()
+        return journal, result.outcome
+
+    whole, whole_outcome = run(heard := RecordingSpeaker())
+    for at in range(1, len(heard.lines) + 1):
+        journal, outcome = run(InterruptingSpeaker(at))
+        kinds = journal.kinds()
+        assert kinds.count("session_ended") == 1 and kinds[-1] == "session_ended", (at, kinds)
+        assert outcome == journal.rows[-1]["data"]["outcome"], (at, kinds)
+        if "interrupted" in kinds:
+            assert outcome == "interrupted"
+            cut = kinds.index("interrupted")
+            assert kinds[:cut] == whole.kinds()[:cut], at  # the interrupted step's entries are all written
+        else:  # during the last step's lines: the coach had already ended, and its entries are all there
+            assert (kinds, outcome) == (whole.kinds(), whole_outcome), at
 
 
 def test_input_that_ends_is_input_ended_not_a_stop(person: Person) -> None:
