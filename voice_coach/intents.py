@@ -72,17 +72,33 @@ class PhraseBook:
         """The exact phrases accepted for these intents (the grammar of a state), sorted."""
         wanted = set(intents)
         out = {p for p, (i, _, _) in self.phrases.items() if i in wanted}
-        for alias, target in (aliases or {}).items():
-            if self.phrases.get(normalize(target), (None,))[0] in wanted:
-                out.add(normalize(alias))
+        for alias, target in self.safe_aliases(aliases).items():
+            if self.phrases[target][0] in wanted:
+                out.add(alias)
         return sorted(out)
+
+    def safe_aliases(self, aliases: dict[str, str] | None) -> dict[str, str]:
+        """The own words (normalized alias → command phrase) that cannot take "stop" or a symptom word away,
+        whatever the words file said: an alias never replaces a phrase the coach knows, and an alias for an
+        ordinary command never contains a safety phrase. The words file is checked on load too; this is the
+        second line, where the grammar and the meaning of a reply are made."""
+        safety = [p for p, (i, _, _) in self.phrases.items() if i in (Intent.STOP, Intent.SYMPTOM)]
+        out: dict[str, str] = {}
+        for alias, target in (aliases or {}).items():
+            a, t = normalize(alias), normalize(target)
+            hit = self.phrases.get(t)
+            if not a or hit is None or a in self.phrases:
+                continue
+            if hit[0] not in (Intent.STOP, Intent.SYMPTOM) and any(f" {p} " in f" {a} " for p in safety):
+                continue
+            out[a] = t
+        return out
 
     def parse(self, heard: Heard, aliases: dict[str, str] | None = None) -> Utterance | None:
         """The utterance meant by `heard`, or None when nothing matches (an unknown word)."""
         text = normalize(heard.text)
         if aliases:
-            table = {normalize(a): normalize(t) for a, t in aliases.items()}
-            text = table.get(text, text)
+            text = self.safe_aliases(aliases).get(text, text)
         hit = self.phrases.get(text)
         if hit is None:
             words = [w for w in text.split() if w not in self.fillers]
