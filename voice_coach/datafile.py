@@ -1,4 +1,4 @@
-"""The YAML and TOML data files: read within bounds, or written whole, with any failure as one error line naming the file."""
+"""The YAML and TOML data files: read within bounds, or written whole; any failure is one error line naming the file."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def parse_yaml(text: str) -> Any:
         raise LimitError(f"it is larger than {MAX_FILE_BYTES // 1000} kB")
     try:
         return yaml.load(text, Loader=BoundedLoader)
-    except (ValueError, OverflowError, RecursionError, MemoryError) as exc:
+    except (ValueError, OverflowError, RecursionError, MemoryError):
         raise LimitError("it holds a value out of range (a date that does not exist, or a number too large)") from None
 
 
