@@ -11,6 +11,7 @@ import click
 
 from .errors import CoachError
 from .paths import default_db
+from .terminal_text import one_line
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -157,14 +158,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app.main(args=argv, prog_name="voice-coach", standalone_mode=False)
     except CoachError as exc:
-        click.echo(f"voice-coach: {exc.message}", err=True)
+        click.echo(f"voice-coach: {one_line(exc.message)}", err=True)
         return 2 if exc.code == "usage" else 1
     except click.exceptions.Abort:
         click.echo("voice-coach: interrupted", err=True)
         return 130
     except click.ClickException as exc:
         hint = " (see --help)" if isinstance(exc, click.UsageError) else ""
-        click.echo(f"voice-coach: {exc.format_message()}{hint}", err=True)
+        click.echo(f"voice-coach: {one_line(exc.format_message())}{hint}", err=True)
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code

@@ -26,13 +26,17 @@ def profile_show() -> None:
     click.echo(f"(file: {path})", err=True)
 
 
-@profile.command("set")
+@profile.command("set", context_settings={"ignore_unknown_options": True})  # `set speech_rate_wpm -5` is a value
 @click.argument("key")
 @click.argument("value")
 def profile_set(key: str, value: str) -> None:
     """Change one setting, e.g. `profile set end_silence_seconds 2.5` or `profile set input_mode scanning`."""
-    from .profile import set_value
+    from .profile import checked, key_name, set_value
 
+    if key_name(key) == "voice" and checked("voice", value).lower() != "default":
+        from .speech_out import installed_voice
+
+        installed_voice(checked("voice", value))  # a voice the engine lacks is refused now, not at the first line
     name, parsed = set_value(key, value)
     click.echo(f"{name} = {parsed}")
 

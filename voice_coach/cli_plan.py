@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .day_bounds import check_day
 from .errors import CoachError
 from .journal import Entry, SqliteJournal
 from .paths import default_db
 from .report import CAREGIVER_SESSION_ID
+from .terminal_text import shown
 
 if TYPE_CHECKING:
     from .programs import Program
@@ -36,9 +38,11 @@ def _day(text: str | None) -> date:
     if text is None:
         return date.today()
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        raise CoachError(f"--date {text!r}: use a date like 2026-03-02", code="usage") from None
+        raise CoachError(f"--date {shown(text)}: use a date like 2026-03-02", code="usage") from None
+    check_day("--date", text, day)
+    return day
 
 
 @click.command()

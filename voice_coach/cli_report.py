@@ -20,9 +20,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from . import report_labels as words
+from .day_bounds import check_day
 from .errors import CoachError, JournalError
 from .journal import Entry, SqliteJournal
 from .paths import default_db
+from .terminal_text import shown
 
 FORMATS = ("text", "csv", "json", "html", "fhir")
 SUFFIXES = {".html": "html", ".htm": "html", ".csv": "csv", ".json": "json", ".txt": "text"}
@@ -83,15 +85,20 @@ def _window(since: str | None, until: str | None) -> tuple[datetime | None, date
 
     values: list[datetime | None] = []
     for option, text in (("--since", since), ("--until", until)):
+        if not text:
+            values.append(None)
+            continue
         try:
-            values.append(parse_date(text) if text else None)
+            value = datetime.fromisoformat(text)
         except ValueError:
-            raise CoachError(f"--since/--until: {option} {text!r} is not a date; use a date like 2026-11-25",
+            raise CoachError(f"--since/--until: {option} {shown(text)} is not a date; use a date like 2026-11-25",
                              code="usage") from None
+        check_day(option, text, value)  # before the time zone is added: year 1 or 9999 would overflow
+        values.append(parse_date(text))
     start, end = values
     if start and end and start >= end:
-        raise CoachError(f"--since {since} is not before --until {until}; --until is the first day left out",
-                         code="usage")
+        raise CoachError(f"--since {shown(since)} is not before --until {shown(until)}; --until is the first day "
+                         "left out", code="usage")
     return start, end
 
 

@@ -128,7 +128,10 @@ def read_text(path: Path) -> str:
     """A data file's text: a regular file of at most MAX_FILE_BYTES (a FIFO or device would block or never end).
 
     Raises FileNotFoundError, OSError, UnicodeDecodeError, or LimitError."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except ValueError:  # a NUL character in the name
+        raise LimitError("its name holds a NUL character") from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise LimitError("it is not a regular file")

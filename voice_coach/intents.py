@@ -12,6 +12,7 @@ from pathlib import Path
 from .datafile import read_yaml
 from .errors import PromptError
 from .paths import PROMPTS_DIR
+from .terminal_text import shown
 
 
 class Intent(StrEnum):
@@ -138,10 +139,10 @@ def load_phrasebook(path: Path = PROMPTS_DIR / "phrases.yaml") -> PhraseBook:
 
     def add(phrase: object, hit: tuple[Intent, int | None, str | None], field: str) -> None:
         if not isinstance(phrase, str) or not normalize(phrase):
-            raise PromptError(f"{path}: {field}: phrases must be non-empty text (got {phrase!r})")
+            raise PromptError(f"{path}: {field}: phrases must be non-empty text (got {shown(phrase)})")
         key = normalize(phrase)
         if key in table and table[key] != hit:
-            raise PromptError(f"{path}: {field}: phrase {phrase!r} already means {table[key][0].value}")
+            raise PromptError(f"{path}: {field}: phrase {shown(phrase)} already means {table[key][0].value}")
         table[key] = hit
 
     intents = raw.get("intents") or {}
@@ -154,7 +155,7 @@ def load_phrasebook(path: Path = PROMPTS_DIR / "phrases.yaml") -> PhraseBook:
             add(p, (intent, None, None), f"intents.{name}")
     for phrase, value in (raw.get("numbers") or {}).items():
         if not isinstance(value, int) or not 0 <= value <= 10:
-            raise PromptError(f"{path}: numbers.{phrase}: must be a whole number 0-10 (got {value!r})")
+            raise PromptError(f"{path}: numbers.{phrase}: must be a whole number 0-10 (got {shown(value)})")
         add(phrase, (Intent.NUMBER, value, None), f"numbers.{phrase}")
     for kind, phrases in (raw.get("symptoms") or {}).items():
         if kind not in SYMPTOM_KINDS:

@@ -11,7 +11,7 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u20
 overrides that make text read backwards; tab and newline are handled apart."""
 SHOWN_CHARS = 60
 """A value echoed in an error message is cut to this many characters."""
-LINE_CHARS = 400
+LINE_CHARS = 500
 """The longest error line printed; beyond it the line is cut (a line must stay readable)."""
 
 
