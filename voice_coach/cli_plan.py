@@ -13,7 +13,7 @@ from .errors import CoachError
 from .journal import Entry, SqliteJournal
 from .paths import default_db
 from .report import CAREGIVER_SESSION_ID
-from .terminal_text import shown
+from .terminal_text import shown, warn_on_stderr
 
 if TYPE_CHECKING:
     from .programs import Program
@@ -101,7 +101,8 @@ def _candidates(name: str | None) -> list[str]:
         return [name]
     try:
         names = list(dict.fromkeys(p.program for d in load_plan().week for p in d))
-    except ProgramError:
+    except ProgramError as exc:
+        warn_on_stderr(f"{exc.message} (every program is looked at instead)")
         names = available_programs()
     return [n for n in names if load_program(n).kind != "stretching"]
 

@@ -12,7 +12,7 @@ from .datafile import read_yaml
 from .errors import ProgramError
 from .paths import ROOT, config_dir
 from .programs import KINDS, MAX_AEROBIC_BOUT_MINUTES, MAX_AEROBIC_DAY_MINUTES, Program, load_program
-from .terminal_text import shown
+from .terminal_text import SHOWN_CHARS, one_line, shown
 
 if TYPE_CHECKING:
     from .report_adherence import WeeklyPlan as ReportPlan
@@ -101,7 +101,7 @@ def parse_plan(path: Path, raw: Any, programs: Callable[[str], Program] = load_p
         raise fail("week", "must map weekdays (monday ... sunday) to lists of program names")
     for key in week_raw:
         if key not in WEEKDAYS:
-            raise fail(f"week.{shown(key)}", f"not a weekday; use {', '.join(WEEKDAYS)}")
+            raise fail(f"week.{one_line(str(key), SHOWN_CHARS)}", f"not a weekday; use {', '.join(WEEKDAYS)}")
     loaded: dict[str, Program] = {}
     week = tuple(_day(day, week_raw.get(day) or [], limits, loaded, programs, fail) for day in WEEKDAYS)
     resistance_days = sum(1 for d in week if any(p.kind == "resistance" for p in d))
@@ -117,7 +117,7 @@ def _limits(raw: Any, fail: Callable[[str, str], ProgramError]) -> dict[str, int
     out: dict[str, int] = {}
     for key in raw:
         if key not in ACSM_LIMITS:
-            raise fail(f"limits.{shown(key)}", f"unknown limit; known: {', '.join(ACSM_LIMITS)}")
+            raise fail(f"limits.{one_line(str(key), SHOWN_CHARS)}", f"unknown limit; known: {', '.join(ACSM_LIMITS)}")
     for key, (lo, hi, why) in ACSM_LIMITS.items():
         value = raw.get(key, hi)
         if isinstance(value, bool) or not isinstance(value, int):

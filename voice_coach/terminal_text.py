@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from datetime import date, datetime
 from typing import Any
 
@@ -46,3 +47,8 @@ def shown(value: Any, limit: int = SHOWN_CHARS) -> str:
     if isinstance(value, list | tuple | set | frozenset):
         return f"a list of {len(value)} item{'s' if len(value) != 1 else ''}"
     return f"a value of type {type(value).__name__}"
+
+
+def warn_on_stderr(line: str) -> None:
+    """A warning (the command goes on): one line on stderr, like every other message of the app."""
+    print(f"voice-coach: warning: {one_line(line)}", file=sys.stderr)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -15,7 +14,7 @@ from .errors import ConfigError
 from .intents import Intent, PhraseBook, load_phrasebook, normalize
 from .paths import config_dir
 from .profile import toml_key, toml_value
-from .terminal_text import one_line, shown
+from .terminal_text import shown, warn_on_stderr
 
 Meaning = tuple[Intent, int | None, str | None]
 """What a phrase means to the coach: intent, number value, symptom kind."""
@@ -201,11 +200,6 @@ def suggest(book: PhraseBook, meaning: Meaning, aliases: dict[str, str], diction
 # ----- the file ------------------------------------------------------------------------------------------
 MAX_ENTRIES = 100
 """Own words read from the file at most; more is a hand-edit gone wrong (each is checked like `words set`)."""
-
-
-def warn_on_stderr(line: str) -> None:
-    """Where the file's warnings go by default: one line each on stderr, like every other message."""
-    print(f"voice-coach: warning: {one_line(line)}", file=sys.stderr)
 
 
 def entry_problem(alias: object, target: object, accepted: dict[str, str], book: PhraseBook,
