@@ -117,7 +117,7 @@ def programs() -> None:
 
     for name in available_programs():
         p = load_program(name)
-        click.echo(f"{name:<14} {p.kind:<11} {len(p.exercises)} exercises  ({p.source})")
+        click.echo(one_line(f"{name:<14} {p.kind:<11} {len(p.exercises)} exercises  ({p.source})"))
 
 
 def _write(text: str, out: Path | None) -> None:

@@ -8,6 +8,7 @@ import click
 
 from .errors import CoachError, ConfigError, DeviceError
 from .paths import default_db
+from .terminal_text import printable
 
 
 @click.group()
@@ -22,7 +23,7 @@ def profile_show() -> None:
 
     path = profile_path()
     for line in show_lines(load_profile(path), explicit_keys(path)):
-        click.echo(line)
+        click.echo(printable(line))
     click.echo(f"(file: {path})", err=True)
 
 
@@ -38,7 +39,7 @@ def profile_set(key: str, value: str) -> None:
 
         installed_voice(checked("voice", value))  # a voice the engine lacks is refused now, not at the first line
     name, parsed = set_value(key, value)
-    click.echo(f"{name} = {parsed}")
+    click.echo(printable(f"{name} = {parsed}"))
 
 
 @profile.command("reset")

@@ -24,7 +24,7 @@ from .day_bounds import check_day
 from .errors import CoachError, JournalError
 from .journal import Entry, SqliteJournal
 from .paths import default_db
-from .terminal_text import shown
+from .terminal_text import printable, scrub, shown
 
 FORMATS = ("text", "csv", "json", "html", "fhir")
 SUFFIXES = {".html": "html", ".htm": "html", ".csv": "csv", ".json": "json", ".txt": "text"}
@@ -128,6 +128,8 @@ def report(db: Path | None, since: str | None, until: str | None, program: str |
         progress.stage("Writing")
     if not any(e.kind == "session_started" for e in entries) and fmt not in ("text", "html"):
         click.echo("no sessions yet in this journal" + (" for these dates" if start or end else ""), err=True)
+    if out is None and sys.stdout.isatty() and fmt != "text":
+        text = printable(text)  # csv or json on a screen: no ESC codes from notes and names (text is scrubbed)
     write_output(text, out, bom=fmt == "csv")
 
 
@@ -166,7 +168,7 @@ def produce(fmt: str, entries: list[Entry], *, path: Path, program: str | None, 
         width = shutil.get_terminal_size((110, 40)).columns if to_terminal else 110
         console = Console(file=buf, width=width, force_terminal=to_terminal,
                           color_system="auto" if to_terminal else None, highlight=False, emoji=False)
-        render_text(interpreted, console)
+        render_text(scrub(interpreted), console)  # notes and names come from people: no ESC codes reach the screen
         return buf.getvalue()
     return _html(interpreted, progress)
 

@@ -21,6 +21,20 @@ def printable(text: str) -> str:
     return _CONTROL.sub("", text.replace("\t", " "))
 
 
+def scrub(value: Any, depth: int = 0) -> Any:
+    """A copy of JSON-like data (a report) with every string made `printable`; past 100 levels a value is
+    replaced by "…" (nothing the app makes nests that deep)."""
+    if isinstance(value, str):
+        return printable(value)
+    if depth > 100:
+        return "…"
+    if isinstance(value, dict):
+        return {scrub(k, depth + 1): scrub(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(scrub(v, depth + 1) for v in value)
+    return value
+
+
 def one_line(text: str, limit: int = LINE_CHARS) -> str:
     """`text` printable, on one line, at most `limit` characters (an error line, a name in a listing)."""
     flat = " ".join(printable(text).split())
