@@ -57,7 +57,7 @@ def words() -> None:
     """Your own command words, checked so that they cannot be mistaken for other words."""
 
 
-@words.command("set")
+@words.command("set", context_settings={"ignore_unknown_options": True})  # own words may start with "-"
 @click.argument("command")
 @click.argument("own_words")
 def words_set(command: str, own_words: str) -> None:

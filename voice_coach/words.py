@@ -200,6 +200,8 @@ def suggest(book: PhraseBook, meaning: Meaning, aliases: dict[str, str], diction
 # ----- the file ------------------------------------------------------------------------------------------
 MAX_ENTRIES = 100
 """Own words read from the file at most; more is a hand-edit gone wrong (each is checked like `words set`)."""
+MAX_WARNINGS = 10
+"""Entries of the file named one by one in warnings; past this, one line counts the rest."""
 
 
 def entry_problem(alias: object, target: object, accepted: dict[str, str], book: PhraseBook,
@@ -228,16 +230,21 @@ def load_aliases(path: Path | None = None, book: PhraseBook | None = None,
         return {}
     dictionary = load_dictionary()
     out: dict[str, str] = {}
+    ignored = 0
     for n, (alias, target) in enumerate(raw.items()):
         if n == MAX_ENTRIES:
             warn(f"{path}: only the first {MAX_ENTRIES} own words are read; the other {len(raw) - n} are ignored")
             break
         problem = entry_problem(alias, target, out, book, dictionary)
         if problem is not None:
-            warn(f"{path}: {shown(alias)} = {shown(target)} is ignored: {problem}")
+            ignored += 1
+            if ignored <= MAX_WARNINGS:
+                warn(f"{path}: {shown(alias)} = {shown(target)} is ignored: {problem}")
             continue
         if meaning_of(book, alias) is None:  # words that already mean this command need no entry
             out[normalize(alias)] = normalize(str(target))
+    if ignored > MAX_WARNINGS:
+        warn(f"{path}: {ignored - MAX_WARNINGS} more own words are ignored the same way; fix or remove them")
     return out
 
 
