@@ -83,3 +83,11 @@ def test_stop_and_a_symptom_end_the_session_from_every_state_despite_hostile_ali
     run = run_session("resistance", replies, aliases=HOSTILE, **extra)
     assert run.listener.heard_states[-1] == state.value and run.result.outcome == "stopped_for_safety"
     assert [r["data"]["kind"] for r in run.journal.rows if r["kind"] == "symptom"] == ["cramp"]
+
+
+def test_a_words_file_full_of_bad_entries_names_ten_and_counts_the_rest() -> None:
+    _write_words("".join(f'"quit{i}" = "next"\n' for i in range(15)) + '"stop" = "next"\n')  # 16 refused
+    warnings: list[str] = []
+    assert load_aliases(warn=warnings.append) == {}
+    assert len(warnings) == 11
+    assert warnings[-1].endswith("6 more own words are ignored the same way; fix or remove them")
