@@ -152,6 +152,11 @@ def test_a_program_or_plan_that_is_a_fifo_does_not_hang(home: Path) -> None:
     one_line(cli(home, "plan", "--plan", str(fifo)), 1, "mine.yaml", "not a regular file")
 
 
+def test_a_reply_script_of_2_mb_is_refused_unread(home: Path) -> None:
+    script = put(home, "replies.txt", "next\n" * 400_000)
+    one_line(cli(home, "session", "--program", "stretching", "--input", str(script)), 2, "larger than 1000 kB")
+
+
 @pytest.mark.parametrize("plan", [LOL, "week: [unclosed\n"], ids=["billion-laughs", "damaged"])
 def test_a_plan_that_cannot_be_read_says_so_and_the_report_goes_on(home: Path, plan: str) -> None:
     assert cli(home, "note", "slept badly").returncode == 0
