@@ -195,6 +195,14 @@ def test_stop_and_a_symptom_still_work_whatever_the_words_file_says(home: Path, 
     assert session["outcome"] == outcome
 
 
+def test_words_reset_mends_a_damaged_words_file(home: Path) -> None:
+    put(home, "config/words.toml", "a = " + "[" * 5000 + "]" * 5000 + "\n")
+    one_line(cli(home, "words", "list"), 1, "not valid TOML", "voice-coach words reset")
+    done = cli(home, "words", "reset")
+    assert done.returncode == 0 and done.stderr == "" and done.stdout == "removed 0 own words\n"
+    assert cli(home, "words", "list").returncode == 0
+
+
 def test_words_list_keeps_the_good_entries_of_a_hostile_file(home: Path) -> None:
     put(home, "config/words.toml", HOSTILE_WORDS)
     done = cli(home, "words", "list")

@@ -268,6 +268,13 @@ def set_alias(target: str, alias: str, path: Path | None = None, *, book: Phrase
 def reset_aliases(target: str | None = None, path: Path | None = None, *, book: PhraseBook | None = None) -> int:
     """Forget all own words, or those of one command; how many were removed."""
     book = book or load_phrasebook()
+    if target is None and (path or words_path()).exists():
+        try:
+            aliases = load_aliases(path, book, warn=lambda _: None)
+        except ConfigError:  # a damaged file is what "reset" is for: it is replaced whole
+            aliases = {}
+        save_aliases({}, path)
+        return len(aliases)
     aliases = load_aliases(path, book)
     if target is None:
         keep: dict[str, str] = {}
