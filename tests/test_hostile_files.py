@@ -222,6 +222,7 @@ ARGS = {
     "--rating of 5000 digits": (["log", "--rating", BIG], 2, ["--rating"]),
     "--rating -5": (["log", "--rating", "-5"], 2, ["not in the range 0<=x<=10"]),
     "--time-scale 1e999": (["session", "--time-scale", "1e999"], 2, ["--time-scale"]),
+    "--time-scale nan": (["session", "--time-scale", "nan"], 2, ["--time-scale", "nan is not a number"]),
     "--times 10^20": (["voice-check", "--times", "9" * 20], 2, ["--times"]),
     "speech rate -5": (["profile", "set", "speech_rate_wpm", "-5"], 1, ["speech_rate_wpm = -5: use 80 to 300"]),
     "speech rate of 5000 digits": (["profile", "set", "speech_rate_wpm", BIG], 1, ["use 80 to 300", "…"]),

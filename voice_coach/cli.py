@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,6 +20,13 @@ def app() -> None:
     """A hands-free exercise coach for people living with ALS. Offline; guided by voice."""
 
 
+def _finite(_ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """FloatRange lets "nan" through (every comparison with it is false)."""
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number", param=param)
+    return value
+
+
 def session_options(f: Callable[..., Any]) -> Callable[..., Any]:
     """Options shared by `session` and `checkin`."""
     for option in reversed([
@@ -33,7 +41,7 @@ def session_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--backend", default="auto", show_default=True,
                      type=click.Choice(["auto", "pocketsphinx", "vosk"]), help="Speech recognizer."),
         click.option("--model", type=click.Path(path_type=Path), help="A vosk model directory."),
-        click.option("--time-scale", default=1.0, type=click.FloatRange(1.0, 100.0), hidden=True,
+        click.option("--time-scale", default=1.0, type=click.FloatRange(1.0, 100.0), hidden=True, callback=_finite,
                      help="Run the clock faster (demos and terminal tests only)."),
     ]):
         f = option(f)
