@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import os
 import tempfile
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -18,11 +20,12 @@ from hypothesis import strategies as st
 
 from voice_coach.caregiver import parse_at
 from voice_coach.cli_plan import _day
-from voice_coach.cli_report import _window
+from voice_coach.cli_report import _interpret, _window
 from voice_coach.errors import CoachError
 from voice_coach.intents import Heard, Intent, load_phrasebook
 from voice_coach.paths import PROGRAMS_DIR
 from voice_coach.plan import PLANS_DIR, WEEKDAYS, load_plan
+from voice_coach.plan_today import today_status, week_status
 from voice_coach.profile import FIELDS, checked, key_name, load_profile
 from voice_coach.programs import load_program_file
 from voice_coach.progression_rules import RULES_DIR, load_rules
@@ -80,10 +83,10 @@ def laughs(draw: st.DrawFn) -> str:
     """Aliases repeated `width` times on `depth` levels, or a chain, or an alias inside its own anchor."""
     shape = draw(st.sampled_from(["wide", "chain", "self"]))
     if shape == "self":
-        return "a: &a [1, *a]\n"
+        return "a: &a [1, *a]\n"  # its last key names the anchor a document may use
     depth, width = draw(st.integers(1, 12)), draw(st.integers(1, 12))
     if shape == "chain":
-        return "a0: &a0 [x]\n" + "".join(f"a{i}: &a{i} [*a{i - 1}]\n" for i in range(1, depth * 20))
+        return "a0: &a0 [x]\n" + "".join(f"a{i}: &a{i} [*a{i - 1}]\n" for i in range(1, depth * 250))
     return "l0: &l0 [x]\n" + "".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * width)}]\n" for i in range(1, depth))
 
 
@@ -121,7 +124,13 @@ def _dump(raw: Any) -> str:
 
 @st.composite
 def yaml_document(draw: st.DrawFn, valid: list[Path]) -> str:
-    kind = draw(st.sampled_from(["mutated", "noise", "laughs", "deep", "values"]))
+    kind = draw(st.sampled_from(["mutated", "noise", "laughs", "deep", "values", "bomb"]))
+    if kind == "bomb":  # a valid document with one field made an alias of a "billion laughs" (or of itself)
+        raw = yaml.safe_load(draw(st.sampled_from(valid)).read_text(encoding="utf-8"))
+        field = draw(st.sampled_from(sorted(raw)))
+        bomb = draw(laughs())
+        last = bomb.rstrip("\n").rsplit("\n", 1)[-1].split(":")[0]
+        return bomb + _dump({k: v for k, v in raw.items() if k != field}) + f"{field}: *{last}\n"
     if kind == "mutated":
         raw = yaml.safe_load(draw(st.sampled_from(valid)).read_text(encoding="utf-8"))
         return _dump(_mutate(raw, draw))
@@ -247,24 +256,50 @@ date_texts = st.one_of(
     st.from_regex(r"\A[0-9]{1,5}:[0-9]{1,3}\Z"), st.text(max_size=40), st.just("2" * 100000))
 
 
+ZONES = st.sampled_from(["UTC", "Pacific/Kiritimati", "Etc/GMT+12", "America/New_York", "Asia/Kolkata"])
+"""The machine's time zone: year 1 and 9999 overflow only when a zone moves them across the edge."""
+
+
+@contextmanager
+def local_zone(zone: str) -> Iterator[None]:
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = zone
+    time.tzset()
+    try:
+        yield
+    finally:
+        os.environ["TZ"] = before or "UTC"
+        time.tzset()
+
+
 @FUZZ
-@given(text=date_texts)
-def test_fuzz_at(text: str) -> None:
-    result = _outcome("--at", lambda: parse_at(text, NOW))
+@given(text=date_texts, zone=ZONES)
+def test_fuzz_at(text: str, zone: str) -> None:
+    with local_zone(zone):
+        result = _outcome("--at", lambda: parse_at(text, NOW))
     if isinstance(result, datetime):
         assert result.tzinfo is not None and result <= NOW + timedelta(minutes=5)
 
 
 @FUZZ
-@given(since=st.one_of(st.none(), date_texts), until=st.one_of(st.none(), date_texts))
-def test_fuzz_since_until(since: str | None, until: str | None) -> None:
-    _outcome("--since/--until", lambda: _window(since, until))
+@given(since=st.one_of(st.none(), date_texts), until=st.one_of(st.none(), date_texts), zone=ZONES)
+def test_fuzz_since_until(since: str | None, until: str | None, zone: str) -> None:
+    def report() -> Any:  # the window, then the report over it, as `voice-coach report` makes it
+        start, end = _window(since, until)
+        return _interpret("json", [], program=None, since=start, until=end, now=NOW)
+    with local_zone(zone):
+        _outcome("--since/--until", report)
 
 
 @FUZZ
 @given(text=date_texts)
 def test_fuzz_plan_date(text: str) -> None:
-    _outcome("--date", lambda: _day(text))
+    def plan() -> Any:  # the day, then today and its week against the plan, as `voice-coach plan` does
+        day = _day(text)
+        weekly = load_plan()
+        monday = day - timedelta(days=day.weekday())
+        return today_status(weekly, [], day), week_status(weekly, [], day), [monday + timedelta(days=6)]
+    _outcome("--date", plan)
 
 
 number_texts = st.one_of(
