@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,11 +12,19 @@ import click
 
 from .errors import CoachError
 from .paths import default_db
+from .terminal_text import one_line
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def app() -> None:
     """A hands-free exercise coach for people living with ALS. Offline; guided by voice."""
+
+
+def _finite(_ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """FloatRange lets "nan" through (every comparison with it is false)."""
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number", param=param)
+    return value
 
 
 def session_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -32,7 +41,7 @@ def session_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--backend", default="auto", show_default=True,
                      type=click.Choice(["auto", "pocketsphinx", "vosk"]), help="Speech recognizer."),
         click.option("--model", type=click.Path(path_type=Path), help="A vosk model directory."),
-        click.option("--time-scale", default=1.0, type=click.FloatRange(1.0, 100.0), hidden=True,
+        click.option("--time-scale", default=1.0, type=click.FloatRange(1.0, 100.0), hidden=True, callback=_finite,
                      help="Run the clock faster (demos and terminal tests only)."),
     ]):
         f = option(f)
@@ -128,7 +137,7 @@ def programs() -> None:
 
     for name in available_programs():
         p = load_program(name)
-        click.echo(f"{name:<14} {p.kind:<11} {len(p.exercises)} exercises  ({p.source})")
+        click.echo(one_line(f"{name:<14} {p.kind:<11} {len(p.exercises)} exercises  ({p.source})"))
 
 
 def _write(text: str, out: Path | None) -> None:
@@ -168,14 +177,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app.main(args=argv, prog_name="voice-coach", standalone_mode=False)
     except CoachError as exc:
-        click.echo(f"voice-coach: {exc.message}", err=True)
+        click.echo(f"voice-coach: {one_line(exc.message)}", err=True)
         return 2 if exc.code == "usage" else 1
     except click.exceptions.Abort:
         click.echo("voice-coach: interrupted", err=True)
         return 130
     except click.ClickException as exc:
         hint = " (see --help)" if isinstance(exc, click.UsageError) else ""
-        click.echo(f"voice-coach: {exc.format_message()}{hint}", err=True)
+        click.echo(f"voice-coach: {one_line(exc.format_message())}{hint}", err=True)
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code

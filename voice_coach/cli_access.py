@@ -8,6 +8,7 @@ import click
 
 from .errors import CoachError, ConfigError, DeviceError
 from .paths import default_db
+from .terminal_text import printable
 
 
 @click.group()
@@ -22,19 +23,23 @@ def profile_show() -> None:
 
     path = profile_path()
     for line in show_lines(load_profile(path), explicit_keys(path)):
-        click.echo(line)
+        click.echo(printable(line))
     click.echo(f"(file: {path})", err=True)
 
 
-@profile.command("set")
+@profile.command("set", context_settings={"ignore_unknown_options": True})  # `set speech_rate_wpm -5` is a value
 @click.argument("key")
 @click.argument("value")
 def profile_set(key: str, value: str) -> None:
     """Change one setting, e.g. `profile set end_silence_seconds 2.5` or `profile set input_mode scanning`."""
-    from .profile import set_value
+    from .profile import checked, key_name, set_value
 
+    if key_name(key) == "voice" and checked("voice", value).lower() != "default":
+        from .speech_out import installed_voice
+
+        installed_voice(checked("voice", value))  # a voice the engine lacks is refused now, not at the first line
     name, parsed = set_value(key, value)
-    click.echo(f"{name} = {parsed}")
+    click.echo(printable(f"{name} = {parsed}"))
 
 
 @profile.command("reset")
@@ -52,7 +57,7 @@ def words() -> None:
     """Your own command words, checked so that they cannot be mistaken for other words."""
 
 
-@words.command("set")
+@words.command("set", context_settings={"ignore_unknown_options": True})  # own words may start with "-"
 @click.argument("command")
 @click.argument("own_words")
 def words_set(command: str, own_words: str) -> None:

@@ -11,6 +11,7 @@ from .intents import Heard, PhraseBook
 from .paths import ROOT
 from .ports import Clock, Expectation, Listener
 from .private_files import private_dir
+from .terminal_text import one_line
 
 DEMO_AUDIO = ROOT / "tests" / "audio" / "sessions" / "demo_stretching"
 """One WAV per reply: a person answering a short stretching session with a rating, a repeat and a next."""
@@ -28,7 +29,7 @@ class TurnPrinter:
             meant = self.phrasebook.parse(heard)
             what = "not understood" if meant is None else meant.intent.value + (
                 f" {meant.value}" if meant.value is not None else f" ({meant.symptom})" if meant.symptom else "")
-            click.echo(f"   heard: \"{heard.text}\" (confidence {heard.confidence:.2f}) -> {what}")
+            click.echo(f"   heard: \"{one_line(heard.text, 200)}\" (confidence {heard.confidence:.2f}) -> {what}")
         return heard
 
 

@@ -18,10 +18,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from . import report_labels as words
+from .day_bounds import check_day
 from .errors import CoachError, JournalError
 from .journal import Damaged, Entry, SqliteJournal
 from .paths import default_db
 from .private_files import write_private
+from .terminal_text import printable, scrub, shown
 
 FORMATS = ("text", "csv", "json", "html", "fhir")
 SUFFIXES = {".html": "html", ".htm": "html", ".csv": "csv", ".json": "json", ".txt": "text"}
@@ -82,15 +84,20 @@ def _window(since: str | None, until: str | None) -> tuple[datetime | None, date
 
     values: list[datetime | None] = []
     for option, text in (("--since", since), ("--until", until)):
+        if not text:
+            values.append(None)
+            continue
         try:
-            values.append(parse_date(text) if text else None)
+            value = datetime.fromisoformat(text)
         except ValueError:
-            raise CoachError(f"--since/--until: {option} {text!r} is not a date; use a date like 2026-11-25",
+            raise CoachError(f"--since/--until: {option} {shown(text)} is not a date; use a date like 2026-11-25",
                              code="usage") from None
+        check_day(option, text, value)  # before the time zone is added: year 1 or 9999 would overflow
+        values.append(parse_date(text))
     start, end = values
     if start and end and start >= end:
-        raise CoachError(f"--since {since} is not before --until {until}; --until is the first day left out",
-                         code="usage")
+        raise CoachError(f"--since {shown(since)} is not before --until {shown(until)}; --until is the first day "
+                         "left out", code="usage")
     return start, end
 
 
@@ -120,6 +127,8 @@ def report(db: Path | None, since: str | None, until: str | None, program: str |
         progress.stage("Writing")
     if not any(e.kind == "session_started" for e in entries) and fmt not in ("text", "html"):
         click.echo("no sessions yet in this journal" + (" for these dates" if start or end else ""), err=True)
+    if out is None and sys.stdout.isatty() and fmt != "text":
+        text = printable(text)  # csv or json on a screen: no ESC codes from notes and names (text is scrubbed)
     write_output(text, out, bom=fmt == "csv")
 
 
@@ -160,7 +169,7 @@ def produce(fmt: str, entries: list[Entry], *, path: Path, program: str | None, 
         width = shutil.get_terminal_size((110, 40)).columns if to_terminal else 110
         console = Console(file=buf, width=width, force_terminal=to_terminal,
                           color_system="auto" if to_terminal else None, highlight=False, emoji=False)
-        render_text(interpreted, console)
+        render_text(scrub(interpreted), console)  # notes and names come from people: no ESC codes reach the screen
         return buf.getvalue()
     if fmt == "json":
         return json.dumps(interpreted, indent=2, ensure_ascii=False) + "\n"

@@ -14,6 +14,7 @@ from .datafile import read_toml, write_atomically
 from .errors import ConfigError
 from .paths import config_dir
 from .settings import CoachSettings
+from .terminal_text import SHOWN_CHARS, one_line, shown
 
 INPUT_MODES = ("speech", "any-sound", "switch", "scanning")
 """How the person answers: speech; any sound = yes and silence = no; one key; options read out one by one."""
@@ -154,7 +155,7 @@ def key_name(key: str) -> str:
     prefixed = [name for name in FIELDS if name.startswith(k + "_")]
     if len(prefixed) == 1:
         return prefixed[0]
-    raise ConfigError(f"unknown profile key '{key}' (known: {', '.join(FIELDS)})")
+    raise ConfigError(f"unknown profile key {shown(key)} (known: {', '.join(FIELDS)})")
 
 
 def checked(key: str, value: Any, where: str = "") -> Any:
@@ -174,8 +175,8 @@ def checked(key: str, value: Any, where: str = "") -> Any:
             parsed = int(value)
     problem = field.check(parsed)
     if problem:
-        shown = value if isinstance(value, str) else repr(value)
-        raise ConfigError(f"{where}{key} = {shown}: use {problem}")
+        text = one_line(value, SHOWN_CHARS) if isinstance(value, str) else shown(value)
+        raise ConfigError(f"{where}{key} = {text}: use {problem}")
     return parsed
 
 
@@ -188,7 +189,7 @@ def load_profile(path: Path | None = None) -> Profile:
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in FIELDS:
-            raise ConfigError(f"{path}: unknown key '{key}'; remove it (known: {', '.join(FIELDS)})")
+            raise ConfigError(f"{path}: unknown key {shown(key)}; remove it (known: {', '.join(FIELDS)})")
         values[key] = checked(key, value, f"{path}: ")
     return replace(Profile(), **values)
 

@@ -26,6 +26,7 @@ from .devices import Clip, PlaybackLine, Player, find_device
 from .errors import ConfigError, DeviceError
 from .ports import Speaker
 from .private_files import append_private, private_dir, write_private
+from .terminal_text import shown
 from .text_io import TextSpeaker
 
 DEFAULT_RATE_WPM = 175
@@ -257,7 +258,15 @@ class _EngineThread:
         if score:
             return best
         english = sorted({v.id.rsplit("/", 1)[-1] for v in self.voices if v.id.rsplit("/", 1)[-1].startswith("en")})
-        raise ConfigError(f"speech voice '{wanted}' not found; try one of: {', '.join(english[:8]) or 'none'}")
+        every = "espeak-ng --voices" if self.backend == "espeak" else "your system's speech settings"
+        raise ConfigError(f"speech voice {shown(wanted)} not found; try one of: {', '.join(english[:8]) or 'none'} "
+                          f"(every voice installed: {every})")
+
+
+def installed_voice(wanted: str) -> str:
+    """The speech engine's id for the voice `wanted` names (as a session will choose it); ConfigError naming some
+    voices and how to list them all when there is none, DeviceError when the engine cannot start."""
+    return _EngineThread.shared().resolve_voice(wanted)
 
 
 class Pyttsx3Synth:
