@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .audio_io import BYTES_PER_SECOND, WavSource
+from .audio_io import BYTES_PER_SECOND, WavSource, WavStream
 from .clocks import VirtualClock
 from .endpointing import FRAME_BYTES, FRAME_SECONDS, Endpointer, EndpointSettings, VoiceTest
 from .errors import AudioError
@@ -251,11 +251,14 @@ class AudioReplayListener(ScriptReplay):
 
 
 def wav_files(folder: Path) -> list[Path]:
-    """The .wav files of a folder, in name order; a folder without any is an AudioError."""
+    """The .wav files of a folder, in name order, each one's header checked (a damaged file is an AudioError now,
+    not in the middle of a session); a folder without any is an AudioError."""
     try:
         files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() == ".wav" and p.is_file())
     except OSError as exc:
         raise AudioError(f"{folder}: cannot list the folder ({exc.strerror}); check the path") from None
     if not files:
         raise AudioError(f"{folder}: no .wav files in this folder; put one reply per WAV file (01.wav, 02.wav, ...)")
+    for path in files:
+        WavStream(path).close()
     return files

@@ -137,7 +137,7 @@ def recognize(files: tuple[Path, ...], state: str | None, backend: str, model: P
     phrases = tuple(book.phrases_for(state_intents(state)) if state else sorted(book.phrases))
     recognizer = make_recognizer(backend, model)
     out = _JsonWriter(recognizer.name, state) if as_json else None
-    failed = 0
+    failed: list[AudioError] = []
     for path in files:
         said = 0
 
@@ -154,8 +154,9 @@ def recognize(files: tuple[Path, ...], state: str | None, backend: str, model: P
         try:
             result = recognize_file(path, recognizer, phrases, state or "any", book, on_utterance=show)
         except AudioError as exc:
-            failed += 1
-            click.echo(f"voice-coach: {exc.message}", err=True)
+            failed.append(exc)
+            if len(files) > 1:
+                click.echo(f"voice-coach: {exc.message}", err=True)
             if out is not None:
                 out.end_file(None, exc.message)
             continue
@@ -165,5 +166,7 @@ def recognize(files: tuple[Path, ...], state: str | None, backend: str, model: P
             click.echo(f"{path}: silence (no speech found in {result['seconds']} s)")
     if out is not None:
         out.close()
+    if len(files) == 1 and failed:
+        raise failed[0]  # one file: its own line is the whole story
     if failed:
-        raise AudioError(f"{failed} of {len(files)} file(s) could not be read (see above)")
+        raise AudioError(f"{len(failed)} of {len(files)} file(s) could not be read (see above)")
