@@ -58,18 +58,20 @@ def verify(name: str | None) -> None:
         raise ModelError("no models installed: run `voice-coach models install vosk-small-en-us`, "
                          "or use the built-in pocketsphinx (--backend pocketsphinx)")
     catalog = load_catalog()
-    bad = False
+    bad = 0
     for n in names:
         problems = verify_model(n, models_dir())
         if problems:
-            bad = True
+            bad += 1
             text = "; ".join(problems)
             fix = "" if "run `" in text else f"; run `voice-coach models install {n}` again"
-            click.echo(f"model {n}: {text}{fix}", err=True)
+            if len(names) == 1:
+                raise ModelError(f"model {n}: {text}{fix}")
+            click.echo(f"voice-coach: model {n}: {text}{fix}", err=True)
         elif catalog[n].pinned:
             click.echo(f"model {n} is whole and each file matches its published SHA-256 "
                        f"({model_path(catalog[n], models_dir())})")
         else:
             click.echo(f"model {n} is whole")
-    if bad:
-        raise click.exceptions.Exit(1)
+    if bad:  # (click's Exit would leave the exit status 0 under the app's own main)
+        raise ModelError(f"{bad} of {len(names)} installed models are damaged (see above)")

@@ -117,7 +117,7 @@ def url_env_var(name: str) -> str:
 
 def resolve_url(spec: ModelSpec, url: str | None = None) -> str | None:
     """The url to download from: the argument, else the environment override, else the catalog."""
-    return url or os.environ.get(url_env_var(spec.name)) or spec.url
+    return url or os.environ.get(url_env_var(spec.name)) or spec.url or spec.base_url
 
 
 def install_hint(spec: ModelSpec) -> str:
@@ -181,7 +181,7 @@ def _spec_from_table(path: Path, name: str, table: Any) -> ModelSpec:
         if archive_dir is None or "/" in archive_dir or not _safe_relpath(archive_dir):
             raise bad("archive_dir", "must be a single folder name")
     else:
-        if package is None or not package.isidentifier():
+        if package is not None and not package.isidentifier():
             raise bad("package", "must be an importable package name")
         for field in ("sha256", "size_bytes", "archive_dir"):
             if field in table:
