@@ -54,8 +54,8 @@ def install_spec(
     if spec.package:
         return _check_package_model(spec)
     target = dest_dir / name
-    if target.is_dir() and not verify_dir(target, spec.files, spec.engine):
-        return InstallResult(name, target, False, f"model '{name}' is already installed and verified at {target}")
+    if (done := _already_installed(spec, target)) is not None:
+        return done
     source = resolve_url(spec, url)
     if not source or not spec.sha256 or not spec.size_bytes or not spec.archive_dir:
         raise ModelError(f"model '{name}' has no download address or checksum: fix its entry in models/catalog.toml")
@@ -68,25 +68,16 @@ def install_spec(
         with os.fdopen(fd, "wb") as out:
             digest = _download(name, source, spec.size_bytes, out, progress, timeout_s)
         if digest != spec.sha256:
-            raise ModelError(
-                f"checksum mismatch for model '{name}': expected sha256 {spec.sha256[:16]}..., got {digest[:16]}...; "
-                f"the download is damaged or not the pinned file: run `voice-coach models install {name}` again"
-            )
+            raise _mismatch(name, "", spec.sha256, digest)
         unpack_dir = Path(tempfile.mkdtemp(dir=dest_dir, prefix=f".{name}.", suffix=".unpack"))
         _unpack(name, archive, unpack_dir)
         root = unpack_dir / spec.archive_dir
         if not root.is_dir():
             raise ModelError(f"archive for model '{name}' has no folder '{spec.archive_dir}': "
                              "the catalog entry does not match the archive; fix models/catalog.toml")
-        problems = verify_dir(root, spec.files, spec.engine)
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise ModelError(f"archive for model '{name}' is not a whole model: {problems[0]}{more}; "
-                             "fix the catalog entry or the download address")
-        _move_into_place(root, target, unpack_dir)
+        _place_if_whole(spec, root, target, unpack_dir, "archive for")
     except OSError as exc:
-        raise ModelError(f"cannot write model '{name}' into {dest_dir} ({exc.strerror or exc}): "
-                         "free some disk space or choose a writable folder with VOICE_COACH_MODELS") from None
+        raise _cannot_write(name, dest_dir, exc) from None
     finally:
         if archive is not None:
             archive.unlink(missing_ok=True)
@@ -100,8 +91,8 @@ def _install_files(spec: ModelSpec, *, dest_dir: Path, url: str | None, progress
     """Download each pinned file from base_url into a temp folder, check its size and SHA-256, then rename the
     whole folder to dest_dir/NAME in one step."""
     name, target = spec.name, dest_dir / spec.name
-    if target.is_dir() and not check_model_dir(spec, target):
-        return InstallResult(name, target, False, f"model '{name}' is already installed and verified at {target}")
+    if (already := _already_installed(spec, target)) is not None:
+        return already
     base = resolve_url(spec, url) or ""
     base = base if base.endswith("/") else base + "/"
     total, done = sum(p.size_bytes for p in spec.pinned), 0
@@ -121,23 +112,44 @@ def _install_files(spec: ModelSpec, *, dest_dir: Path, url: str | None, progress
             with path.open("wb") as out:
                 digest = _download(name, urllib.parse.urljoin(base, pin.path), pin.size_bytes, out, step, timeout_s)
             if digest != pin.sha256:
-                raise ModelError(f"checksum mismatch for {pin.path} of model '{name}': expected sha256 "
-                                 f"{pin.sha256[:16]}..., got {digest[:16]}...; the download is damaged or not the "
-                                 f"published file: run `voice-coach models install {name}` again")
+                raise _mismatch(name, f"{pin.path} of ", pin.sha256, digest)
             done += pin.size_bytes
-        problems = check_model_dir(spec, root)
-        if problems:
-            raise ModelError(f"download of model '{name}' is not a whole model: {problems[0]}; "
-                             "fix the catalog entry or the download address")
-        _move_into_place(root, target, scratch)
+        _place_if_whole(spec, root, target, scratch, "download of")
     except OSError as exc:
-        raise ModelError(f"cannot write model '{name}' into {dest_dir} ({exc.strerror or exc}): "
-                         "free some disk space or choose a writable folder with VOICE_COACH_MODELS") from None
+        raise _cannot_write(name, dest_dir, exc) from None
     finally:
         if scratch is not None:
             shutil.rmtree(scratch, ignore_errors=True)
     return InstallResult(name, target, True, f"model '{name}' downloaded from {base}, checked against its published "
                                              f"SHA-256s, and installed at {target}")
+
+
+def _already_installed(spec: ModelSpec, target: Path) -> InstallResult | None:
+    if target.is_dir() and not check_model_dir(spec, target):
+        return InstallResult(spec.name, target, False,
+                             f"model '{spec.name}' is already installed and verified at {target}")
+    return None
+
+
+def _place_if_whole(spec: ModelSpec, root: Path, target: Path, scratch: Path, what: str) -> None:
+    """Rename the model at `root` to `target` when it is whole (and its files are the pinned ones)."""
+    problems = check_model_dir(spec, root)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ModelError(f"{what} model '{spec.name}' is not a whole model: {problems[0]}{more}; "
+                         "fix the catalog entry or the download address")
+    _move_into_place(root, target, scratch)
+
+
+def _mismatch(name: str, what: str, expected: str, digest: str) -> ModelError:
+    return ModelError(f"checksum mismatch for {what}model '{name}': expected sha256 {expected[:16]}..., got "
+                      f"{digest[:16]}...; the download is damaged or not the pinned file: run "
+                      f"`voice-coach models install {name}` again")
+
+
+def _cannot_write(name: str, dest_dir: Path, exc: OSError) -> ModelError:
+    return ModelError(f"cannot write model '{name}' into {dest_dir} ({exc.strerror or exc}): "
+                      "free some disk space or choose a writable folder with VOICE_COACH_MODELS")
 
 
 def _check_package_model(spec: ModelSpec) -> InstallResult:
