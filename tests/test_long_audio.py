@@ -104,7 +104,7 @@ def test_recognize_gives_one_line_per_hostile_file_and_a_valid_json_document(tmp
     assert done.returncode == 1 and "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()
     assert len(lines) == len(paths) - 1 + 1, done.stderr  # one per bad file, and the summary
-    for path, line in zip(paths[:-1], lines):
+    for path, line in zip(paths[:-1], lines[:-1], strict=True):
         assert line.startswith(f"voice-coach: {path}:"), line
     assert lines[-1] == f"voice-coach: {len(paths) - 1} of {len(paths)} file(s) could not be read (see above)"
     files = json.loads(done.stdout)["files"]
