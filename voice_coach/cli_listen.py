@@ -1,0 +1,297 @@
+"""`voice-coach listen` (the resident listener) and `voice-coach service install|uninstall|status`; wiring only."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import sys
+from dataclasses import dataclass
+from datetime import datetime, time
+from pathlib import Path
+from typing import IO, Any
+
+import click
+
+from .errors import AudioError, CoachError, JournalError
+from .paths import default_db
+
+
+@dataclass
+class Hold:
+    """A lock on a journal held for the life of the process (released on exit by the system anyway)."""
+
+    handle: IO[bytes] | None
+
+    def release(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+
+
+def _hold_journal(db: Path) -> Hold:
+    """Refuse a second listener or session on the same journal, with one clear line. (A minimal lock file beside
+    the journal, `<journal>.lock`, flock'ed; kept behind this one function so that it can be swapped out.)"""
+    path = Path(str(db) + ".lock")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError:
+        return Hold(None)  # cannot even make the lock file: the journal's own error will say why
+    handle = os.fdopen(fd, "r+b")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        raise JournalError(f"{db}: another voice-coach (a listener or a session) is using this journal; stop it "
+                           "first (voice-coach service status), or use another --db") from None
+    return Hold(handle)
+
+
+def parse_start_at(text: str, now: datetime | None = None) -> datetime:
+    """--start-at: HH:MM today (local time), or an ISO date-time (local when it has no zone)."""
+    now = now or datetime.now().astimezone()
+    try:
+        if len(text) <= 5 and ":" in text:
+            hours, minutes = text.split(":")
+            return datetime.combine(now.date(), time(int(hours), int(minutes)), tzinfo=now.tzinfo)
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise CoachError(f"--start-at {text}: use HH:MM or a date and time like 2026-01-05T09:00",
+                         code="usage") from None
+    return at if at.tzinfo is not None else at.replace(tzinfo=now.tzinfo)
+
+
+@click.command()
+@click.option("--input", "input_", default="mic", show_default=True, envvar="VOICE_COACH_INPUT",
+              help="mic, a WAV file (the room, replayed) or a folder of WAVs (played one after another).")
+@click.option("--output", default="speaker", show_default=True, envvar="VOICE_COACH_OUTPUT",
+              help="speaker (spoken aloud and printed), text (printed only), or a folder to write one WAV per line.")
+@click.option("--db", type=click.Path(path_type=Path), help="Journal file (default: your data directory).")
+@click.option("--start-at", default=None, help="A replay's clock starts here (HH:MM today, or an ISO date-time).")
+@click.option("--backend", default="auto", show_default=True, type=click.Choice(["auto", "pocketsphinx", "vosk"]),
+              help="Speech recognizer inside sessions (the wake phrase is always heard by pocketsphinx).")
+@click.option("--model", type=click.Path(path_type=Path), help="A vosk model directory.")
+def listen(input_: str, output: str, db: Path | None, start_at: str | None, backend: str,
+           model: Path | None) -> None:
+    """Listen all day for the wake phrase ("okay coach"), then start a session, a check-in, or answer."""
+    db = db or default_db()
+    hold = _hold_journal(db)
+    try:
+        _listen(input_, output, db, start_at, backend, model)
+    finally:
+        hold.release()
+
+
+def _listen(input_: str, output: str, db: Path, start_at: str | None, backend: str, model: Path | None) -> None:
+    from .audio_listener import StreamListener
+    from .clocks import SystemClock, VirtualClock
+    from .intents import load_phrasebook
+    from .journal import SqliteJournal
+    from .listen_prompts import load_listen_prompts
+    from .listener import ResidentListener
+    from .profile import endpoint_options, load_profile, reminder_settings
+    from .prompts import load_prompts
+    from .recognizer_sphinx import SphinxRecognizer
+    from .recognizers import make_recognizer, whisper_check
+    from .resident import WAKE_STATES, Resident, Wiring
+    from .speech_wiring import endpoint_settings
+    from .wake import ModeRecognizer, WakeDetector
+    from .wake_words import load_wake
+    from .wiring import make_speaker
+    from .words import load_aliases
+
+    prompts, phrasebook, profile, lines = load_prompts(), load_phrasebook(), load_profile(), load_listen_prompts()
+    aliases, wake_phrase, settings = load_aliases(book=phrasebook), load_wake(), reminder_settings(profile)
+    live = input_ == "mic"
+    if not live and start_at is None:
+        start_at = datetime.now().astimezone().isoformat(timespec="minutes")
+    if live and start_at is not None:
+        raise CoachError("--start-at is for a replayed --input (a WAV file or a folder)", code="usage")
+    source = listen_source(input_)
+    speaker = make_speaker(output, profile)
+    journal = SqliteJournal(db)
+    coach_recognizer = make_recognizer(backend, model)
+    detector = WakeDetector(SphinxRecognizer(None, verifier=None), whisper_check())
+    router = ModeRecognizer(detector, coach_recognizer, WAKE_STATES)
+    stream = StreamListener(source, router, endpoint_settings(**endpoint_options(profile)), drain_on_listen=live)
+    clock = SystemClock() if live else VirtualClock(start=parse_start_at(start_at or ""))
+
+    def echo(line: str) -> None:
+        click.echo(line, err=True)
+
+    day = _Day(journal, clock)
+
+    def run(what: Any) -> str:
+        from .session_run import run_session
+        result = run_session(what.program, checkin=what.checkin, listener=stream, speaker=speaker, journal=journal,
+                             clock=clock, prompts=prompts, phrasebook=phrasebook, aliases=aliases, profile=profile,
+                             echo=echo, today=day.today())
+        return "nothing_left" if result is None else result.outcome
+
+    wiring = Wiring(listener=stream, recognizer=router, wake=detector, speaker=speaker, journal=journal,
+                    clock=clock, run=run, facts=day.facts, due=lambda wall: day.due(settings, wall))
+    echo(f'listening for "{wake_phrase}" ({"microphone" if live else input_}; journal {db}); '
+         "stop with Ctrl-C" if live else f'listening for "{wake_phrase}" in {input_} from {clock.wall():%H:%M}')
+    try:
+        Resident(ResidentListener(wake_phrase), wiring, prompts, lines, phrasebook, aliases, echo=echo).run()
+    finally:
+        stream.close()
+        journal.close()
+    echo(f"listener stopped ({journal.path})")
+
+
+class _Day:
+    """The plan and the journal, read when the listener needs the day's facts or a reminder."""
+
+    def __init__(self, journal: Any, clock: Any) -> None:
+        self.journal, self.clock = journal, clock
+
+    def today(self) -> Any:
+        return self.clock.wall().astimezone().date()
+
+    def facts(self) -> Any:
+        from .listen_prompts import PROGRAM_REQUESTS
+        from .listener import Facts
+        from .plan import load_plan
+        from .plan_today import today_lines, today_status, week_lines, week_status
+        from .programs import available_programs, load_program
+        from .reminders import checkin_first
+
+        entries = list(self.journal.entries())
+        plan = load_plan()
+        status = today_status(plan, entries, self.today())
+        titles = {}
+        for name in PROGRAM_REQUESTS:
+            if name in available_programs():
+                titles[name] = load_program(name).title
+        nxt = status.next
+        return Facts(next_program=nxt.program if nxt else None, next_title=nxt.title if nxt else None,
+                     checkin_first=checkin_first(entries), today=tuple(today_lines(status)),
+                     week=tuple(week_lines(week_status(plan, entries, self.today()))), titles=titles)
+
+    def due(self, settings: Any, wall: datetime) -> Any:
+        from .errors import ProgramError
+        from .plan import load_plan
+        from .plan_today import today_status
+        from .reminders import due
+
+        if not settings.times:
+            return None
+        entries = list(self.journal.entries())
+        try:
+            nxt = today_status(load_plan(), entries, self.today()).next
+        except ProgramError:
+            nxt = None
+        return due(settings, wall.astimezone(), entries, next_program=nxt.program if nxt else None,
+                   next_title=nxt.title if nxt else None)
+
+
+def listen_source(spec: str) -> Any:
+    """--input: the microphone, a WAV file, or a folder of WAVs played one after another (a day, in parts)."""
+    if spec == "mic":
+        from .microphone import MicrophoneSource
+        return MicrophoneSource(device=None)
+    from .audio_io import PcmSource, WavSource, read_wav
+    from .audio_listener import wav_files
+
+    path = Path(spec)
+    if path.is_dir():
+        return PcmSource(b"".join(read_wav(f) for f in wav_files(path)), name=str(path))
+    if path.is_file():
+        return WavSource(path)
+    raise AudioError(f"--input {spec}: use mic, a WAV file or a folder of WAVs")
+
+
+# ----- the service ----------------------------------------------------------------------------------------------
+UNIT_NAME = "voice-coach.service"
+
+
+def unit_path() -> Path:
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "systemd" / "user" / UNIT_NAME
+
+
+def unit_text(db: Path | None = None) -> str:
+    """A systemd user unit: `voice-coach listen` at login, restarted on failure, logging to the system journal."""
+    command = f"{sys.executable} -m voice_coach.cli listen" + (f" --db {db}" if db else "")
+    env = "".join(f"Environment={k}={os.environ[k]}\n" for k in ("VOICE_COACH_HOME",) if os.environ.get(k))
+    return ("[Unit]\n"
+            "Description=voice-coach resident listener (hands-free exercise coach)\n"
+            "After=pipewire-pulse.service pulseaudio.service sound.target\n"
+            "StartLimitIntervalSec=300\nStartLimitBurst=10\n\n"
+            "[Service]\nType=simple\n"
+            f"ExecStart={command}\n"
+            f"{env}Environment=PYTHONUNBUFFERED=1\n"
+            "Restart=on-failure\nRestartSec=10\nRestartPreventExitStatus=2\n"
+            "StandardOutput=journal\nStandardError=journal\n\n"
+            "[Install]\nWantedBy=default.target\n")
+
+
+def _systemctl(*args: str) -> tuple[bool, str]:
+    import shutil
+    import subprocess
+
+    exe = shutil.which("systemctl")
+    if exe is None:
+        return False, "systemctl is not available"
+    try:
+        done = subprocess.run([exe, "--user", *args], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return False, str(exc)
+    text = (done.stdout.strip() or done.stderr.strip()).splitlines()
+    return done.returncode == 0, text[0] if text else ""
+
+
+@click.group()
+def service() -> None:
+    """Run the listener as a service that starts at login (a systemd user unit)."""
+
+
+@service.command("install")
+@click.option("--db", type=click.Path(path_type=Path), help="Journal file for the listener (default: yours).")
+def service_install(db: Path | None) -> None:
+    """Write the unit and enable it (systemctl --user), so the listener starts at every login."""
+    from .datafile import write_atomically
+
+    path = unit_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_atomically(path, unit_text(db))
+    click.echo(f"wrote {path}")
+    ok, why = _systemctl("daemon-reload")
+    if ok:
+        ok, why = _systemctl("enable", "--now", UNIT_NAME)
+    if ok:
+        click.echo("enabled and started: it now starts at every login (logs: journalctl --user -u voice-coach)")
+    else:
+        click.echo(f"could not enable it here ({why}); run: systemctl --user daemon-reload && "
+                   f"systemctl --user enable --now {UNIT_NAME}")
+
+
+@service.command("uninstall")
+def service_uninstall() -> None:
+    """Stop and disable the service, and remove its unit."""
+    path = unit_path()
+    _systemctl("disable", "--now", UNIT_NAME)
+    if path.exists():
+        path.unlink()
+        _systemctl("daemon-reload")
+        click.echo(f"removed {path}")
+    else:
+        click.echo("the service is not installed")
+
+
+@service.command("status")
+def service_status() -> None:
+    """Whether the service is installed, enabled and running."""
+    path = unit_path()
+    if not path.exists():
+        click.echo("not installed (install it with: voice-coach service install)")
+        return
+    enabled = _systemctl("is-enabled", UNIT_NAME)[1] or "unknown"
+    active = _systemctl("is-active", UNIT_NAME)[1] or "unknown"
+    click.echo(f"installed at {path}; enabled: {enabled}; running: {active}")
+
+
+def register(app: click.Group) -> None:
+    app.add_command(listen)
+    app.add_command(service)
