@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from .errors import CoachError, DeviceError
-from .intents import Heard, Intent, PhraseBook
+from .intents import Heard, Intent, PhraseBook, normalize
 from .listen_prompts import ListenPrompts
 from .listener import Facts, Mode, ResidentListener, Run
 from .messages import LogEntry, Say
@@ -74,6 +74,8 @@ class Resident:
 
     def step(self) -> None:
         clock, machine = self.w.clock, self.machine
+        if self._lost and not self.reopened():
+            return
         now = clock.now()
         if machine.mode is Mode.WAITING and now >= self._next_reminder_check:
             self._next_reminder_check = now + REMINDER_CHECK_SECONDS
@@ -94,10 +96,6 @@ class Resident:
         except DeviceError as lost:
             self.input_lost(lost)
             return
-        if self._lost:
-            self._lost = False
-            self.log(LogEntry("input_back", {}))
-            self.say(Say("input_back"))
         woke = self.near_misses()
         now = clock.now()
         if heard is not None:
@@ -110,6 +108,8 @@ class Resident:
     def hear(self, heard: Heard, now: float, how: dict[str, Any] | None = None) -> None:
         machine = self.machine
         if machine.mode in (Mode.WAITING, Mode.PAUSED):
+            if not starts_with_wake(heard.text, machine.wake_phrase):
+                return  # only the wake phrase acts while waiting
             request = request_of(heard.text, machine.wake_phrase, self.lines)
             how = how or {"phrase": heard.text}
             self.echo(f"[{self.w.clock.wall():%H:%M:%S}] wake: {heard.text}")
@@ -207,16 +207,23 @@ class Resident:
         reopen = getattr(getattr(self.w.listener, "source", None), "reopen", None)
         if reopen is None:
             raise lost
-        if not self._lost:
-            self._lost = True
-            self.echo(f"voice-coach: {lost.message}; trying again every {RETRY_SECONDS:g} s")
-            self.log(LogEntry("input_lost", {"error": lost.message}))
-            self.say(Say("input_lost"))
+        self._lost = True
+        self.echo(f"voice-coach: {lost.message}; trying again every {RETRY_SECONDS:g} s")
+        self.log(LogEntry("input_lost", {"error": lost.message}))
+        self.say(Say("input_lost"))
+
+    def reopened(self) -> bool:
+        """After a loss: wait a little, try the microphone again; True (and said) once it is back."""
         self.w.clock.sleep_until(self.w.clock.now() + RETRY_SECONDS)
         try:
-            reopen()
+            getattr(self.w.listener, "source").reopen()
         except DeviceError:
-            return
+            return False
+        self._lost = False
+        self.echo("voice-coach: the microphone is back; listening again")
+        self.log(LogEntry("input_back", {}))
+        self.say(Say("input_back"))
+        return True
 
 
 def wake_grammar(wake: str, lines: ListenPrompts) -> tuple[str, ...]:
@@ -224,11 +231,15 @@ def wake_grammar(wake: str, lines: ListenPrompts) -> tuple[str, ...]:
     return tuple(sorted({wake, *(f"{wake} {p}" for ps in lines.requests.values() for p in ps)}))
 
 
-def strip_wake(text: str, wake: str) -> str:
-    from .intents import normalize
-
+def starts_with_wake(text: str, wake: str) -> bool:
     said, w = normalize(text), normalize(wake)
-    return said[len(w):].strip() if said == w or said.startswith(w + " ") else said
+    return said == w or said.startswith(w + " ")
+
+
+def strip_wake(text: str, wake: str) -> str:
+    """The words after a leading wake phrase (all of them when there is none)."""
+    said = normalize(text)
+    return said[len(normalize(wake)):].strip() if starts_with_wake(said, wake) else said
 
 
 def request_of(text: str, wake: str, lines: ListenPrompts) -> str | None:
