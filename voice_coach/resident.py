@@ -60,6 +60,7 @@ class Resident:
         self.wake_phrases = wake_grammar(machine.wake_phrase, lines)
         self._next_reminder_check = 0.0
         self._lost = False
+        self._reopen: Callable[[], None] = lambda: None
 
     # ----- the loop ----------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -207,7 +208,7 @@ class Resident:
         reopen = getattr(getattr(self.w.listener, "source", None), "reopen", None)
         if reopen is None:
             raise lost
-        self._lost = True
+        self._lost, self._reopen = True, reopen
         self.echo(f"voice-coach: {lost.message}; trying again every {RETRY_SECONDS:g} s")
         self.log(LogEntry("input_lost", {"error": lost.message}))
         self.say(Say("input_lost"))
@@ -216,7 +217,7 @@ class Resident:
         """After a loss: wait a little, try the microphone again; True (and said) once it is back."""
         self.w.clock.sleep_until(self.w.clock.now() + RETRY_SECONDS)
         try:
-            getattr(self.w.listener, "source").reopen()
+            self._reopen()
         except DeviceError:
             return False
         self._lost = False
