@@ -17,10 +17,11 @@ FLOOR_DBFS = -70.0
 
 
 @cache
-def speak(text: str, voice: str = "en-us", wpm: int = 175, effects: tuple[str, ...] = ()) -> np.ndarray:
+def speak(text: str, voice: str = "en-us", wpm: int = 175, effects: tuple[str, ...] = (),
+          pitch: int | None = None) -> np.ndarray:
     """espeak-ng → sox (16 kHz mono, then `effects`) → samples, trimmed and peak-normalised."""
-    tts = subprocess.run(["espeak-ng", "-v", voice, "-s", str(wpm), "--stdout", text], check=True,
-                         capture_output=True).stdout
+    tts = subprocess.run(["espeak-ng", "-v", voice, "-s", str(wpm), *(["-p", str(pitch)] if pitch is not None else []),
+                          "--stdout", text], check=True, capture_output=True).stdout
     raw = subprocess.run(["sox", "-R", "-D", "-t", "wav", "-", "-t", "raw", "-e", "signed-integer", "-b", "16",
                           "-c", "1", "-L", "-r", str(SAMPLE_RATE), "-", *effects], input=tts, check=True,
                          capture_output=True).stdout
