@@ -308,7 +308,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"quiet room: CPU {doc['quiet_room']['cpu_percent_of_a_core']} % of a core")
     for condition, w in doc["wakes"].items():
         print(f"{condition:9} detected {w['detected_percent']:5.1f} %  right request "
-              f"{w['right_request_percent']:5.1f} %  within two tries {w['within_two_tries_percent']:5.1f} %  delay p50 {w['delay_p50_s']} s "
+              f"{w['right_request_percent']:5.1f} %  within two tries {w['within_two_tries_percent']:5.1f} %  "
+              f"delay p50 {w['delay_p50_s']} s "
               f"p95 {w['delay_p95_s']} s  RSS {w['rss_mb']} MB")
     print(f"wrote {args.out}")
     return 0
