@@ -88,8 +88,10 @@ def test_a_day_in_a_recording(day_wav: Path, tmp_path: Path, whisper_on: None) -
     assert "session_started" not in kinds[kinds.index("listen_resumed"):]
     assert "Start your daily stretching now?" in done.stdout
     assert "It's time for your daily stretching." in done.stdout
-    report = cli("report", "--db", str(db))
+    report = cli("report", "--db", str(db), "--format", "text")
     assert report.returncode == 0, report.stderr
+    assert "Listening: woke 1 time (0 for nothing)" in report.stdout
+    assert "1 reminder (1 later" in report.stdout
 
 
 def test_a_second_listener_or_session_is_refused_with_one_line(tmp_path: Path, day_wav: Path) -> None:
