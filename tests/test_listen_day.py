@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeClock, MemoryJournal, RecordingSpeaker
-from tests.room import Track
+from tests.room import Track, speak
 from voice_coach.audio_io import write_wav
 from voice_coach.cli_listen import _hold_journal, parse_start_at, unit_text
 from voice_coach.errors import CoachError, DeviceError, JournalError
@@ -194,3 +194,18 @@ def test_replies_without_the_wake_phrase_do_nothing_in_waiting() -> None:
     Resident(machine, wiring, load_prompts(), load_listen_prompts(), load_phrasebook(), {}, echo=print).run()
     # a scripted listener hands "yes" to the waiting state as if it were a wake; the machine needs the wake phrase
     assert "listen_starts" not in journal.kinds() and machine.mode is not Mode.CONFIRMING
+
+
+def test_learn_wake_keeps_the_persons_tries(tmp_path: Path, whisper_on: None) -> None:
+    from voice_coach.voice_templates import load_templates
+
+    folder = tmp_path / "tries"
+    folder.mkdir()
+    for n, (wpm, pitch) in enumerate([(110, 40), (100, 55), (120, 45)]):
+        write_wav(folder / f"try_{n}.wav", Track(n).add(speak("okay coach", "en-us+m3", wpm, pitch=pitch)).gap(0.3)
+                  .pcm())
+    done = cli("words", "learn-wake", "--input", str(folder))
+    assert done.returncode == 0, done.stderr
+    assert "learned how you say 1 phrase from 3 tries" in done.stdout
+    templates = load_templates()
+    assert templates is not None and "okay coach" in templates.takes

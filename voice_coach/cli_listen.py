@@ -293,6 +293,77 @@ def service_status() -> None:
     click.echo(f"installed at {path}; enabled: {enabled}; running: {active}")
 
 
+# ----- the person's tries of the wake phrase ---------------------------------------------------------------------
+class _Capture:
+    """A recognizer port that only keeps each utterance's audio (the tries of the wake phrase)."""
+
+    name = "capture"
+
+    def __init__(self) -> None:
+        self.takes: list[bytes] = []
+        self._audio = bytearray()
+
+    def begin(self, phrases: tuple[str, ...]) -> None:
+        self._audio = bytearray()
+
+    def feed(self, pcm: bytes) -> str | None:
+        self._audio += pcm
+        return None
+
+    def end(self) -> Any:
+        from .intents import Heard
+        self.takes.append(bytes(self._audio))
+        return Heard("take", 1.0, "voice")
+
+
+@click.command("learn-wake")
+@click.option("--input", "input_", default="mic", show_default=True,
+              help="mic, or a folder of WAVs, each one try of the wake phrase.")
+@click.option("--times", default=5, show_default=True, type=click.IntRange(2, 5), help="Tries (mic).")
+def learn_wake(input_: str, times: int) -> None:
+    """Say the wake phrase a few times so that the listener learns how you say it (kept on this computer, with
+    your voice-check tries; they decide once you have done a voice check of the commands too)."""
+    from .audio_io import read_wav
+    from .audio_listener import wav_files
+    from .cli_access import learn_voice
+    from .wake_words import load_wake
+
+    wake = load_wake()
+    if input_ != "mic":
+        takes = [read_wav(f) for f in wav_files(Path(input_))]
+    else:
+        takes = _record_wake_tries(wake, times)
+    for line in learn_voice({wake: takes}):
+        click.echo(line)
+
+
+def _record_wake_tries(wake: str, times: int) -> list[bytes]:
+    from .access_prompts import load_access_prompts
+    from .audio_listener import StreamListener
+    from .clocks import SystemClock
+    from .microphone import MicrophoneSource
+    from .ports import Expectation
+    from .profile import endpoint_options, load_profile
+    from .speech_wiring import endpoint_settings
+    from .wiring import make_speaker
+
+    person, lines = load_profile(), load_access_prompts()
+    speaker, capture, clock = make_speaker("speaker", person), _Capture(), SystemClock()
+    stream = StreamListener(MicrophoneSource(device=None), capture, endpoint_settings(**endpoint_options(person)),
+                            drain_on_listen=True)
+    try:
+        for _ in range(times):
+            speaker.say(lines.line("voice_check_say", phrase=wake), "voice_check_say")
+            stream.listen(clock.now() + person.response_timeout_seconds, clock,
+                          Expectation((wake,), True, "learn_wake"))
+    finally:
+        stream.close()
+    return capture.takes
+
+
 def register(app: click.Group) -> None:
+    from .cli_access import words
+
     app.add_command(listen)
     app.add_command(service)
+    words.add_command(learn_wake)
