@@ -193,11 +193,34 @@ def worker_room(path: str) -> dict[str, Any]:
     return out
 
 
-def worker_wakes(conditions: list[str]) -> dict[str, Any]:
+TAKE_VARIANTS = [(-15, 44), (15, 56), (0, 40)]
+"""The person's tries: (speed change in wpm, pitch), as scripts/make_test_audio.py makes voice-check takes."""
+TAKE_COMMANDS = ["yes", "no", "next", "stop", "repeat", "help"]
+"""Commands a voice check has taken too (the takes decide only once five phrases or more have some)."""
+
+
+def person_templates(check: Any, voice: str, wpm: int) -> Any:
+    """The voice's own tries of the wake phrase and of a few commands, learned as `words learn-wake` and
+    `voice-check` learn them."""
+    from voice_coach.voice_templates import learn
+
+    takes: dict[str, list[bytes]] = {}
+    for phrase in [WAKE, *TAKE_COMMANDS]:
+        for delta, pitch in TAKE_VARIANTS:
+            x = speak(phrase, voice, wpm + delta, pitch=pitch)
+            pcm = to_pcm(np.concatenate([np.zeros(4800), x, np.zeros(4800)])
+                         + np.random.default_rng(pitch).normal(0, 32767 * 10 ** (-70 / 20), len(x) + 9600))
+            takes.setdefault(phrase, []).append(pcm)
+    return learn(takes, check.take_frames)[0]
+
+
+def worker_wakes(conditions: list[str], with_takes: bool = False) -> dict[str, Any]:
     detector, _, phrases = pipeline()
     rows = []
     for condition in conditions:
         for vi, (voice, wpm) in enumerate(HELD_VOICES):
+            if detector.check is not None:
+                detector.check.templates = person_templates(detector.check, voice, wpm) if with_takes else None
             for speed in (wpm, 120):
                 for ri, request in enumerate(REQUESTS):
                     seed = 1000 * vi + 10 * ri + speed
@@ -244,15 +267,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet-minutes", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "wake.json")
+    parser.add_argument("--takes-only", action="store_true",
+                        help="Only the wake phrases with the person's tries enrolled (adds to --out's JSON).")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         kind, rest = args.worker[0], args.worker[1:]
         result = (worker_room(rest[0]) if kind == "room" else worker_quiet(float(rest[0])) if kind == "quiet"
-                  else worker_wakes(rest))
+                  else worker_wakes(rest, with_takes=kind == "takes"))
         print(json.dumps(result))
         return 0
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    conditions = ["quiet", "white10", "babble10", "slowed"]
+    if args.takes_only:
+        doc = json.loads(args.out.read_text()) if args.out.exists() else {}
+        doc["wakes_with_takes"] = {}
+        for condition in conditions:
+            log(f"wake phrases with the person's tries: {condition} ...")
+            doc["wakes_with_takes"][condition] = summary(run_worker("takes", condition))
+        args.out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+        print_wakes(doc["wakes_with_takes"], "with tries")
+        return 0
     room_path = args.out.parent / f"room_{args.room_minutes:g}min_seed{args.seed}.wav"
     made: dict[str, float] = {}
     if not room_path.exists():
@@ -268,7 +303,6 @@ def main(argv: list[str] | None = None) -> int:
     room = run_worker("room", str(room_path))
     log("quiet room ...")
     quiet = run_worker("quiet", str(args.quiet_minutes))
-    conditions = ["quiet", "white10", "babble10", "slowed"]
     wakes: dict[str, Any] = {}
     for condition in conditions:
         log(f"wake phrases: {condition} ...")
@@ -289,16 +323,7 @@ def main(argv: list[str] | None = None) -> int:
         "wakes": {},
     }
     for condition, result in wakes.items():
-        rows = result["rows"]
-        delays = [r["delay"] for r in rows if "delay" in r]
-        missed = [r for r in rows if not r["detected"]]
-        doc["wakes"][condition] = {
-            "trials": len(rows), "detected_percent": round(100 * sum(r["detected"] for r in rows) / len(rows), 1),
-            "right_request_percent": round(100 * sum(r["right_request"] for r in rows) / len(rows), 1),
-            "within_two_tries_percent": round(100 * (len(rows) - sum(not r.get("two_tries") for r in missed))
-                                              / len(rows), 1),
-            "delay_p50_s": percentile(delays, 50), "delay_p95_s": percentile(delays, 95),
-            "rss_mb": round(result["rss_mb"], 1), "missed": [(r["voice"], r["wpm"], r["text"]) for r in missed]}
+        doc["wakes"][condition] = summary(result)
     args.out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
     r = doc["room"]
     print(f"room audio {r['hours']:.2f} h: {r['false_wakes']} false wakes = {r['false_wakes_per_hour']}/h "
@@ -306,13 +331,28 @@ def main(argv: list[str] | None = None) -> int:
           f"Whisper ran on {r['whisper_runs']} of {r['utterances']} utterances; CPU {r['cpu_percent_of_a_core']} % "
           f"of a core; peak RSS {r['rss_mb']} MB")
     print(f"quiet room: CPU {doc['quiet_room']['cpu_percent_of_a_core']} % of a core")
-    for condition, w in doc["wakes"].items():
-        print(f"{condition:9} detected {w['detected_percent']:5.1f} %  right request "
-              f"{w['right_request_percent']:5.1f} %  within two tries {w['within_two_tries_percent']:5.1f} %  "
-              f"delay p50 {w['delay_p50_s']} s "
-              f"p95 {w['delay_p95_s']} s  RSS {w['rss_mb']} MB")
+    print_wakes(doc["wakes"], "without tries")
     print(f"wrote {args.out}")
     return 0
+
+
+def summary(result: dict[str, Any]) -> dict[str, Any]:
+    rows = result["rows"]
+    delays = [r["delay"] for r in rows if "delay" in r]
+    missed = [r for r in rows if not r["detected"]]
+    return {"trials": len(rows), "detected_percent": round(100 * sum(r["detected"] for r in rows) / len(rows), 1),
+            "right_request_percent": round(100 * sum(r["right_request"] for r in rows) / len(rows), 1),
+            "within_two_tries_percent": round(100 * (len(rows) - sum(not r.get("two_tries") for r in missed))
+                                              / len(rows), 1),
+            "delay_p50_s": percentile(delays, 50), "delay_p95_s": percentile(delays, 95),
+            "rss_mb": round(result["rss_mb"], 1), "missed": [(r["voice"], r["wpm"], r["text"]) for r in missed]}
+
+
+def print_wakes(wakes: dict[str, Any], label: str) -> None:
+    for condition, w in wakes.items():
+        print(f"{condition:9} {label}: detected {w['detected_percent']:5.1f} %  right request "
+              f"{w['right_request_percent']:5.1f} %  within two tries {w['within_two_tries_percent']:5.1f} %  "
+              f"delay p50 {w['delay_p50_s']} s p95 {w['delay_p95_s']} s  RSS {w['rss_mb']} MB")
 
 
 def poisson_upper(k: int, confidence: float = 0.95) -> float:
