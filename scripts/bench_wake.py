@@ -150,7 +150,7 @@ def pipeline() -> tuple[Any, Any, tuple[str, ...]]:
 def stream(pcm: bytes, detector: Any, phrases: tuple[str, ...]) -> dict[str, Any]:
     """Run `pcm` through the endpointer and the detector as the listener does; wakes, near misses, reports."""
     from voice_coach.audio_io import PcmSource
-    from voice_coach.audio_listener import STOP_PHRASES, StreamListener
+    from voice_coach.audio_listener import StreamListener
     from voice_coach.clocks import VirtualClock
     from voice_coach.listener import SECOND_CHANCE_SECONDS
     from voice_coach.ports import EndOfInput, Expectation
@@ -158,7 +158,7 @@ def stream(pcm: bytes, detector: Any, phrases: tuple[str, ...]) -> dict[str, Any
     from voice_coach.speech_wiring import endpoint_settings
 
     listener = StreamListener(PcmSource(pcm, name="bench"), detector,
-                              endpoint_settings(**endpoint_options(Profile())), stop_phrases=(*STOP_PHRASES, WAKE))
+                              endpoint_settings(**endpoint_options(Profile())))
     clock, expect = VirtualClock(), Expectation(phrases, True, "listen_waiting")
     wakes, near, lenient_until, utterances = [], [], -1.0, 0
     try:
@@ -267,8 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quiet-minutes", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "wake.json")
-    parser.add_argument("--takes-only", action="store_true",
-                        help="Only the wake phrases with the person's tries enrolled (adds to --out's JSON).")
+    parser.add_argument("--parts", default="room,quiet,wakes,takes",
+                        help="Which parts to run (room, quiet, wakes, takes); the others stay as --out has them.")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -278,16 +278,37 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result))
         return 0
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    parts = set(args.parts.split(","))
     conditions = ["quiet", "white10", "babble10", "slowed"]
-    if args.takes_only:
-        doc = json.loads(args.out.read_text()) if args.out.exists() else {}
-        doc["wakes_with_takes"] = {}
-        for condition in conditions:
-            log(f"wake phrases with the person's tries: {condition} ...")
-            doc["wakes_with_takes"][condition] = summary(run_worker("takes", condition))
-        args.out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-        print_wakes(doc["wakes_with_takes"], "with tries")
-        return 0
+    doc: dict[str, Any] = json.loads(args.out.read_text()) if args.out.exists() else {}
+    doc["wake_phrase"] = WAKE
+    if "room" in parts:
+        doc["room"] = room_part(args)
+        r = doc["room"]
+        print(f"room audio {r['hours']:.2f} h: {r['false_wakes']} false wakes = {r['false_wakes_per_hour']}/h "
+              f"(95 % upper bound {r['false_wakes_per_hour_95_upper']}/h); {r['near_misses']} near misses; Whisper "
+              f"ran on {r['whisper_runs']} of {r['utterances']} utterances; CPU {r['cpu_percent_of_a_core']} % of a "
+              f"core; peak RSS {r['rss_mb']} MB", flush=True)
+    if "quiet" in parts:
+        log("quiet room ...")
+        quiet = run_worker("quiet", str(args.quiet_minutes))
+        doc["quiet_room"] = {"minutes": args.quiet_minutes, "utterances": quiet["utterances"],
+                             "cpu_percent_of_a_core": round(100 * quiet["cpu_seconds"] / quiet["audio_seconds"], 3)}
+        print(f"quiet room: CPU {doc['quiet_room']['cpu_percent_of_a_core']} % of a core", flush=True)
+    for part, key, label in (("wakes", "wakes", "without tries"), ("takes", "wakes_with_takes", "with tries")):
+        if part in parts:
+            doc[key] = {}
+            for condition in conditions:
+                log(f"wake phrases ({label}): {condition} ...")
+                doc[key][condition] = summary(run_worker(part, condition))
+                print_wakes({condition: doc[key][condition]}, label)
+                args.out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    args.out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {args.out}")
+    return 0
+
+
+def room_part(args: argparse.Namespace) -> dict[str, Any]:
     room_path = args.out.parent / f"room_{args.room_minutes:g}min_seed{args.seed}.wav"
     made: dict[str, float] = {}
     if not room_path.exists():
@@ -301,39 +322,15 @@ def main(argv: list[str] | None = None) -> int:
         del pcm
     log("room audio through the listener ...")
     room = run_worker("room", str(room_path))
-    log("quiet room ...")
-    quiet = run_worker("quiet", str(args.quiet_minutes))
-    wakes: dict[str, Any] = {}
-    for condition in conditions:
-        log(f"wake phrases: {condition} ...")
-        wakes[condition] = run_worker("wakes", condition)
     hours = room["audio_seconds"] / 3600
     false_wakes = len(room["wakes"])
-    doc: dict[str, Any] = {
-        "wake_phrase": WAKE,
-        "room": {"hours": round(hours, 3), "made_minutes": made, "false_wakes": false_wakes,
-                 "false_wakes_per_hour": round(false_wakes / hours, 3),
-                 "false_wakes_per_hour_95_upper": round(poisson_upper(false_wakes) / hours, 3),
-                 "near_misses": len(room["near"]), "utterances": room["utterances"],
-                 "whisper_runs": room["whisper_runs"], "wakes": room["wakes"], "near": room["near"][:50],
-                 "cpu_percent_of_a_core": round(100 * room["cpu_seconds"] / room["audio_seconds"], 2),
-                 "rss_mb": round(room["rss_mb"], 1)},
-        "quiet_room": {"minutes": args.quiet_minutes, "utterances": quiet["utterances"],
-                       "cpu_percent_of_a_core": round(100 * quiet["cpu_seconds"] / quiet["audio_seconds"], 3)},
-        "wakes": {},
-    }
-    for condition, result in wakes.items():
-        doc["wakes"][condition] = summary(result)
-    args.out.write_text(json.dumps(doc, indent=2) + "\n", encoding="utf-8")
-    r = doc["room"]
-    print(f"room audio {r['hours']:.2f} h: {r['false_wakes']} false wakes = {r['false_wakes_per_hour']}/h "
-          f"(95 % upper bound {r['false_wakes_per_hour_95_upper']}/h); {r['near_misses']} near misses; "
-          f"Whisper ran on {r['whisper_runs']} of {r['utterances']} utterances; CPU {r['cpu_percent_of_a_core']} % "
-          f"of a core; peak RSS {r['rss_mb']} MB")
-    print(f"quiet room: CPU {doc['quiet_room']['cpu_percent_of_a_core']} % of a core")
-    print_wakes(doc["wakes"], "without tries")
-    print(f"wrote {args.out}")
-    return 0
+    return {"hours": round(hours, 3), "made_minutes": made, "false_wakes": false_wakes,
+            "false_wakes_per_hour": round(false_wakes / hours, 3),
+            "false_wakes_per_hour_95_upper": round(poisson_upper(false_wakes) / hours, 3),
+            "near_misses": len(room["near"]), "utterances": room["utterances"], "whisper_runs": room["whisper_runs"],
+            "wakes": room["wakes"], "near": room["near"][:50],
+            "cpu_percent_of_a_core": round(100 * room["cpu_seconds"] / room["audio_seconds"], 2),
+            "rss_mb": round(room["rss_mb"], 1)}
 
 
 def summary(result: dict[str, Any]) -> dict[str, Any]:

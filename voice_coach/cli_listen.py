@@ -83,7 +83,7 @@ def listen(input_: str, output: str, db: Path | None, start_at: str | None, back
 
 
 def _listen(input_: str, output: str, db: Path, start_at: str | None, backend: str, model: Path | None) -> None:
-    from .audio_listener import STOP_PHRASES, StreamListener
+    from .audio_listener import StreamListener
     from .clocks import SystemClock, VirtualClock
     from .intents import load_phrasebook
     from .journal import SqliteJournal
@@ -113,8 +113,7 @@ def _listen(input_: str, output: str, db: Path, start_at: str | None, backend: s
     coach_recognizer = make_recognizer(backend, model)
     detector = WakeDetector(SphinxRecognizer(None, verifier=None), whisper_check())
     router = ModeRecognizer(detector, coach_recognizer, WAKE_STATES)
-    stream = StreamListener(source, router, endpoint_settings(**endpoint_options(profile)), drain_on_listen=live,
-                            stop_phrases=(*STOP_PHRASES, wake_phrase))  # the wake phrase ends at a short pause
+    stream = StreamListener(source, router, endpoint_settings(**endpoint_options(profile)), drain_on_listen=live)
     clock = SystemClock() if live else VirtualClock(start=parse_start_at(start_at or ""))
 
     def echo(line: str) -> None:

@@ -99,11 +99,11 @@ class WakeDetector:
         if len(self._pcm) > MAX_WAKE_SECONDS * 32000:
             self._too_long = True  # room talk: stop decoding it (the grammar's end below rejects it)
             return None
-        partial = self.grammar.feed(pcm)
-        # The bare wake phrase as the partial result lets the listener end the utterance at the first short pause
-        # (its "stop" fast path) instead of the person's whole end silence: the answer comes sooner. The whole
-        # utterance is still judged below; a request said without a pause stays in the same utterance.
-        return partial if partial is not None and clean_phrase(partial) == self._bare else None
+        self.grammar.feed(pcm)
+        # No partial result: ending the utterance at the first short pause after the bare wake phrase (as "stop"
+        # does) answered sooner, but cut "okay coach, check in" at the comma, and the request said while the coach
+        # answered "Yes?" was lost with the coach's own voice (the microphone's audio is dropped while it speaks).
+        return None
 
     def end(self) -> Heard | None:
         heard = self.grammar.end()
