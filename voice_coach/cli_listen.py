@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import sys
 from dataclasses import dataclass
 from datetime import datetime, time
@@ -76,10 +77,15 @@ def listen(input_: str, output: str, db: Path | None, start_at: str | None, back
     """Listen all day for the wake phrase ("okay coach"), then start a session, a check-in, or answer."""
     db = db or default_db()
     hold = _hold_journal(db)
+    signal.signal(signal.SIGTERM, _stop)  # `systemctl --user stop`: end as Ctrl-C does, the journal closed
     try:
         _listen(input_, output, db, start_at, backend, model)
     finally:
         hold.release()
+
+
+def _stop(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _listen(input_: str, output: str, db: Path, start_at: str | None, backend: str, model: Path | None) -> None:
