@@ -9,6 +9,7 @@ transcribes it freely and scores the wake phrases against its transcript:
 
 - a wake: Whisper took a phrase, or its best wake phrase is within WAKE_GAP of its transcript, or the grammar
   accepted the same phrase and it is within AGREE_GAP;
+- never when Whisper's transcript is much longer than the phrase (MAX_EXTRA_WORDS);
 - a near miss: within NEAR_GAP. It is journalled, and for a few seconds (listener.SECOND_CHANCE_SECONDS) a near
   miss counts as a wake: a person who was not heard says it again; a television rarely says the same thing twice.
 
@@ -38,6 +39,12 @@ AGREE_GAP = 7.0
 """The grammar accepted the wake phrase and Whisper finds it at most this much less likely: a wake."""
 NEAR_GAP = 8.0
 """At most this much less likely: a near miss (and a wake on the second chance)."""
+MAX_EXTRA_WORDS = 4
+"""Whisper's transcript may hold at most this many words more than the wake phrase it scored (for any wake or near
+miss but a phrase Whisper took itself). On tuning voices wake phrases came out at most 3 words longer ("Okay, go,
+what's the name?" for "okay coach what's today"), bar one in babble (6); room talk that came close held 5 to 10 more
+("A coach and horses, the coach trip was lovely.", "She's a new poth of all, and it's a"): measured gaps are relative
+to the transcript, and a long garbled transcript is so unlikely that almost any phrase comes near it."""
 MAX_WAKE_SECONDS = 5.0
 """Longer utterances are not a wake phrase with a request (they are never decoded further)."""
 
@@ -148,6 +155,9 @@ class WakeDetector:
         if phrase is None or phrase not in self._phrases:
             return WakeResult("none", None, result.grammar, verdict.transcript, None, result.seconds)
         phrase = with_request(phrase, verdict.transcript, self._phrases, self._bare)
+        if verdict.phrase is None and len(clean_phrase(verdict.transcript).split()) > len(phrase.split()) + \
+                MAX_EXTRA_WORDS:
+            return WakeResult("none", phrase, result.grammar, verdict.transcript, gap, result.seconds)
         if verdict.phrase is not None or gap >= -self.wake_gap or (accepted and text == phrase
                                                                     and gap >= -self.agree_gap):
             outcome = "wake"
