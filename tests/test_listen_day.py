@@ -209,3 +209,15 @@ def test_learn_wake_keeps_the_persons_tries(tmp_path: Path, whisper_on: None) ->
     assert "learned how you say 1 phrase from 3 tries" in done.stdout
     templates = load_templates()
     assert templates is not None and "okay coach" in templates.takes
+
+
+def test_typed_lines_wake_it_too(tmp_path: Path) -> None:
+    db = tmp_path / "journal.db"
+    done = subprocess.run([sys.executable, "-m", "voice_coach.cli", "listen", "--input", "text", "--output", "text",
+                           "--db", str(db)], input="yes\nstop\nokay coach\nnever mind\nokay coach check in\nfour\n",
+                          capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    kinds = [k for _, k, _, _ in rows(db)]
+    assert kinds.count("wake") == 2 and "wake_cancelled" in kinds  # "yes" and "stop" before a wake did nothing
+    assert kinds.index("wake_cancelled") < kinds.index("session_started")
+    assert "Yes?" in done.stdout and "How tired do you feel" in done.stdout

@@ -63,8 +63,9 @@ def parse_start_at(text: str, now: datetime | None = None) -> datetime:
 
 
 @click.command()
-@click.option("--input", "input_", default="mic", show_default=True, envvar="VOICE_COACH_INPUT",
-              help="mic, a WAV file (the room, replayed) or a folder of WAVs (played one after another).")
+@click.option("--input", "input_", default="mic", show_default=True,
+              help="mic, text (typed lines: \"okay coach check in\"), a WAV file (the room, replayed) or a folder of "
+                   "WAVs (played one after another).")
 @click.option("--output", default="speaker", show_default=True, envvar="VOICE_COACH_OUTPUT",
               help="speaker (spoken aloud and printed), text (printed only), or a folder to write one WAV per line.")
 @click.option("--db", type=click.Path(path_type=Path), help="Journal file (default: your data directory).")
@@ -108,18 +109,24 @@ def _listen(input_: str, output: str, db: Path, start_at: str | None, backend: s
 
     prompts, phrasebook, profile, lines = load_prompts(), load_phrasebook(), load_profile(), load_listen_prompts()
     aliases, wake_phrase, settings = load_aliases(book=phrasebook), load_wake(), reminder_settings(profile)
-    live = input_ == "mic"
+    live = input_ in ("mic", "text")
     if not live and start_at is None:
         start_at = datetime.now().astimezone().isoformat(timespec="minutes")
     if live and start_at is not None:
         raise CoachError("--start-at is for a replayed --input (a WAV file or a folder)", code="usage")
-    source = listen_source(input_)
     speaker = make_speaker(output, profile)
     journal = SqliteJournal(db)
-    coach_recognizer = make_recognizer(backend, model)
-    detector = WakeDetector(SphinxRecognizer(None, verifier=None), whisper_check())
-    router = ModeRecognizer(detector, coach_recognizer, WAKE_STATES)
-    stream = StreamListener(source, router, endpoint_settings(**endpoint_options(profile)), drain_on_listen=live)
+    stream: Any
+    router: ModeRecognizer | None = None
+    detector: WakeDetector | None = None
+    if input_ == "text":  # typed lines ("okay coach check in"): a terminal, a caregiver trying it out
+        from .text_io import TextListener
+        stream = TextListener.keyboard("keyboard")
+    else:
+        source = listen_source(input_)
+        detector = WakeDetector(SphinxRecognizer(None, verifier=None), whisper_check())
+        router = ModeRecognizer(detector, make_recognizer(backend, model), WAKE_STATES)
+        stream = StreamListener(source, router, endpoint_settings(**endpoint_options(profile)), drain_on_listen=live)
     clock = SystemClock() if live else VirtualClock(start=parse_start_at(start_at or ""))
 
     def echo(line: str) -> None:
@@ -136,12 +143,14 @@ def _listen(input_: str, output: str, db: Path, start_at: str | None, backend: s
 
     wiring = Wiring(listener=stream, recognizer=router, wake=detector, speaker=speaker, journal=journal,
                     clock=clock, run=run, facts=day.facts, due=lambda wall: day.due(settings, wall))
-    echo(f'listening for "{wake_phrase}" ({"microphone" if live else input_}; journal {db}); '
+    echo(f'listening for "{wake_phrase}" ({"microphone" if input_ == "mic" else "typed lines"}; journal {db}); '
          "stop with Ctrl-C" if live else f'listening for "{wake_phrase}" in {input_} from {clock.wall():%H:%M}')
     try:
         Resident(ResidentListener(wake_phrase), wiring, prompts, lines, phrasebook, aliases, echo=echo).run()
     finally:
-        stream.close()
+        close = getattr(stream, "close", None)
+        if close is not None:
+            close()
         journal.close()
     echo(f"listener stopped ({journal.path})")
 
