@@ -349,7 +349,7 @@ def print_wakes(wakes: dict[str, Any], label: str) -> None:
     for condition, w in wakes.items():
         print(f"{condition:9} {label}: detected {w['detected_percent']:5.1f} %  right request "
               f"{w['right_request_percent']:5.1f} %  within two tries {w['within_two_tries_percent']:5.1f} %  "
-              f"delay p50 {w['delay_p50_s']} s p95 {w['delay_p95_s']} s  RSS {w['rss_mb']} MB")
+              f"delay p50 {w['delay_p50_s']} s p95 {w['delay_p95_s']} s  RSS {w['rss_mb']} MB", flush=True)
 
 
 def poisson_upper(k: int, confidence: float = 0.95) -> float:
