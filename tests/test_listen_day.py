@@ -16,7 +16,8 @@ import pytest
 from tests.fakes import FakeClock, MemoryJournal, RecordingSpeaker
 from tests.room import Track, speak
 from voice_coach.audio_io import write_wav
-from voice_coach.cli_listen import _hold_journal, parse_start_at, unit_text
+from voice_coach.cli_listen import _hold_journal, parse_start_at
+from voice_coach.cli_service import unit_text
 from voice_coach.errors import CoachError, DeviceError, JournalError
 from voice_coach.intents import Heard, load_phrasebook
 from voice_coach.listen_prompts import load_listen_prompts
