@@ -44,7 +44,9 @@ def keys_used_in_code() -> set[str]:
 
 
 def test_every_key_the_coach_uses_is_in_the_contract_and_the_file() -> None:
-    used = keys_used_in_code()
+    from voice_coach.listen_prompts import LISTEN_SLOTS
+
+    used = keys_used_in_code() - set(LISTEN_SLOTS)  # the listener's own lines (tests/test_listener.py)
     assert len(used) > 40
     assert used <= set(PROMPT_SLOTS), sorted(used - set(PROMPT_SLOTS))
     prompts = load_prompts()

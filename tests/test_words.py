@@ -148,6 +148,7 @@ def test_cli_words(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["words", "set", "next", ""]) == 2
     assert capsys.readouterr().err == 'voice-coach: refused "" for next: own words cannot be empty\n'
     assert main(["words", "list"]) == 0
-    assert capsys.readouterr().out == 'next  "onward"\n'
+    assert capsys.readouterr().out == ('next  "onward"\n'
+                                       'wake  "okay coach" (the default; change it with: words set wake "WORDS")\n')
     assert main(["words", "reset"]) == 0
     assert capsys.readouterr().out == "removed 1 own word\n"

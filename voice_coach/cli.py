@@ -62,13 +62,12 @@ def _run_held(program: str | None, input_: str, output: str, db: Path, backend: 
               time_scale: float, checkin: bool) -> None:
     """A session or check-in, with the journal held (no other session can write it) and SIGTERM/SIGHUP ending it
     as Ctrl-C does."""
-    from .coach import Coach
     from .intents import load_phrasebook
     from .journal import SqliteJournal
-    from .profile import coach_settings, load_profile
+    from .profile import load_profile
     from .prompts import load_prompts
-    from .session_loop import SessionLoop
-    from .session_start import finish, prepare_start
+    from .session_run import run_prepared, say_nothing_left
+    from .session_start import prepare_start
     from .wiring import make_clock, make_input, make_speaker
     from .words import load_aliases
 
@@ -78,25 +77,18 @@ def _run_held(program: str | None, input_: str, output: str, db: Path, backend: 
     start = prepare_start(program, list(journal.entries()), checkin=checkin)  # today's plan, next-day question
     speaker = make_speaker(output, profile)
     if start.nothing_left:  # no --program, and nothing more is planned today
-        for line in start.nothing_left:
-            speaker.say(prompts.render(line), line.key)
+        say_nothing_left(start, speaker, prompts)
         journal.close()
         return
     source = make_input(input_, profile, speaker=speaker, phrasebook=phrasebook, aliases=aliases, backend=backend,
                         model=model)
-    coach = Coach(start.program, coach_settings(profile, start.settings), start.opening)
-    loop = SessionLoop(coach, listener=source.listener, speaker=speaker, journal=journal,
-                       clock=make_clock(source.replaying, time_scale), prompts=prompts, phrasebook=phrasebook,
-                       aliases=aliases)
     try:
-        result = loop.run()
+        run_prepared(start, listener=source.listener, speaker=speaker, journal=journal,
+                     clock=make_clock(source.replaying, time_scale), prompts=prompts, phrasebook=phrasebook,
+                     aliases=aliases, profile=profile, echo=lambda line: click.echo(line, err=True))
     finally:
         source.close()
-    for name, path in finish(list(journal.entries())):
-        click.echo(f"program {name}: the lighter program you accepted is saved in {path}", err=True)
     journal.close()
-    click.echo(f"session {result.session_id[:8]}: {result.outcome.replace('_', ' ')} "
-               f"({len(result.entries)} journal entries in {journal.path})", err=True)
 
 
 @app.command()
@@ -155,6 +147,7 @@ def _register() -> None:
     from .cli_access import register as register_access
     from .cli_demo import demo
     from .cli_devices import devices
+    from .cli_listen import register as register_listen
     from .cli_models import models
     from .cli_plan import register as register_plan
     from .cli_report import register as register_reports
@@ -167,6 +160,7 @@ def _register() -> None:
     register_reports(app)
     register_access(app)
     register_plan(app)
+    register_listen(app)
 
 
 _register()

@@ -61,8 +61,15 @@ def words() -> None:
 @click.argument("command")
 @click.argument("own_words")
 def words_set(command: str, own_words: str) -> None:
-    """Use OWN_WORDS for COMMAND, e.g. `words set next "carry on"`. Refused when too close to another word."""
+    """Use OWN_WORDS for COMMAND, e.g. `words set next "carry on"`. Refused when too close to another word.
+    `words set wake "hello coach"` changes the listener's wake phrase."""
     from .words import set_alias
+
+    if command.strip().lower() == "wake":
+        from .wake_words import set_wake
+        for line in set_wake(own_words):
+            click.echo(line)
+        return
 
     verdict = set_alias(command, own_words)
     lines = verdict.lines()
@@ -75,10 +82,13 @@ def words_set(command: str, own_words: str) -> None:
 @words.command("list")
 def words_list() -> None:
     """Your own words, by command."""
+    from .wake_words import load_wake, wake_path
     from .words import list_lines, load_aliases
 
     for line in list_lines(load_aliases()):
         click.echo(line)
+    mine = " (yours)" if wake_path().exists() else " (the default; change it with: words set wake \"WORDS\")"
+    click.echo(f'wake  "{load_wake()}"{mine}')
 
 
 @words.command("reset")
@@ -87,6 +97,11 @@ def words_reset(command: str | None) -> None:
     """Forget your own words (all of them, or those of one COMMAND)."""
     from .words import reset_aliases
 
+    if command is not None and command.strip().lower() == "wake":
+        from .wake_words import load_wake, reset_wake
+        reset_wake()
+        click.echo(f'the wake phrase is "{load_wake()}" again')
+        return
     n = reset_aliases(command)
     click.echo(f"removed {n} own word{'s' if n != 1 else ''}" + (f" for {command}" if command else ""))
 
