@@ -208,7 +208,8 @@ class VoiceTemplates:
         nearest: dict[str, float] = {}
         for p, d in zip(phrase_of[lo:hi], bank.distances(frames, lo, hi), strict=True):
             nearest[p] = min(float(d), nearest.get(p, np.inf))
-        ranked = sorted(((p, d) for p, d in nearest.items() if p in chosen), key=lambda x: (x[1], x[0]))
+        # distances equal but for float rounding (block sums) are a tie: it goes to the first phrase in order
+        ranked = sorted(((p, d) for p, d in nearest.items() if p in chosen), key=lambda x: (round(x[1], 6), x[0]))
         if not ranked:
             return None  # no take of the state's phrases is of a length this utterance could be
         runner_up = min((d for p, d in nearest.items() if p != ranked[0][0]), default=np.inf)
