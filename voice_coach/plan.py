@@ -10,14 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from .datafile import read_yaml
 from .errors import ProgramError
-from .paths import ROOT, config_dir
+from .paths import PLANS_DIR, config_dir
 from .programs import KINDS, MAX_AEROBIC_BOUT_MINUTES, MAX_AEROBIC_DAY_MINUTES, Program, load_program
 from .terminal_text import SHOWN_CHARS, one_line, shown
 
 if TYPE_CHECKING:
     from .report_adherence import WeeklyPlan as ReportPlan
 
-PLANS_DIR = ROOT / "plans"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 ACSM_LIMITS: dict[str, tuple[int, int, str]] = {
     "aerobic_bout_minutes": (1, MAX_AEROBIC_BOUT_MINUTES, "ACSM: aerobic bouts of at most 10 minutes"),

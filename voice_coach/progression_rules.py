@@ -10,10 +10,9 @@ from typing import Any
 from .datafile import read_yaml
 from .errors import ProgramError
 from .intents import SYMPTOM_KINDS
-from .paths import ROOT, config_dir
+from .paths import RULES_DIR, config_dir
 from .terminal_text import shown
 
-RULES_DIR = ROOT / "rules"
 WHEN = ("effort_trend", "symptoms", "daily_activities")
 """What a rule can watch: CR10 ratings over sessions, reported symptoms, a "yes" to the next-day question."""
 LOWERABLE = ("reps", "weight", "minutes")
