@@ -50,7 +50,8 @@ def tree(home: Path) -> dict[str, tuple[int, int]]:
     journal's -wal and -shm files come and go as SQLite opens it, its .lock file is written by each session that
     holds it (`journal_lock`), HOME (user/) holds the sound server's."""
     return {str(p.relative_to(home)): (p.lstat().st_size, p.lstat().st_mtime_ns) for p in home.rglob("*")
-            if not p.is_dir() and not p.name.endswith(("-wal", "-shm", ".lock")) and p.relative_to(home).parts[0] != "user"}
+            if not p.is_dir() and not p.name.endswith(("-wal", "-shm", ".lock"))
+            and p.relative_to(home).parts[0] != "user"}
 
 
 @pytest.fixture
