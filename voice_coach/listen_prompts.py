@@ -10,7 +10,7 @@ from typing import Any
 from .errors import PromptError
 from .intents import normalize
 from .paths import PROMPTS_DIR
-from .prompts import load_lines
+from .prompts import load_lines, named_table
 
 LISTEN_SLOTS: dict[str, frozenset[str]] = {key: frozenset(slots.split()) for key, slots in {
     "listening": "wake", "woken": "", "ask_again": "", "confirm_session": "title", "confirm_checkin": "",
@@ -58,15 +58,9 @@ class ListenPrompts:
 
 
 def _table(raw: dict[str, Any], section: str, keys: tuple[str, ...], path: Path) -> dict[str, tuple[str, ...]]:
-    table = raw.get(section)
-    if not isinstance(table, dict):
-        raise PromptError(f"{path}: {section}: missing (a mapping of name → phrases)")
     out: dict[str, tuple[str, ...]] = {}
     seen: dict[str, str] = {}
-    for key, phrases in table.items():
-        key = str(key)
-        if key not in keys:
-            raise PromptError(f"{path}: {section}.{key}: unknown name (known: {', '.join(keys)})")
+    for key, phrases in named_table(raw, section, keys, path, "phrases").items():
         if not isinstance(phrases, list) or not phrases:
             raise PromptError(f"{path}: {section}.{key}: must be a list of phrases")
         cleaned = []
@@ -78,9 +72,6 @@ def _table(raw: dict[str, Any], section: str, keys: tuple[str, ...], path: Path)
             seen[normalize(p)] = key
             cleaned.append(normalize(p))
         out[key] = tuple(cleaned)
-    missing = [k for k in keys if k not in out]
-    if missing:
-        raise PromptError(f"{path}: {section}.{missing[0]}: missing")
     return out
 
 
