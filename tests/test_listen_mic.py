@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.room import Track
-from voice_coach.audio_io import write_wav
+from voice_coach.speech.audio_io import write_wav
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.audio
