@@ -139,7 +139,7 @@ def test_a_near_miss_gives_a_second_chance_for_a_few_seconds() -> None:
 def test_every_line_the_listener_says_is_in_its_contract_or_the_coachs() -> None:
     keys = set()
     for name in ("listener.py", "resident.py"):
-        tree = ast.parse((Path(__file__).parent.parent / "voice_coach" / name).read_text())
+        tree = ast.parse((Path(__file__).parent.parent / "voice_coach" / "listen" / name).read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
                     "_say", "Say"):
