@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .coach_core import CoachCore, Pending
 from .coach_table import State
-from .cues import LEAD_IN_SECONDS, cues_for
+from .cues import LEAD_IN_SECONDS, cues_for, resume_from, where_in
 from .intents import Utterance
 
 U = Utterance | None
@@ -130,6 +130,8 @@ class Coach(CoachCore):
     def confirm_symptom(self, u: U = None) -> None:
         back = self.state_before_confirming()
         assert u is not None
+        if back is State.EXERCISING and self.pending is None:
+            self._mark_exercise_position()
         self.pending = Pending("symptom", u, back)
         self._log("read_back", {"what": "symptom", "symptom": u.symptom}, u)
         self._say("confirm_symptom", symptom=u.symptom)
@@ -320,7 +322,21 @@ class Coach(CoachCore):
         self._log("device_back", {})
         self._say("device_back")
 
+    def _mark_exercise_position(self) -> None:
+        """Remember how far into the exercise the person was when it stopped counting (pause, read-back)."""
+        self.exercise_offset = self.now - self.started_at
+
+    def say_where(self, u: U = None) -> None:
+        """Where the person is ("repeat", "how many left"): said without changing the timing."""
+        if self.state is State.EXERCISING:
+            key, slots = where_in(self.exercise, self.cues, self.cue_index, self.now - self.started_at)
+            self._say(key, **slots)
+        else:
+            self._say_question()
+
     def _enter_pause(self, key: str) -> None:
+        if self.paused_from is State.EXERCISING and self._origin is State.EXERCISING:
+            self._mark_exercise_position()
         self.paused_at = self.now
         self.silences = 0
         self._log("paused", {"reason": key, "from": self.paused_from.value if self.paused_from else None})
@@ -332,8 +348,13 @@ class Coach(CoachCore):
         self._say("resumed")
         self.silences = 0
         if self.state is State.EXERCISING:
-            self.started_at = self.now + LEAD_IN_SECONDS - self.cues[self.cue_index].at_seconds
+            offset = self.exercise_offset
+            key, slots = where_in(self.exercise, self.cues, self.cue_index, offset)
+            self.cue_index, restart = resume_from(self.cues, self.cue_index, offset)
+            self.started_at = self.now + LEAD_IN_SECONDS - restart
             self._say("resume_exercise", name=self.exercise.name)
+            if key != "hold_left":  # the rest of a hold is said when it starts again, after the lead-in
+                self._say(key, **slots)
         elif self.state is State.RESTING:
             self.rest_ends_at = self.now + (self.program.rest_seconds if self.program else 0)
             self._say("rest_begin", seconds=round(self.program.rest_seconds if self.program else 0))

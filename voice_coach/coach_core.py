@@ -93,6 +93,8 @@ class CoachCore:
         self.silences = 0
         self.asked_at = 0.0
         self.started_at = 0.0
+        self.exercise_offset = 0.0
+        """Seconds into the exercise when it was paused (or left for a read-back): where it goes on."""
         self.rest_ends_at = 0.0
         self.paused_at = 0.0
         self.paused_from: State | None = None

@@ -99,6 +99,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     _row("skip", S.INTRODUCING, None, then="skip_current"),
     _row("rest", [S.INTRODUCING, S.WAITING_NEXT], S.RESTING, then="start_rest"),
     _row("cue", S.EXERCISING, None, then="say_cue"),
+    _row("repeat", S.EXERCISING, None, then="say_where"),
     _row("set_done", S.EXERCISING, S.ASKING_RATING, then=["log_exercise", "ask_rating"]),
     _row("next", S.EXERCISING, S.ASKING_RATING, then=["end_set_early", "log_exercise", "ask_rating"]),
     _row("skip", S.EXERCISING, S.ASKING_RATING, then=["end_set_early", "log_exercise", "ask_rating"]),

@@ -1,0 +1,47 @@
+"""Golden sessions through the real CLI: a reply script (text input on a virtual clock), what the coach printed.
+
+Each scenario of tests/data/cli_sessions.yaml runs `voice-coach` in a subprocess with its own HOME; earlier runs
+of a scenario (`before`) fill the journal first. stdout must match tests/golden/cli/<name>.txt
+(UPDATE_GOLDEN=1 rewrites it); `expect` lines must each appear in it and `never` lines must not."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+SCENARIOS = yaml.safe_load((HERE / "data" / "cli_sessions.yaml").read_text())
+
+
+def run_cli(args: list[str], replies: list[str], home: Path, db: Path) -> subprocess.CompletedProcess[str]:
+    script = home / "replies.txt"
+    script.write_text("\n".join(replies) + "\n")
+    env = {**os.environ, "HOME": str(home), "VOICE_COACH_HOME": str(home / "vc")}
+    return subprocess.run([sys.executable, "-m", "voice_coach.cli", *args, "--input", str(script), "--output", "text",
+                           "--db", str(db)], capture_output=True, text=True, timeout=120, cwd=ROOT, env=env)
+
+
+@pytest.mark.parametrize("name", sorted(SCENARIOS))
+def test_cli_golden_session(name: str, tmp_path: Path) -> None:
+    spec = SCENARIOS[name]
+    db = tmp_path / "journal.sqlite3"
+    for earlier in spec.get("before", []):
+        done = run_cli(earlier["args"], earlier["replies"], tmp_path, db)
+        assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    done = run_cli(spec["args"], spec["replies"], tmp_path, db)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    for line in spec.get("expect", []):
+        assert line in done.stdout, line
+    for line in spec.get("never", []):
+        assert line not in done.stdout, line
+    golden = HERE / "golden" / "cli" / f"{name}.txt"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(done.stdout)
+    assert golden.exists(), f"no golden file {golden}: run with UPDATE_GOLDEN=1 and review it"
+    assert done.stdout == golden.read_text()
