@@ -45,3 +45,16 @@ def test_cli_golden_session(name: str, tmp_path: Path) -> None:
         golden.write_text(done.stdout)
     assert golden.exists(), f"no golden file {golden}: run with UPDATE_GOLDEN=1 and review it"
     assert done.stdout == golden.read_text()
+
+
+def test_a_yes_to_new_cramps_is_kept_when_the_follow_up_gets_no_answer(tmp_path: Path) -> None:
+    """Silence (here: the input closes) after "yes" to "any new cramps?": the yes is already in the journal."""
+    import json
+
+    db = tmp_path / "journal.sqlite3"
+    done = run_cli(["session", "--program", "resistance"], ["two", "yes"], tmp_path, db)
+    assert done.returncode == 0, done.stderr
+    report = subprocess.run([sys.executable, "-m", "voice_coach.cli", "report", "--db", str(db), "--format", "json"],
+                            capture_output=True, text=True, cwd=ROOT, env={**os.environ, "HOME": str(tmp_path)})
+    (s,) = json.loads(report.stdout)["sessions"]
+    assert {"question": "new_cramps_or_twitching", "value": "yes"}.items() <= s["answers"][1].items()

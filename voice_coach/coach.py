@@ -108,6 +108,16 @@ class Coach(CoachCore):
         self.question += 1
         self._fire("question_done")
 
+    def note_yes_to_any(self, u: U = None) -> None:
+        """A yes to "any new cramps or twitching?" is logged at once: whatever follows, it is not lost."""
+        self._log("checkin_answer", {"question": self.questions[self.question][0], "answer": "yes"}, u)
+        self.flags.append("new_cramps_or_twitching")
+
+    def stop_for_unnamed_symptom(self, u: U = None) -> None:
+        self._log("checkin_answer", {"question": "which_symptom", "answer": "no"}, u)
+        self._caution("caution_cramps_or_twitching")
+        self._end("stopped_for_safety")
+
     def note_no_symptom(self, u: U = None) -> None:
         self._log("checkin_answer", {"question": self.questions[self.question][0], "answer": "no"}, u)
         self.question += 1

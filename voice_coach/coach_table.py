@@ -81,8 +81,10 @@ TRANSITIONS: list[dict[str, Any]] = [
     _row("feeling_ok", [S.ASKING_FEELING, S.CONFIRMING], S.ENDED, when="too_tired", then="stop_too_tired"),
     _row("feeling_ok", [S.ASKING_FEELING, S.CONFIRMING], S.ASKING_SYMPTOMS, then="ask_symptoms"),
     _row("yes", S.ASKING_SYMPTOMS, None, when="asks_one_kind", then="note_yes_to_kind"),
-    _row("yes", S.ASKING_SYMPTOMS, S.ASKING_WHICH_SYMPTOM, then="ask_which"),
-    _row("no", QUESTIONS, None, then="note_no_symptom"),
+    _row("yes", S.ASKING_SYMPTOMS, S.ASKING_WHICH_SYMPTOM, then=["note_yes_to_any", "ask_which"]),
+    _row("no", S.ASKING_SYMPTOMS, None, then="note_no_symptom"),
+    # "Yes" then "no" to "which one?": the yes stands (logged already); it is a reason to stop for today.
+    _row("no", S.ASKING_WHICH_SYMPTOM, S.ENDED, then="stop_for_unnamed_symptom"),
     _row("question_done", QUESTIONS, S.ASKING_SYMPTOMS, when="more_questions", then="ask_symptoms"),
     _row("question_done", QUESTIONS, S.ASKING_DAILY, when="asks_daily", then="ask_daily"),
     _row("question_done", QUESTIONS, S.ENDED, when="in_checkin", then="end_completed"),

@@ -94,6 +94,7 @@ PROMPT_SLOTS: dict[str, frozenset[str]] = {
         "summary_checkin": "",
         **{f"caution_{kind}": "" for kind in SYMPTOM_KINDS},
         "caution_daily_activities": "",
+        "caution_cramps_or_twitching": "",
         **{f"goodbye_{outcome}": "" for outcome in OUTCOMES},
     }.items()
 }

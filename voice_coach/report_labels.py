@@ -25,12 +25,14 @@ FLAGS = {
     **SYMPTOMS,
     "daily_activities": "exercise kept them from daily activities",
     "hard_effort": "very hard effort",
+    "new_cramps_or_twitching": "new cramps or more twitching",
 }
 QUESTIONS = {
     "fatigue": "Fatigue today (0–10)",
     "new_cramps": "New cramps?",
     "new_twitching": "New twitching?",
     "new_cramps_or_twitching": "New cramps or twitching?",
+    "which_symptom": "Said which (cramp or twitching)?",
     "daily_activities": "Did yesterday's exercise keep you from daily activities?",
 }
 SOURCES = {"voice": "spoken", "keyboard": "typed", "caregiver": "caregiver", "coach": "coach"}
