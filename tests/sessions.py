@@ -88,6 +88,8 @@ def run_session(program: str | None, replies: list[Reply | str], opening: Openin
     journal, clock = MemoryJournal(), FakeClock()
     if isinstance(opening, str):
         opening = OPENINGS[opening]()
+    settings = {"always_confirm_rating": True, **settings}  # scripted people chose confirm: always (their
+    # scripts answer every read-back); tests/test_golden_cli.py runs the default through the CLI
     coach = Coach(load_program(program) if program else None, CoachSettings(**settings),  # type: ignore[arg-type]
                   opening)
     loop = SessionLoop(coach, listener=listener, speaker=speaker, journal=journal, clock=clock,

@@ -133,9 +133,7 @@ def test_a_person_completes_a_session_in_a_terminal(tmp_path: Path) -> None:
             wait_for("Say ready to begin")
             answer("ready")
             wait_for("How hard was that")
-            answer("four")
-            wait_for("I heard 4. Is that right?")
-            answer("yes")
+            answer("four")  # typed: certain, not read back
             if n < 6:
                 wait_for("Say next")
                 answer("next")

@@ -268,6 +268,9 @@ class CoachCore:
         return self.opening.offer is not None and self.program is not None
 
     def must_confirm_rating(self, u: Utterance | None = None) -> bool:
+        """Spoken and unsure (or the person asked for every rating to be read back); typed is certain."""
+        if u is not None and u.heard.source != "voice":
+            return False
         return self.settings.always_confirm_rating or not self.sure(u)
 
     def pending_symptom(self, *_: Any) -> bool:
