@@ -22,8 +22,8 @@ from voice_coach.prompts import load_prompts
 from voice_coach.recognizer_sphinx import SphinxRecognizer
 from voice_coach.recognizers import make_recognizer
 from voice_coach.replay import TextReplayListener
-from voice_coach.settings import CoachSettings
 from voice_coach.session_loop import SessionLoop
+from voice_coach.settings import CoachSettings
 from voice_coach.speech_wiring import audio_replay_listener
 
 from .mixing import babble_like, placed, with_babble

@@ -298,9 +298,10 @@ class Coach(CoachCore):
         self._asked()
 
     def say_help(self, u: U = None) -> None:
-        self._say("help", options=self.accepted_intents())
+        """What can be said in this very state, then its question again (nothing to ask while counting)."""
+        self._say("help", options=self.options_in_order(), state=self.state.value)
         if self.state is not State.EXERCISING:
-            self._asked()
+            self._say_question()
 
     def reprompt(self, u: U = None) -> None:
         self.silences += 1
@@ -341,8 +342,22 @@ class Coach(CoachCore):
         if self.state is State.EXERCISING:
             key, slots = where_in(self.exercise, self.cues, self.cue_index, self.now - self.started_at)
             self._say(key, **slots)
+        elif self.state is State.RESTING:
+            self._say("rest_left", seconds=max(1, round(self.rest_ends_at - self.now)))
         else:
             self._say_question()
+
+    def tell_more(self, u: U = None) -> None:
+        """ "Tell me more": the full safety notes, then the question again."""
+        self._caution("disclaimer_full")
+        self._say_question()
+
+    def decline_rest(self, u: U = None) -> None:
+        if self.has_next():
+            self._say("rest_declined", name=self.program.exercises[self.index + 1].name)  # type: ignore[union-attr]
+        else:
+            self._say("rest_declined_last")
+        self._asked()
 
     def _enter_pause(self, key: str) -> None:
         if self.paused_from is State.EXERCISING and self._origin is State.EXERCISING:
@@ -436,6 +451,11 @@ class Coach(CoachCore):
     def end_by_user(self, u: U = None) -> None:
         self._log("stop_requested", {"state": self._source.value if self._source else None}, u)
         self._end("stopped_by_user")
+
+    def end_finished_early(self, u: U = None) -> None:
+        """ "I'm done for today": a polite end, not the emergency stop (no caution for it)."""
+        self._log("finish_requested", {"state": self._source.value if self._source else None}, u)
+        self._end("finished_early")
 
     def end_completed(self, u: U = None) -> None:
         self._end("completed")

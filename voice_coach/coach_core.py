@@ -19,6 +19,8 @@ logging.getLogger("transitions.core").setLevel(logging.ERROR)  # it warns about 
 
 CHECKIN_QUESTIONS = (("new_cramps", "cramp"), ("new_twitching", "fasciculation"))
 SESSION_QUESTIONS = (("new_cramps_or_twitching", None),)
+ANYWHERE: tuple[Intent, ...] = (Intent.MORE, Intent.PAUSE, Intent.SYMPTOM, Intent.FINISH, Intent.STOP)
+"""Intents said last when the options are listed: the state's own answers come first."""
 INTERNAL_TRIGGERS = {"begin", "timeout", "give_up", "cue", "set_done", "rest_over", "feeling_ok",
                      "rating_ok", "question_done", "advance", "device_lost", "device_back"}
 
@@ -128,7 +130,7 @@ class CoachCore:
         heard = utterance.heard if utterance else None
         self._log("unrecognised", {"state": self.state.value}, transcript=heard.text if heard else transcript,
                   confidence=heard.confidence if heard else confidence, source=heard.source if heard else source)
-        self._say("not_understood", options=self.accepted_intents())
+        self._say("not_understood", options=self.accepted_intents(), state=self.state.value)
         self._asked()
         return False
 
@@ -199,6 +201,13 @@ class CoachCore:
         """Intents valid in the current state, in a stable order (the grammar of this state)."""
         names = self.accepted_triggers()
         return [i for i in Intent if i.value in names]
+
+    def options_in_order(self) -> list[Intent]:
+        """What help lists: this state's own answers first, then what works everywhere (help itself left out)."""
+        accepted: list[Intent] = [i for i in self.accepted_intents() if i is not Intent.HELP]
+        if Intent.NEXT in accepted and Intent.NO not in accepted:  # "yes" there means the same as ready/next
+            accepted = [i for i in accepted if i is not Intent.YES]
+        return [i for i in accepted if i not in ANYWHERE] + [i for i in ANYWHERE if i in accepted]
 
     # ----- plumbing ------------------------------------------------------------------------------------
     def _fire(self, trigger: str, *args: Any) -> bool:
@@ -287,6 +296,9 @@ class CoachCore:
 
     def too_hard(self, *_: Any) -> bool:
         return bool(self.ratings) and self.ratings[-1] >= self.settings.effort_stop_threshold
+
+    def has_next(self, *_: Any) -> bool:
+        return self.program is not None and self.index + 1 < len(self.program.exercises)
 
     def last_exercise(self, *_: Any) -> bool:
         return self.program is not None and self.index >= len(self.program.exercises) - 1

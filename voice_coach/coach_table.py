@@ -50,7 +50,10 @@ TRANSITIONS: list[dict[str, Any]] = [
     _row("begin", S.IDLE, S.ASKING_FEELING, then="welcome"),
     # Always available: stop, help, symptoms, pause.
     _row("stop", LIVE, S.ENDED, then="end_by_user"),
+    _row("finish", LIVE, S.ENDED, then="end_finished_early"),
     _row("help", LIVE, None, then="say_help"),
+    _row("where", [S.INTRODUCING, S.EXERCISING, *BETWEEN], None, then="say_where"),
+    _row("more", [S.PROPOSING, S.ASKING_FEELING], None, then="tell_more"),
     _row("symptom", LIVE, S.CONFIRMING, unless="sure", then="confirm_symptom"),
     _row("symptom", LIVE, None, when="in_checkin", then="note_symptom_and_continue"),
     _row("symptom", LIVE, S.ENDED, then="safety_stop"),
@@ -122,6 +125,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     # Rest, then next / repeat / skip.
     _row("yes", S.OFFERING_REST, S.RESTING, then="start_rest"),
     _row("rest", S.OFFERING_REST, S.RESTING, then="start_rest"),
+    _row("no", S.OFFERING_REST, S.WAITING_NEXT, then="decline_rest"),
     _row("rest_over", S.RESTING, S.WAITING_NEXT, then="ask_next"),
     _row("next", BETWEEN, None, then="advance_next"),
     _row("yes", BETWEEN, None, then="advance_next"),

@@ -216,9 +216,9 @@ class FallbackListener:
         return heard
 
     def understood(self, heard: Heard, expect: Expectation) -> bool:
-        u = self.book.parse(heard, self.aliases)
-        return u is not None and any(
-            (v := self.book.parse(Heard(p), self.aliases)) is not None and v.intent is u.intent for p in expect.phrases)
+        u = self.book.parse(heard, self.aliases, expect.state)
+        return u is not None and any((v := self.book.parse(Heard(p), self.aliases, expect.state)) is not None
+                                     and v.intent is u.intent for p in expect.phrases)
 
     def note_failure(self) -> None:
         """Count one utterance not understood (the speech listener calls it for each one it rejects)."""

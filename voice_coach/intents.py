@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -30,6 +30,12 @@ class Intent(StrEnum):
     NUMBER = "number"
     SYMPTOM = "symptom"
     TODAY = "today"
+    FINISH = "finish"
+    """ "I'm done for today": end politely, as finished early (not the emergency stop: no caution)."""
+    WHERE = "where"
+    """ "How many left?", "what's next?": where the person is."""
+    MORE = "more"
+    """ "Tell me more": the full safety notes, on request."""
 
 
 SYMPTOM_KINDS = ("cramp", "fasciculation", "dizziness", "pain", "extreme_fatigue", "breathless")
@@ -67,26 +73,38 @@ class PhraseBook:
     """normalized phrase → (intent, number value, symptom kind)."""
     fillers: frozenset[str]
     """Words dropped before a second matching attempt."""
+    unspoken: frozenset[str] = frozenset()
+    """Phrases understood when typed or transcribed but kept out of the recognizer's grammar (too close to a
+    safety phrase)."""
+    in_state: dict[str, dict[str, tuple[Intent, int | None, str | None]]] = field(default_factory=dict)
+    """state → phrases that mean something only there ("let's go" starts an exercise at the ready prompt and
+    resumes a pause); they win over the same phrase's everyday meaning in that state."""
 
-    def phrases_for(self, intents: Iterable[Intent], aliases: dict[str, str] | None = None) -> list[str]:
-        """The exact phrases accepted for these intents (the grammar of a state), sorted."""
+    def phrases_for(self, intents: Iterable[Intent], aliases: dict[str, str] | None = None,
+                    state: str | None = None) -> list[str]:
+        """The exact phrases accepted for these intents in `state` (the grammar of a state), sorted."""
         wanted = set(intents)
-        out = {p for p, (i, _, _) in self.phrases.items() if i in wanted}
+        local = self.in_state.get(state or "", {})
+        out = {p for p, (i, _, _) in self.phrases.items() if i in wanted and p not in local}
+        out |= {p for p, (i, _, _) in local.items() if i in wanted}
+        out -= self.unspoken
         for alias, target in (aliases or {}).items():
             if self.phrases.get(normalize(target), (None,))[0] in wanted:
                 out.add(normalize(alias))
         return sorted(out)
 
-    def parse(self, heard: Heard, aliases: dict[str, str] | None = None) -> Utterance | None:
-        """The utterance meant by `heard`, or None when nothing matches (an unknown word)."""
+    def parse(self, heard: Heard, aliases: dict[str, str] | None = None, state: str | None = None) -> Utterance | None:
+        """The utterance meant by `heard` (in `state`, when given), or None when nothing matches (an unknown
+        word)."""
         text = normalize(heard.text)
         if aliases:
             table = {normalize(a): normalize(t) for a, t in aliases.items()}
             text = table.get(text, text)
-        hit = self.phrases.get(text)
+        local = self.in_state.get(state or "", {})
+        hit = local.get(text) or self.phrases.get(text)
         if hit is None:
             words = [w for w in text.split() if w not in self.fillers]
-            hit = self.phrases.get(" ".join(words))
+            hit = local.get(" ".join(words)) or self.phrases.get(" ".join(words))
             if hit is None and len(words) == 1 and words[0].isdigit() and 0 <= int(words[0]) <= 10:
                 hit = (Intent.NUMBER, int(words[0]), None)
             if hit is None:
@@ -145,5 +163,38 @@ def load_phrasebook(path: Path = PROMPTS_DIR / "phrases.yaml") -> PhraseBook:
             raise PromptError(f"{path}: symptoms.{kind}: unknown symptom (known: {', '.join(SYMPTOM_KINDS)})")
         for p in phrases or []:
             add(p, (Intent.SYMPTOM, None, kind), f"symptoms.{kind}")
+    carriers = raw.get("number_carriers") or []
+    numbers: dict[int, str] = {}  # the first word for each number ("zero", not "nought")
+    for p, v in (raw.get("numbers") or {}).items():
+        if " " not in str(p):
+            numbers.setdefault(v, str(p))
+    for carrier in carriers:
+        if not isinstance(carrier, str) or "{n}" not in carrier:
+            raise PromptError(f"{path}: number_carriers: each must be text with {{n}} (got {carrier!r})")
+        for value, word in numbers.items():
+            phrase = carrier.replace("{n}", word)
+            phrase = re.sub(r"\ba (?=[aeiou])", "an ", phrase)  # "an eight"
+            add(phrase, (Intent.NUMBER, value, None), "number_carriers")
+    in_state: dict[str, dict[str, tuple[Intent, int | None, str | None]]] = {}
+    for state, by_intent in (raw.get("in_state") or {}).items():
+        if not isinstance(by_intent, dict):
+            raise PromptError(f"{path}: in_state.{state}: must be a mapping of intent → phrases")
+        local = in_state.setdefault(str(state), {})
+        for name, phrases in by_intent.items():
+            try:
+                intent = Intent(name)
+            except ValueError:
+                raise PromptError(f"{path}: in_state.{state}.{name}: unknown intent") from None
+            for p in phrases or []:
+                if not isinstance(p, str) or not normalize(p):
+                    raise PromptError(f"{path}: in_state.{state}.{name}: phrases must be non-empty text")
+                if normalize(p) in local and local[normalize(p)][0] is not intent:
+                    raise PromptError(f"{path}: in_state.{state}.{name}: phrase {p!r} already means "
+                                      f"{local[normalize(p)][0].value} there")
+                local[normalize(p)] = (intent, None, None)
     fillers = frozenset(normalize(f) for f in raw.get("fillers") or [])
-    return PhraseBook(phrases=table, fillers=fillers)
+    unspoken = frozenset(normalize(p) for p in raw.get("unspoken") or [] if isinstance(p, str))
+    unknown = sorted(unspoken - set(table))
+    if unknown:
+        raise PromptError(f"{path}: unspoken: {unknown[0]!r} is not a phrase listed above")
+    return PhraseBook(phrases=table, fillers=fillers, unspoken=unspoken, in_state=in_state)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .intents import SYMPTOM_KINDS
 
-OUTCOMES = ("completed", "stopped_by_user", "stopped_for_safety", "abandoned")
+OUTCOMES = ("completed", "finished_early", "stopped_by_user", "stopped_for_safety", "abandoned")
 
 PROMPT_SLOTS: dict[str, frozenset[str]] = {
     key: frozenset(slots.split()) for key, slots in {
@@ -12,6 +12,7 @@ PROMPT_SLOTS: dict[str, frozenset[str]] = {
         "welcome_session": "title count",
         "welcome_checkin": "",
         "disclaimer": "",
+        "disclaimer_full": "",
         "caution_general": "",
         "how_to_talk": "",
         # check-in
@@ -68,11 +69,14 @@ PROMPT_SLOTS: dict[str, frozenset[str]] = {
         "confirm_number": "value",
         "offer_rest": "value",
         "rest_begin": "seconds",
+        "rest_left": "seconds",
+        "rest_declined": "name",
+        "rest_declined_last": "",
         "ask_next": "name",
         "ask_next_last": "",
         # anywhere
-        "help": "options",
-        "not_understood": "options",
+        "help": "options state",
+        "not_understood": "options state",
         "still_there": "",
         "paused": "",
         "paused_silence": "",
@@ -106,4 +110,5 @@ LIST_SECTIONS = {"options": "option_words", "symptom": "symptom_words", "side": 
 
 def is_caution(key: str) -> bool:
     """Safety lines: always said in full, even after "stop" cut the line before them."""
-    return key.startswith("caution_") or key in ("disclaimer", "safety_stop", "check_in_practitioner")
+    return key.startswith("caution_") or key in ("disclaimer", "disclaimer_full", "safety_stop",
+                                                  "check_in_practitioner")

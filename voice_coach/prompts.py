@@ -24,6 +24,8 @@ class Prompts:
     """key → its variants."""
     sections: dict[str, dict[str, str]]
     """option_words and symptom_words."""
+    option_words_in_state: dict[str, dict[str, str]] = field(default_factory=dict)
+    """state → option words said differently there ("ready" for next at the ready prompt)."""
     _turn: dict[str, int] = field(default_factory=dict)
 
     def render(self, say: Say) -> str:
@@ -31,14 +33,17 @@ class Prompts:
         variants = self.lines[say.key]
         n = self._turn.get(say.key, 0)
         self._turn[say.key] = n + 1
-        slots = {k: self._slot(k, v) for k, v in say.slots.items()}
+        state = str(say.slots.get("state", ""))
+        slots = {k: self._slot(k, v, state) for k, v in say.slots.items()}
         return variants[n % len(variants)].format(**slots)
 
-    def _slot(self, name: str, value: Any) -> str:
+    def _slot(self, name: str, value: Any, state: str = "") -> str:
         section = LIST_SECTIONS.get(name)
         if section is None:
             return str(value)
         words = self.sections[section]
+        if name == "options":
+            words = {**words, **self.option_words_in_state.get(state, {})}
         if isinstance(value, (list, tuple)):
             items = [words[v.value if isinstance(v, Intent) else str(v)] for v in value]
             return items[0] if len(items) == 1 else ", ".join(items[:-1]) + ", or " + items[-1]
@@ -95,4 +100,8 @@ def load_prompts(lang: str = "en", directory: Path = PROMPTS_DIR) -> Prompts:
             raise PromptError(f"{path}: {section}.{absent[0] if absent else ''}: missing; every one of "
                               f"{', '.join(keys)} needs words")
         sections[section] = {str(k): str(v) for k, v in table.items()}
-    return Prompts(lines=lines, sections=sections)
+    in_state = raw.get("option_words_in_state") or {}
+    if not isinstance(in_state, dict) or not all(isinstance(v, dict) for v in in_state.values()):
+        raise PromptError(f"{path}: option_words_in_state: must be a mapping of state → option words")
+    return Prompts(lines=lines, sections=sections,
+                   option_words_in_state={str(s): {str(k): str(v) for k, v in t.items()} for s, t in in_state.items()})

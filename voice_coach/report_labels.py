@@ -16,6 +16,7 @@ SYMPTOMS = {
 }
 OUTCOMES = {
     "completed": "completed",
+    "finished_early": "finished early (the person's choice)",
     "stopped_for_safety": "stopped for safety",
     "stopped_by_user": "stopped by the person",
     "abandoned": "not finished",

@@ -49,7 +49,7 @@ class SessionLoop:
         """A reply heard while the coach spoke ("stop" cuts the line), handled once the lines are said."""
 
     def expectation(self) -> Expectation:
-        phrases = self.phrasebook.phrases_for(self.coach.accepted_intents(), self.aliases)
+        phrases = self.phrasebook.phrases_for(self.coach.accepted_intents(), self.aliases, self.coach.state.value)
         return Expectation(tuple(phrases), self.coach.awaiting_reply, self.coach.state.value)
 
     def run(self) -> SessionResult:
@@ -109,7 +109,7 @@ class SessionLoop:
             return
 
     def hear(self, heard: Heard) -> None:
-        utterance = self.phrasebook.parse(heard, self.aliases)
+        utterance = self.phrasebook.parse(heard, self.aliases, self.coach.state.value)
         self.log(LogEntry("heard", {"state": self.coach.state.value,
                                     "intent": utterance.intent.value if utterance else None},
                           heard.text, heard.confidence, heard.source))
