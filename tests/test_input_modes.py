@@ -23,6 +23,7 @@ from voice_coach.input_modes import (
     FRAME_BYTES,
     EitherSelector,
     FallbackListener,
+    SorryOnRejection,
     SoundSelector,
     VoiceDetector,
     make_input_listener,
@@ -596,7 +597,8 @@ def test_make_input_listener_builds_each_mode() -> None:
     assert isinstance(make_input_listener("speech", p, **kw), FallbackListener)
     replay = make_input_listener("speech", p, speaker=speaker, speech=kw["speech"])
     assert isinstance(replay, ScriptedListener), "nothing to scan with: no fallback"
-    assert isinstance(make_input_listener("speech", Profile(scan_fallback_after=0), **kw), ScriptedListener)
+    plain = make_input_listener("speech", Profile(scan_fallback_after=0), **kw)
+    assert isinstance(plain, SorryOnRejection) and isinstance(plain.primary, ScriptedListener)
     assert make_input_listener("caregiver", p, **kw).source == "caregiver"  # type: ignore[attr-defined]
     with pytest.raises(CoachError, match="unknown input mode 'telepathy'"):
         make_input_listener("telepathy", p, **kw)

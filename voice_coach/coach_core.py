@@ -19,6 +19,12 @@ logging.getLogger("transitions.core").setLevel(logging.ERROR)  # it warns about 
 
 CHECKIN_QUESTIONS = (("new_cramps", "cramp"), ("new_twitching", "fasciculation"))
 SESSION_QUESTIONS = (("new_cramps_or_twitching", None),)
+SHORT_QUESTIONS = {State.ASKING_FEELING: "short_number", State.ASKING_RATING: "short_number",
+                   State.CONFIRMING: "short_yes_no", State.PROPOSING: "short_yes_no",
+                   State.ASKING_SYMPTOMS: "short_yes_no", State.ASKING_DAILY: "short_yes_no",
+                   State.OFFERING_REST: "short_yes_no", State.ASKING_WHICH_SYMPTOM: "short_which",
+                   State.INTRODUCING: "short_ready", State.WAITING_NEXT: "short_next", State.PAUSED: "short_resume"}
+"""The short reprompt after a reply that was not understood, by state."""
 ANYWHERE: tuple[Intent, ...] = (Intent.MORE, Intent.PAUSE, Intent.SYMPTOM, Intent.FINISH, Intent.STOP)
 """Intents said last when the options are listed: the state's own answers come first."""
 INTERNAL_TRIGGERS = {"begin", "timeout", "give_up", "cue", "set_done", "rest_over", "feeling_ok",
@@ -130,8 +136,8 @@ class CoachCore:
         heard = utterance.heard if utterance else None
         self._log("unrecognised", {"state": self.state.value}, transcript=heard.text if heard else transcript,
                   confidence=heard.confidence if heard else confidence, source=heard.source if heard else source)
-        self._say("not_understood", options=self.accepted_intents(), state=self.state.value)
-        self._asked()
+        self._say("not_understood")
+        self._say_short_question()
         return False
 
     def tick(self, now: float) -> None:
@@ -201,6 +207,14 @@ class CoachCore:
         """Intents valid in the current state, in a stable order (the grammar of this state)."""
         names = self.accepted_triggers()
         return [i for i in Intent if i.value in names]
+
+    def _say_short_question(self) -> None:
+        """After a miss: the question again, short ("Say a number, zero to ten."); nothing while counting."""
+        short = SHORT_QUESTIONS.get(self.state)
+        if short is not None:
+            self._say(short)
+        if self.state in WAITING:
+            self._asked()
 
     def options_in_order(self) -> list[Intent]:
         """What help lists: this state's own answers first, then what works everywhere (help itself left out)."""
