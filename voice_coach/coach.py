@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .coach_core import CoachCore, Pending
 from .coach_table import State
-from .cues import LEAD_IN_SECONDS, cues_for, resume_from, where_in
+from .cues import LEAD_IN_SECONDS, cues_for, resume_from, stopped_early, where_in
 from .intents import Utterance
 
 U = Utterance | None
@@ -204,7 +204,8 @@ class Coach(CoachCore):
         elif ex.hold_seconds:
             key = "intro_stretch_passive" if ex.mode == "passive" else "intro_stretch_active"
             self._say(key, number=number, total=total, name=ex.name, description=ex.description,
-                      seconds=round(ex.hold_seconds), reps=ex.reps_per_side)
+                      seconds=round(ex.hold_seconds), reps=ex.reps_per_side,
+                      per_side="both" if tuple(ex.sides) == ("both",) else "each")
         else:
             self._say("intro_bout", number=number, total=total, name=ex.name, description=ex.description,
                       minutes=round(ex.minutes))
@@ -228,7 +229,9 @@ class Coach(CoachCore):
         self.cue_index += 1
 
     def end_set_early(self, u: U = None) -> None:
-        self._say("set_stopped_early", done=self.reps_done)
+        """ "next" or "skip" while counting: say what was done, in the exercise's own terms."""
+        key, slots = stopped_early(self.exercise, self.cues, self.cue_index, self.now - self.started_at)
+        self._say(key, **slots)
 
     def log_exercise(self, u: U = None) -> None:
         if self.cue_index >= len(self.cues) - 1:

@@ -113,3 +113,21 @@ def where_in(exercise: Exercise, cues: list[Cue], cue_index: int, offset: float)
     if exercise.hold_seconds:
         return "holds_left", {"done": done, "total": total}
     return "bout_left", {"minutes": max(1, -int(-(exercise.minutes * 60 - offset) // 60))}
+
+
+def stopped_early(exercise: Exercise, cues: list[Cue], cue_index: int, offset: float) -> tuple[str, dict[str, object]]:
+    """The prompt saying what was done when an exercise is left `offset` seconds in ("You held the right side for
+    8 of 20 seconds.", "You did 3 of 10 repetitions.")."""
+    hold = hold_around(cues, cue_index)
+    if hold is not None:
+        start, release = hold
+        seconds = round(exercise.hold_seconds)
+        held = max(0, min(seconds, round(seconds - (release.at_seconds - offset))))
+        return "stopped_in_hold", {"side_name": start.slots["side"], "held": held, "seconds": seconds}
+    done = sum(1 for c in cues[:cue_index] if c.rep_done)
+    total = sum(1 for c in cues if c.rep_done)
+    if exercise.tempo is not None:
+        return "stopped_reps", {"done": done, "total": total}
+    if exercise.hold_seconds:
+        return "stopped_holds", {"done": done, "total": total}
+    return "stopped_bout", {"minutes": max(0, int(offset // 60))}

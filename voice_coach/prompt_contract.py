@@ -45,8 +45,8 @@ PROMPT_SLOTS: dict[str, frozenset[str]] = {
         "proposal_declined": "",
         # exercises
         "intro_resistance": "number total name description reps weight",
-        "intro_stretch_active": "number total name description seconds reps",
-        "intro_stretch_passive": "number total name description seconds reps",
+        "intro_stretch_active": "number total name description seconds reps per_side",
+        "intro_stretch_passive": "number total name description seconds reps per_side",
         "intro_bout": "number total name description minutes",
         "intro_short": "name",
         "ask_ready": "",
@@ -63,7 +63,10 @@ PROMPT_SLOTS: dict[str, frozenset[str]] = {
         "bout_begin": "minutes",
         "bout_progress": "minutes_left",
         "bout_end": "",
-        "set_stopped_early": "done",
+        "stopped_in_hold": "side_name held seconds",
+        "stopped_holds": "done total",
+        "stopped_reps": "done total",
+        "stopped_bout": "minutes",
         "skipping": "name",
         "ask_rating": "",
         "confirm_number": "value",
@@ -110,7 +113,8 @@ PROMPT_SLOTS: dict[str, frozenset[str]] = {
 }
 """key → the placeholders its variants may use."""
 
-LIST_SECTIONS = {"options": "option_words", "symptom": "symptom_words", "side": "side_words"}
+LIST_SECTIONS = {"options": "option_words", "symptom": "symptom_words", "side": "side_words",
+                 "side_name": "side_names", "per_side": "per_side_words"}
 """Slots whose values are looked up in a section of the prompt file before they are spoken."""
 
 

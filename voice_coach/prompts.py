@@ -16,6 +16,24 @@ from .paths import PROMPTS_DIR
 from .prompt_contract import LIST_SECTIONS, PROMPT_SLOTS
 
 
+class _Counting(string.Formatter):
+    """The one pluralisation helper of every prompt: "{reps:time/times}" says "1 time", "2 times" (the number, a
+    space, then the word that agrees with it). Other format specs work as usual."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "/" in format_spec:
+            return counted(value, *format_spec.split("/", 1))
+        return str(super().format_field(value, format_spec))
+
+
+def counted(value: Any, one: str, many: str) -> str:
+    """ "1 second", "20 seconds", "0 seconds"."""
+    return f"{value} {one if str(value) == '1' else many}"
+
+
+COUNTING = _Counting()
+
+
 @dataclass
 class Prompts:
     """Checked prompt lines; `render` picks variants in turn so repeated lines do not drone."""
@@ -35,7 +53,7 @@ class Prompts:
         self._turn[say.key] = n + 1
         state = str(say.slots.get("state", ""))
         slots = {k: self._slot(k, v, state) for k, v in say.slots.items()}
-        return variants[n % len(variants)].format(**slots)
+        return COUNTING.format(variants[n % len(variants)], **slots)
 
     def _slot(self, name: str, value: Any, state: str = "") -> str:
         section = LIST_SECTIONS.get(name)
@@ -92,7 +110,8 @@ def load_prompts(lang: str = "en", directory: Path = PROMPTS_DIR) -> Prompts:
     raw, lines = load_lines(path, PROMPT_SLOTS, " (the coach never says it)")
     sections = {}
     needs = {"option_words": [i.value for i in Intent], "symptom_words": list(SYMPTOM_KINDS),
-             "side_words": ["right", "left", "both"]}
+             "side_words": ["right", "left", "both"], "side_names": ["right", "left", "both"],
+             "per_side_words": ["each", "both"]}
     for section, keys in needs.items():
         table = raw.get(section)
         if not isinstance(table, dict) or any(not isinstance(table.get(k), str) for k in keys):
