@@ -12,6 +12,7 @@ from voice_coach.coach import Coach
 from voice_coach.coach_core import Opening
 from voice_coach.coach_table import State
 from voice_coach.intents import load_phrasebook
+from voice_coach.messages import Say
 from voice_coach.plan import load_plan
 from voice_coach.plan_today import today_lines, today_status
 from voice_coach.programs import load_program
@@ -62,6 +63,7 @@ def plan_day(day: date = date(2026, 3, 3), announce: bool = False) -> Opening:
 
 
 OPENINGS: dict[str, Callable[[], Opening]] = {
+    "after_a_cramp": lambda: Opening(recall=(Say("recall_symptom", {"symptom": "cramp"}),), ask_checked=True),
     "hard_week_offer": hard_week_offer,
     "tuesday_plan": plan_day,
     "tuesday_from_plan": lambda: plan_day(announce=True),
@@ -69,6 +71,7 @@ OPENINGS: dict[str, Callable[[], Opening]] = {
 """Openings a golden scenario names with `opening:`."""
 
 ROUTES_BEFORE_EXERCISE: dict[State, tuple[list[str], dict[str, Any]]] = {
+    State.RECALLING: ([], {"opening": "after_a_cramp"}),
     State.PROPOSING: ([], {"opening": "hard_week_offer"}),
     State.ASKING_FEELING: ([], {}),
     State.ASKING_SYMPTOMS: (["three"], {}),

@@ -317,7 +317,8 @@ def test_every_state_is_reached_and_answered(mode: str, state: State) -> None:
     if state in COUNTING:
         last = ["pause", "stop"]  # while the coach counts, the signal pauses; the pause scan offers stop
     elif mode != "scanning" and _yes_no(state):
-        last = ["no", "stop"]  # answered by signal or silence; stop is offered by the next scan
+        # answered by signal or silence; stop is offered by the next scan ("no" after a safety stop rests today)
+        last = ["yes" if state is State.RECALLING else "no", "stop"]
     else:
         last = ["stop"]
     run = ModeRun(mode, "resistance", [*route, *last], **settings)

@@ -31,16 +31,31 @@ class Coach(CoachCore):
         if self.program is not None:
             self._caution("caution_general")
         self._say("how_to_talk")
-        if self.state is State.PROPOSING:
-            offer = self.opening.offer
-            assert offer is not None
-            if offer.first_time:
-                self._log("proposal_made", offer.record)
-            else:
-                self._log("proposal_offered", {"proposal": offer.proposal, "program": offer.record["program"]})
-            self.offer_lighter()
+        self.outbox.extend(self.opening.recall)
+        if self.state is State.RECALLING:
+            self._say("recall_ask")
+            self._asked()
+        elif self.state is State.PROPOSING:
+            self.propose()
         else:
             self.ask_feeling()
+
+    def propose(self, u: U = None) -> None:
+        if self._origin is State.RECALLING:
+            self._log("checkin_answer", {"question": "checked_with_practitioner", "answer": "yes"}, u)
+        offer = self.opening.offer
+        assert offer is not None
+        if offer.first_time:
+            self._log("proposal_made", offer.record)
+        else:
+            self._log("proposal_offered", {"proposal": offer.proposal, "program": offer.record["program"]})
+        self.offer_lighter()
+
+    def rest_today(self, u: U = None) -> None:
+        """ "No" to "have you checked with your practitioner?": no exercise today."""
+        self._log("checkin_answer", {"question": "checked_with_practitioner", "answer": "no"}, u)
+        self._say("recall_rest")
+        self._end("finished_early")
 
     # ----- today's plan, and a lighter program proposed -------------------------------------------------
     def tell_today(self, u: U = None) -> None:
@@ -70,6 +85,8 @@ class Coach(CoachCore):
         self._say("proposal_declined")
 
     def ask_feeling(self, u: U = None) -> None:
+        if self._origin is State.RECALLING:
+            self._log("checkin_answer", {"question": "checked_with_practitioner", "answer": "yes"}, u)
         self.pending = None
         self._say("ask_feeling")
         self._asked()
@@ -394,6 +411,8 @@ class Coach(CoachCore):
         s = self.state
         if s is State.CONFIRMING and self.pending is not None:
             self._say_read_back()
+        elif s is State.RECALLING:
+            self._say("recall_ask")
         elif s is State.PROPOSING:
             self._say("proposal_ask")
         elif s is State.ASKING_FEELING:

@@ -23,7 +23,7 @@ SHORT_QUESTIONS = {State.ASKING_FEELING: "short_number", State.ASKING_RATING: "s
                    State.CONFIRMING: "short_yes_no", State.PROPOSING: "short_yes_no",
                    State.ASKING_SYMPTOMS: "short_yes_no", State.ASKING_DAILY: "short_yes_no",
                    State.OFFERING_REST: "short_yes_no", State.ASKING_WHICH_SYMPTOM: "short_which",
-                   State.INTRODUCING: "short_ready", State.WAITING_NEXT: "short_next", State.PAUSED: "short_resume"}
+                   State.INTRODUCING: "short_ready", State.RECALLING: "short_yes_no", State.WAITING_NEXT: "short_next", State.PAUSED: "short_resume"}
 """The short reprompt after a reply that was not understood, by state."""
 ANYWHERE: tuple[Intent, ...] = (Intent.MORE, Intent.PAUSE, Intent.SYMPTOM, Intent.FINISH, Intent.STOP)
 """Intents said last when the options are listed: the state's own answers come first."""
@@ -59,6 +59,10 @@ class Opening:
     """A lighter program to propose before the first question."""
     notes: dict[str, Any] = field(default_factory=dict)
     """Logged with session_started (the plan day, why the next-day question is asked)."""
+    recall: tuple[Say, ...] = ()
+    """What matters from last time (a safety stop, high fatigue, a session cut off), said after the welcome."""
+    ask_checked: bool = False
+    """After a safety stop last time: ask whether the person has checked with their practitioner first."""
 
 
 RECOGNIZER_UNSURE_BELOW = 0.6
@@ -286,6 +290,9 @@ class CoachCore:
 
     def asks_daily(self, *_: Any) -> bool:
         return self.settings.ask_daily
+
+    def asks_checked(self, *_: Any) -> bool:
+        return self.opening.ask_checked
 
     def has_offer(self, *_: Any) -> bool:
         return self.opening.offer is not None and self.program is not None

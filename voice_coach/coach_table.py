@@ -10,6 +10,7 @@ class State(Enum):
     """Where the coach is in a session."""
 
     IDLE = "idle"
+    RECALLING = "recalling"
     PROPOSING = "proposing"
     ASKING_FEELING = "asking_feeling"
     ASKING_SYMPTOMS = "asking_symptoms"
@@ -29,7 +30,7 @@ class State(Enum):
 S = State
 LIVE = [s for s in State if s not in (S.IDLE, S.ENDED)]
 """States of a running session: stop, help and symptoms work in all of them."""
-WAITING = [S.PROPOSING, S.ASKING_FEELING, S.ASKING_SYMPTOMS, S.ASKING_WHICH_SYMPTOM, S.ASKING_DAILY, S.INTRODUCING,
+WAITING = [S.RECALLING, S.PROPOSING, S.ASKING_FEELING, S.ASKING_SYMPTOMS, S.ASKING_WHICH_SYMPTOM, S.ASKING_DAILY, S.INTRODUCING,
            S.ASKING_RATING, S.CONFIRMING, S.OFFERING_REST, S.WAITING_NEXT]
 """States that wait for an answer: silence there is reprompted, then pauses."""
 RESUMABLE = [s for s in LIVE if s is not S.PAUSED]
@@ -46,7 +47,12 @@ def _row(trigger: str, source: Any, dest: State | None, *, when: Any = (),
 
 
 TRANSITIONS: list[dict[str, Any]] = [
+    _row("begin", S.IDLE, S.RECALLING, when="asks_checked", then="welcome"),
     _row("begin", S.IDLE, S.PROPOSING, when="has_offer", then="welcome"),
+    # After a safety stop last time: "Have you checked with your practitioner?" yes goes on, no rests today.
+    _row("yes", S.RECALLING, S.PROPOSING, when="has_offer", then="propose"),
+    _row("yes", S.RECALLING, S.ASKING_FEELING, then="ask_feeling"),
+    _row("no", S.RECALLING, S.ENDED, then="rest_today"),
     _row("begin", S.IDLE, S.ASKING_FEELING, then="welcome"),
     # Always available: stop, help, symptoms, pause.
     _row("stop", LIVE, S.ENDED, then="end_by_user"),

@@ -15,6 +15,12 @@ PROMPT_SLOTS: dict[str, frozenset[str]] = {
         "disclaimer_full": "",
         "caution_general": "",
         "how_to_talk": "",
+        "recall_symptom": "symptom",
+        "recall_safety": "",
+        "recall_cut_off": "done total",
+        "recall_fatigue": "value",
+        "recall_ask": "",
+        "recall_rest": "",
         # check-in
         "ask_feeling": "",
         "new_cramps_or_twitching": "",

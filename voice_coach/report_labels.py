@@ -34,6 +34,7 @@ QUESTIONS = {
     "new_twitching": "New twitching?",
     "new_cramps_or_twitching": "New cramps or twitching?",
     "which_symptom": "Said which (cramp or twitching)?",
+    "checked_with_practitioner": "Checked with the practitioner since the last safety stop?",
     "daily_activities": "Did yesterday's exercise keep you from daily activities?",
 }
 SOURCES = {"voice": "spoken", "keyboard": "typed", "caregiver": "caregiver", "coach": "coach"}

@@ -14,6 +14,7 @@ from .plan import WEEKDAYS, load_plan
 from .plan_today import asks_daily, today_lines, today_status
 from .program_override import apply_accepted
 from .programs import Program, load_program
+from .recall import recall
 from .progression import offer_for, propose
 from .progression_rules import load_rules
 from .settings import CoachSettings
@@ -71,7 +72,9 @@ def prepare_start(program_arg: str | None, entries: list[Entry], *, checkin: boo
     if program is not None and name is not None and by_name(name):
         found = propose(program, entries, load_rules(), today)
         offer = offer_for(program, *found) if found else None
-    return Start(program, settings, Opening(today=lines, announce=announce, offer=offer, notes=notes))
+    remembered, ask_checked = recall(entries)
+    return Start(program, settings, Opening(today=lines, announce=announce, offer=offer, notes=notes,
+                                            recall=remembered, ask_checked=ask_checked))
 
 
 def finish(entries: list[Entry]) -> list[tuple[str, Path]]:
