@@ -14,9 +14,9 @@ from .plan import WEEKDAYS, load_plan
 from .plan_today import asks_daily, today_lines, today_status
 from .program_override import apply_accepted
 from .programs import Program, load_program
-from .recall import recall
 from .progression import offer_for, propose
 from .progression_rules import load_rules
+from .recall import recall
 from .settings import CoachSettings
 
 
