@@ -23,7 +23,8 @@ SHORT_QUESTIONS = {State.ASKING_FEELING: "short_number", State.ASKING_RATING: "s
                    State.CONFIRMING: "short_yes_no", State.PROPOSING: "short_yes_no",
                    State.ASKING_SYMPTOMS: "short_yes_no", State.ASKING_DAILY: "short_yes_no",
                    State.OFFERING_REST: "short_yes_no", State.ASKING_WHICH_SYMPTOM: "short_which",
-                   State.INTRODUCING: "short_ready", State.RECALLING: "short_yes_no", State.WAITING_NEXT: "short_next", State.PAUSED: "short_resume"}
+                   State.INTRODUCING: "short_ready", State.RECALLING: "short_yes_no", State.WAITING_NEXT: "short_next",
+                   State.PAUSED: "short_resume"}
 """The short reprompt after a reply that was not understood, by state."""
 ANYWHERE: tuple[Intent, ...] = (Intent.MORE, Intent.PAUSE, Intent.SYMPTOM, Intent.FINISH, Intent.STOP)
 """Intents said last when the options are listed: the state's own answers come first."""

@@ -30,8 +30,8 @@ class State(Enum):
 S = State
 LIVE = [s for s in State if s not in (S.IDLE, S.ENDED)]
 """States of a running session: stop, help and symptoms work in all of them."""
-WAITING = [S.RECALLING, S.PROPOSING, S.ASKING_FEELING, S.ASKING_SYMPTOMS, S.ASKING_WHICH_SYMPTOM, S.ASKING_DAILY, S.INTRODUCING,
-           S.ASKING_RATING, S.CONFIRMING, S.OFFERING_REST, S.WAITING_NEXT]
+WAITING = [S.RECALLING, S.PROPOSING, S.ASKING_FEELING, S.ASKING_SYMPTOMS, S.ASKING_WHICH_SYMPTOM, S.ASKING_DAILY,
+           S.INTRODUCING, S.ASKING_RATING, S.CONFIRMING, S.OFFERING_REST, S.WAITING_NEXT]
 """States that wait for an answer: silence there is reprompted, then pauses."""
 RESUMABLE = [s for s in LIVE if s is not S.PAUSED]
 QUESTIONS = [S.ASKING_SYMPTOMS, S.ASKING_WHICH_SYMPTOM]
