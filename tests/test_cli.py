@@ -48,7 +48,7 @@ def test_checkin_from_the_keyboard(tmp_path: Path) -> None:
     db = tmp_path / "journal.sqlite3"
     done = cli("checkin", "--db", str(db), stdin="five\nyes\nno\n")
     assert done.returncode == 0, done.stderr
-    report = json.loads(cli("report", "--db", str(db)).stdout)
+    report = json.loads(cli("report", "--db", str(db), "--format", "json").stdout)
     (c,) = report["checkins"]
     # no exercise yesterday (a new journal): no next-day question (tests/test_plan.py asks it after one)
     assert [(a["question"], a["value"]) for a in c["answers"]] == [
@@ -60,8 +60,8 @@ def test_closing_the_keyboard_stops_the_session_and_keeps_the_answers(tmp_path: 
     db = tmp_path / "journal.sqlite3"
     done = cli("session", "--program", "stretching", "--db", str(db), stdin="two\n")
     assert done.returncode == 0
-    (s,) = json.loads(cli("report", "--db", str(db)).stdout)["sessions"]
-    assert s["outcome"] == "stopped_by_user" and s["answers"][0]["value"] == 2
+    (s,) = json.loads(cli("report", "--db", str(db), "--format", "json").stdout)["sessions"]
+    assert s["outcome"] == "input_closed" and s["answers"][0]["value"] == 2  # not "stopped by the person"
 
 
 @pytest.mark.parametrize("args, needles", [
@@ -141,7 +141,7 @@ def test_a_person_completes_a_session_in_a_terminal(tmp_path: Path) -> None:
         wait_for("EXITED 0")
     finally:
         subprocess.run(["tmux", *sock, "kill-server"], capture_output=True)
-    (s,) = json.loads(cli("report", "--db", str(db)).stdout)["sessions"]
+    (s,) = json.loads(cli("report", "--db", str(db), "--format", "json").stdout)["sessions"]
     assert s["outcome"] == "completed" and [e["rating"] for e in s["exercises"]] == [4] * 6
     assert {r["source"] for r in s["ratings"]} == {"keyboard"}
 

@@ -58,3 +58,23 @@ def test_a_yes_to_new_cramps_is_kept_when_the_follow_up_gets_no_answer(tmp_path:
                             capture_output=True, text=True, cwd=ROOT, env={**os.environ, "HOME": str(tmp_path)})
     (s,) = json.loads(report.stdout)["sessions"]
     assert {"question": "new_cramps_or_twitching", "value": "yes"}.items() <= s["answers"][1].items()
+
+
+def test_a_caregiver_reads_the_report_as_text_without_typed_misses_or_a_false_stop(tmp_path: Path) -> None:
+    """Item 8: `report` prints text; a typed miss is not "misheard"; a closed input is not the person's stop."""
+    import json
+
+    db = tmp_path / "journal.sqlite3"
+    assert run_cli(["session", "--program", "resistance"], ["mumble", "two"], tmp_path, db).returncode == 0
+    env = {**os.environ, "HOME": str(tmp_path)}
+
+    def report(*args: str) -> str:
+        return subprocess.run([sys.executable, "-m", "voice_coach.cli", "report", "--db", str(db), *args],
+                              capture_output=True, text=True, cwd=ROOT, env=env).stdout
+
+    (s,) = json.loads(report("--format", "json"))["sessions"]
+    assert s["recognition"]["unrecognised"] == 0 and s["recognition"]["replies"] == 0  # both typed
+    assert s["outcome"] == "input_closed"
+    text = report()
+    assert "cut off (the input" in text and "stopped by the person" not in text
+    assert text.startswith("Exercise report from ") and " to " in text.splitlines()[0]

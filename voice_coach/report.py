@@ -23,6 +23,8 @@ REPORT_VERSION = 1
 
 CAREGIVER_SESSION_ID = "caregiver"
 """The session id of entries a caregiver types with `voice-coach note` and `voice-coach log`."""
+CUT_OFF = ("input_closed", "interrupted")
+"""Entries logged when a session ended without the person's word: its outcome is shown as this, not "stopped"."""
 CAREGIVER_KINDS = ("note", "rating", "symptom")
 """What a caregiver can type: a note, an effort rating, a symptom."""
 
@@ -194,8 +196,13 @@ def caregiver_item(e: Entry) -> dict[str, Any]:
 def _apply(s: dict[str, Any], e: Entry) -> None:
     d, rec = e.data, s["recognition"]
     if e.kind == "session_ended":
-        s["ended_at"], s["outcome"] = e.at.isoformat(), d.get("outcome")
+        outcome = d.get("outcome")
+        if outcome == "stopped_by_user" and s.get("cut_off"):  # Ctrl-C or closed input, not the person's "stop"
+            outcome = s["cut_off"]
+        s["ended_at"], s["outcome"] = e.at.isoformat(), outcome
         s["flags"] = d.get("flags", [])
+    elif e.kind in CUT_OFF:
+        s["cut_off"] = e.kind
     elif e.kind == "exercise_done":
         s["exercises"].append({"name": d["name"], "reps_target": d["reps_target"], "reps_done": d["reps_done"],
                                "rating": None, "skipped": False})
@@ -215,10 +222,10 @@ def _apply(s: dict[str, Any], e: Entry) -> None:
     elif e.kind == "checkin_answer":
         s["answers"].append({"question": d["question"], "value": d.get("value", d.get("answer")), **_spoken(e)})
     elif e.kind == "heard":
-        rec["replies"] += 1
+        rec["replies"] += e.source == "voice"  # typed and caregiver replies are never "misheard"
         s["replies"].append({"intent": d.get("intent"), "state": d.get("state"), "understood": True, **_spoken(e)})
     elif e.kind == "unrecognised":
-        rec["unrecognised"] += 1
+        rec["unrecognised"] += e.source == "voice"
         if s["replies"]:
             s["replies"][-1]["understood"] = False  # the reply just heard was not valid here
     elif e.kind == "reprompt":

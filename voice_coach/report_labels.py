@@ -19,6 +19,8 @@ OUTCOMES = {
     "finished_early": "finished early (the person's choice)",
     "stopped_for_safety": "stopped for safety",
     "stopped_by_user": "stopped by the person",
+    "input_closed": "cut off (the input closed)",
+    "interrupted": "cut off (Ctrl-C)",
     "abandoned": "not finished",
     None: "in progress or cut off",
 }
