@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from voice_coach.coach import Coach
-from voice_coach.coach_table import State
-from voice_coach.intents import Heard, Intent, Utterance
-from voice_coach.messages import Say
-from voice_coach.programs import load_program
-from voice_coach.settings import CoachSettings
+from voice_coach.coach.coach import Coach
+from voice_coach.coach.intents import Heard, Intent, Utterance
+from voice_coach.coach.messages import Say
+from voice_coach.coach.programs import load_program
+from voice_coach.coach.settings import CoachSettings
+from voice_coach.coach.table import State
 
 
 def rating_state(always: bool) -> Coach:

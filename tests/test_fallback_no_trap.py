@@ -7,11 +7,11 @@ from collections.abc import Callable
 
 from tests.fakes import ScriptedListener
 from tests.test_input_modes import FakeMic, FakeSwitch, TimedSpeaker
-from voice_coach.clocks import VirtualClock
-from voice_coach.input_modes import REJECTED, FallbackListener, SorryOnRejection, SoundSelector
-from voice_coach.intents import Heard, Intent, load_phrasebook
-from voice_coach.ports import Clock, Expectation
-from voice_coach.scanning import ScanningListener
+from voice_coach.access.input_modes import REJECTED, FallbackListener, SorryOnRejection, SoundSelector
+from voice_coach.access.scanning import ScanningListener
+from voice_coach.coach.clocks import VirtualClock
+from voice_coach.coach.intents import Heard, Intent, load_phrasebook
+from voice_coach.coach.ports import Clock, Expectation
 
 BOOK = load_phrasebook()
 EXPECT = Expectation(tuple(BOOK.phrases_for([Intent.NUMBER, Intent.STOP], state="asking_feeling")), True,

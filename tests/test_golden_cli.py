@@ -74,7 +74,7 @@ def test_a_caregiver_reads_the_report_as_text_without_typed_misses_or_a_false_st
 
     (s,) = json.loads(report("--format", "json"))["sessions"]
     assert s["recognition"]["unrecognised"] == 0 and s["recognition"]["replies"] == 0  # both typed
-    assert s["outcome"] == "input_closed"
+    assert s["outcome"] == "input_ended"
     text = report()
     assert "cut off (the input" in text and "stopped by the person" not in text
     assert text.startswith("Exercise report from ") and " to " in text.splitlines()[0]

@@ -9,9 +9,9 @@ from itertools import product
 import pytest
 
 from tests.sessions import run_session
-from voice_coach.messages import Say
-from voice_coach.prompt_contract import LIST_SECTIONS, PROMPT_SLOTS
-from voice_coach.prompts import load_prompts
+from voice_coach.coach.messages import Say
+from voice_coach.coach.prompt_contract import LIST_SECTIONS, PROMPT_SLOTS
+from voice_coach.coach.prompts import load_prompts
 
 PROMPTS = load_prompts()
 NOUNS = "second|minute|time|exercise|repetition|hold|day|planned day"

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from voice_coach.coach_table import State
-from voice_coach.confusability import REFUSE_BELOW, distance, load_dictionary
-from voice_coach.intents import Heard, Intent, load_phrasebook
-from voice_coach.words import intents_by_state
+from voice_coach.access.confusability import REFUSE_BELOW, distance, load_dictionary
+from voice_coach.access.words import intents_by_state
+from voice_coach.coach.intents import Heard, Intent, load_phrasebook
+from voice_coach.coach.table import State
 
 TABLE = yaml.safe_load((Path(__file__).parent / "data" / "replies.yaml").read_text())
 TOLERATED = {frozenset(pair) for pair in TABLE.pop("tolerated")}
