@@ -71,3 +71,44 @@ def test_phrases_kept_out_of_the_grammar_are_still_understood_typed() -> None:
     grammar = set(BOOK.phrases_for(list(Intent)))
     for phrase in BOOK.unspoken:
         assert phrase not in grammar and BOOK.parse(Heard(phrase)) is not None
+
+
+GRAMMAR_AT_MOST = 110
+"""Phrases in one state's grammar (main had 85 at most; every carrier times every number made a rating's 159)."""
+RATING_GRAMMAR_AT_MOST = 75
+""""How hard was that?": main had 65 phrases (the new ones: the finish and scale words)."""
+
+
+def test_every_state_grammar_is_small_and_every_word_can_be_pronounced() -> None:
+    """What the recognizer is given in each state: few phrases, and no phrase pocketsphinx would leave out (a
+    word it cannot pronounce drops the phrase; a grammar left with nothing hears nothing at all)."""
+    from voice_coach.speech.recognizers import WordWarnings
+    from voice_coach.speech.sphinx import GrammarDecoder
+
+    grammar = GrammarDecoder({"lm": None, "bestpath": False, "loglevel": "FATAL"}, WordWarnings("test"))
+    sizes = {}
+    for state, intents in intents_by_state().items():
+        phrases = tuple(BOOK.phrases_for(intents, None, state.value))
+        assert grammar.usable(phrases) == list(phrases), state.value
+        sizes[state.value] = len(phrases)
+        if Intent.NUMBER in intents:
+            carried = [p for p in phrases if (inner := BOOK.carriers.inner(p)) is not None
+                       and (u := BOOK.parse(Heard(inner))) is not None and u.intent is Intent.NUMBER]
+            assert not carried, (state.value, carried)
+    assert max(sizes.values()) <= GRAMMAR_AT_MOST and sizes["asking_rating"] <= RATING_GRAMMAR_AT_MOST, sizes
+    assert grammar.warnings.seen == set()
+
+
+@pytest.mark.parametrize("said, value", [("about a three", 3), ("I'd say five", 5), ("a four", 4), ("maybe six", 6),
+                                         ("four out of ten", 4), ("an eight", 8), ("3 out of 10", 3),
+                                         ("maybe a two out of ten", 2)])
+def test_a_number_with_words_around_it_is_understood_but_never_in_a_grammar(said: str, value: int) -> None:
+    u = BOOK.parse(Heard(said), state="asking_rating")
+    assert u is not None and (u.intent, u.value) == (Intent.NUMBER, value)
+    assert said.lower() not in BOOK.phrases_for(list(Intent), None, "asking_rating")
+
+
+@pytest.mark.parametrize("said", ["about a cramp", "maybe", "out of ten", "about a million", "eleven out of ten"])
+def test_carrier_words_alone_or_around_no_number_give_no_number(said: str) -> None:
+    u = BOOK.parse(Heard(said), state="asking_rating")
+    assert u is None or u.intent is not Intent.NUMBER

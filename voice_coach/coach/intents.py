@@ -67,6 +67,30 @@ class Utterance:
 
 
 @dataclass(frozen=True)
+class NumberCarriers:
+    """Words people say around a number: "about a three", "I'd say five", "four out of ten"."""
+
+    before: tuple[str, ...]
+    """Normalized words said before the number, longest first."""
+    after: tuple[str, ...]
+    """Normalized words said after it, longest first."""
+
+    def inner(self, text: str) -> str | None:
+        """What is left of normalized `text` once one carrier before and/or one after is taken away ("about a
+        three" → "three"); None when no carrier was there."""
+        stripped = text
+        for word in self.before:
+            if stripped.startswith(word + " "):
+                stripped = stripped[len(word) + 1:]
+                break
+        for word in self.after:
+            if stripped.endswith(" " + word):
+                stripped = stripped[:-len(word) - 1]
+                break
+        return stripped if stripped != text and stripped else None
+
+
+@dataclass(frozen=True)
 class PhraseBook:
     """Every phrase the coach understands, by intent."""
 
@@ -80,6 +104,8 @@ class PhraseBook:
     in_state: dict[str, dict[str, tuple[Intent, int | None, str | None]]] = field(default_factory=dict)
     """state → phrases that mean something only there ("let's go" starts an exercise at the ready prompt and
     resumes a pause); they win over the same phrase's everyday meaning in that state."""
+    carriers: NumberCarriers = field(default_factory=lambda: NumberCarriers((), ()))
+    """Words said around a number ("about a three", "four out of ten"): matched around it, never in a grammar."""
 
     def phrases_for(self, intents: Iterable[Intent], aliases: dict[str, str] | None = None,
                     state: str | None = None) -> list[str]:
@@ -119,6 +145,9 @@ class PhraseBook:
             text = self.safe_aliases(aliases).get(text, text)
         local = self.in_state.get(state or "", {})
         hit = local.get(text) or self.phrases.get(text)
+        if hit is None and (number := self.carriers.inner(spelled(text))) is not None:
+            found = self.phrases.get(number)
+            hit = found if found is not None and found[0] is Intent.NUMBER else None
         if hit is None:
             words = [w for w in text.split() if w not in self.fillers]
             hit = local.get(" ".join(words)) or self.phrases.get(" ".join(words))
@@ -138,6 +167,14 @@ class PhraseBook:
             if hit[0] is Intent.SYMPTOM and f" {phrase} " in padded:
                 return hit
         return None
+
+
+NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def spelled(text: str) -> str:
+    """Normalized `text` with the digits 0-10 written as words ("3 out of 10" → "three out of ten")."""
+    return " ".join(NUMBER_WORDS[int(w)] if w.isdigit() and int(w) <= 10 else w for w in text.split())
 
 
 def normalize(text: str) -> str:
@@ -180,18 +217,7 @@ def load_phrasebook(path: Path = PROMPTS_DIR / "phrases.yaml") -> PhraseBook:
             raise PromptError(f"{path}: symptoms.{kind}: unknown symptom (known: {', '.join(SYMPTOM_KINDS)})")
         for p in phrases or []:
             add(p, (Intent.SYMPTOM, None, kind), f"symptoms.{kind}")
-    carriers = raw.get("number_carriers") or []
-    numbers: dict[int, str] = {}  # the first word for each number ("zero", not "nought")
-    for p, v in (raw.get("numbers") or {}).items():
-        if " " not in str(p):
-            numbers.setdefault(v, str(p))
-    for carrier in carriers:
-        if not isinstance(carrier, str) or "{n}" not in carrier:
-            raise PromptError(f"{path}: number_carriers: each must be text with {{n}} (got {carrier!r})")
-        for value, word in numbers.items():
-            phrase = carrier.replace("{n}", word)
-            phrase = re.sub(r"\ba (?=[aeiou])", "an ", phrase)  # "an eight"
-            add(phrase, (Intent.NUMBER, value, None), "number_carriers")
+    carriers = number_carriers(raw.get("number_carriers"), path)
     in_state: dict[str, dict[str, tuple[Intent, int | None, str | None]]] = {}
     for state, by_intent in (raw.get("in_state") or {}).items():
         if not isinstance(by_intent, dict):
@@ -214,4 +240,19 @@ def load_phrasebook(path: Path = PROMPTS_DIR / "phrases.yaml") -> PhraseBook:
     unknown = sorted(unspoken - set(table))
     if unknown:
         raise PromptError(f"{path}: unspoken: {unknown[0]!r} is not a phrase listed above")
-    return PhraseBook(phrases=table, fillers=fillers, unspoken=unspoken, in_state=in_state)
+    return PhraseBook(phrases=table, fillers=fillers, unspoken=unspoken, in_state=in_state, carriers=carriers)
+
+
+def number_carriers(raw: object, path: Path) -> NumberCarriers:
+    """The phrase file's `number_carriers: {before: [...], after: [...]}`, checked."""
+    if raw is None:
+        return NumberCarriers((), ())
+    if not isinstance(raw, dict) or set(raw) - {"before", "after"}:
+        raise PromptError(f"{path}: number_carriers: must be a mapping with before and after (lists of words)")
+    out: dict[str, tuple[str, ...]] = {}
+    for side in ("before", "after"):
+        words = raw.get(side) or []
+        if not isinstance(words, list) or not all(isinstance(w, str) and normalize(w) for w in words):
+            raise PromptError(f"{path}: number_carriers.{side}: must be a list of words")
+        out[side] = tuple(sorted({normalize(w) for w in words}, key=lambda w: (-len(w), w)))
+    return NumberCarriers(out["before"], out["after"])
