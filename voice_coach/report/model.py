@@ -220,10 +220,10 @@ def _apply(s: dict[str, Any], e: Entry) -> None:
     elif e.kind == "checkin_answer":
         s["answers"].append({"question": d["question"], "value": d.get("value", d.get("answer")), **_spoken(e)})
     elif e.kind == "heard":
-        rec["replies"] += 1
+        rec["replies"] += e.source == "voice"  # typed and caregiver replies are never "misheard"
         s["replies"].append({"intent": d.get("intent"), "state": d.get("state"), "understood": True, **_spoken(e)})
     elif e.kind == "unrecognised":
-        rec["unrecognised"] += 1
+        rec["unrecognised"] += e.source == "voice"
         if s["replies"]:
             s["replies"][-1]["understood"] = False  # the reply just heard was not valid here
     elif e.kind == "reprompt":

@@ -167,13 +167,14 @@ def load_whisper_check() -> WhisperCheck | None:
         log.warning("%s: %s, not the published Whisper tiny.en: run `voice-coach models install %s`; pocketsphinx "
                     "decides alone", path, problems[0], WHISPER_MODEL)
         return None
-    book = load_phrasebook().phrases
+    phrasebook = load_phrasebook()
+    book = phrasebook.phrases
     urgent = frozenset(clean_phrase(p) for p, (intent, _, _) in book.items() if intent in (Intent.STOP, Intent.SYMPTOM))
     short_ok = urgent | {clean_phrase(p) for p, (intent, _, _) in book.items() if intent == Intent.NUMBER}
     stops = frozenset(clean_phrase(p) for p, (intent, _, _) in book.items() if intent == Intent.STOP)
     try:
         return WhisperCheck(path, urgent=urgent, short_ok=short_ok, known=frozenset(clean_phrase(p) for p in book),
-                            stops=stops)
+                            stops=stops, carriers=phrasebook.carriers)
     except ModelError as exc:
         log.warning("%s; pocketsphinx decides alone", exc)
         return None

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from voice_coach.coach.intents import NumberCarriers
 from voice_coach.errors import ModelError
 from voice_coach.speech.talk_focus import reply_under_talk
 from voice_coach.speech.voice_templates import Match, VoiceTemplates, encoder_frames, speech_span
@@ -206,7 +207,8 @@ class WhisperCheck:
 
     def __init__(self, path: Path, threads: int = 0, urgent: frozenset[str] = frozenset(),
                  short_ok: frozenset[str] = frozenset(), known: frozenset[str] = frozenset(),
-                 templates: VoiceTemplates | None = None, stops: frozenset[str] = frozenset()) -> None:
+                 templates: VoiceTemplates | None = None, stops: frozenset[str] = frozenset(),
+                 carriers: NumberCarriers | None = None) -> None:
         self.urgent = urgent
         """Phrases judged with URGENT_MARGIN ("stop", symptoms)."""
         self.stops = frozenset(p for p in stops if " " not in p)
@@ -221,6 +223,9 @@ class WhisperCheck:
         """Every phrase the coach knows: a transcript that is one of them is clear speech, not garbled."""
         self.templates = templates
         """How this person says the commands (their voice-check takes), when they did a voice check."""
+        self.carriers = carriers
+        """Words said around a number ("About a three.", "Four out of ten."): a transcript that is a number of the
+        state with them around it is taken as that number (the grammar holds the bare numbers only)."""
         try:
             import ctranslate2
             from tokenizers import Tokenizer
@@ -274,6 +279,9 @@ class WhisperCheck:
         said = clean_transcript(transcript)
         free_logprob = float(free.scores[0])
         candidates = [p for p in phrases if p]
+        carried = self.carriers.inner(said) if self.carriers is not None and said not in candidates else None
+        if carried in self.numbers and carried in candidates:
+            said = carried  # "About a three." is the rating three, as sure as "Three." would be
         doubt = free.no_speech_prob >= NO_SPEECH
         inside = self._urgent_inside(said, candidates) if said not in candidates else None
         too_doubtful = free.no_speech_prob >= doubt_limit and said not in self.urgent and inside is None
