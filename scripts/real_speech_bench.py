@@ -30,10 +30,10 @@ SCRIPTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(SCRIPTS.parent))
 sys.path.insert(0, str(SCRIPTS))
 
-from bench_speech import acted_on, decode, make, meaning, with_tail  # noqa: E402
+from bench_speech import acted_on, decode, degrade, make, meaning, with_tail  # noqa: E402
 from real_speech_set import CACHE  # noqa: E402
 
-from tests.mixing import speech_rms, to_pcm, with_white_noise  # noqa: E402
+from tests.mixing import speech_rms, to_pcm  # noqa: E402
 from voice_coach.audio_io import read_wav  # noqa: E402
 from voice_coach.coach_core import RECOGNIZER_UNSURE_BELOW  # noqa: E402
 
@@ -62,11 +62,10 @@ def with_real_babble(pcm: bytes, snr_db: float, seed: int) -> bytes:
 
 
 def degraded(pcm: bytes, noise: str | None, snr: float | None, seed: int) -> bytes:
-    if noise == "white" and snr is not None:
-        return with_white_noise(pcm, snr, seed)
+    """As scripts/bench_speech.py mixes noise, with the real set's own babble."""
     if noise == "babble" and snr is not None:
         return with_real_babble(pcm, snr, seed)
-    return pcm
+    return degrade(pcm, noise, snr, seed)
 
 
 def rows_of(part: str) -> list[dict[str, str]]:
