@@ -4,7 +4,7 @@
 The coach speaks into a null sink "coach_out"; the room is a loopback from its monitor into the virtual microphone
 "vmic", delayed (--delay-ms, 20-80) and attenuated (--room-percent of full volume); a person's "stop" is played into
 vmic 0.8 s into some lines. With --aec, scripts/echo_cancel puts WebRTC's canceller between them (coach_out as the
-reference). Each line is said as the session loop says it (voice_coach.barge_in.say_watching, the product's
+reference). Each line is said as the session loop says it (voice_coach.speech.barge_in.say_watching, the product's
 Pyttsx3Speaker and microphone listener), then the coach listens 2 s for a reply as it would after a question.
 
 Counted: self-triggered replies (anything acted on in that line's state while nobody spoke, during the line or in
@@ -50,27 +50,27 @@ LINES = (  # the coach's lines that a microphone would hear (prompts/en.yaml, sl
 
 def words_of_line(heard: str, line: str) -> bool:
     """The cheap guard: every word heard is a word of the line being said (the coach hearing itself)."""
-    from voice_coach.intents import normalize
+    from voice_coach.coach.intents import normalize
     said = set(normalize(line.replace("10", "ten").replace("60", "sixty")).split())
     return bool(heard) and set(normalize(heard).split()) <= said
 
 
 def speech_end_seconds(path: Path) -> float:
-    from voice_coach.audio_io import read_wav
+    from voice_coach.speech.audio_io import read_wav
     x = np.abs(np.frombuffer(read_wav(path), dtype="<i2").astype(float))
     return float(np.flatnonzero(x > 0.02 * x.max())[-1] / 16000)
 
 
 def child(prompts: int, stop_every: int) -> dict[str, Any]:
     """The coach's side, run in the daemon's environment: default devices are the room's (or the canceller's)."""
-    from voice_coach.barge_in import say_watching
-    from voice_coach.cli_speech import state_intents
-    from voice_coach.clocks import SystemClock
+    from voice_coach.cli.speech import state_intents
+    from voice_coach.coach.clocks import SystemClock
+    from voice_coach.coach.intents import Heard, Intent, load_phrasebook
+    from voice_coach.coach.ports import Expectation
     from voice_coach.errors import DeviceError
-    from voice_coach.intents import Heard, Intent, load_phrasebook
-    from voice_coach.ports import Expectation
-    from voice_coach.speech_out import Pyttsx3Speaker
-    from voice_coach.speech_wiring import microphone_listener
+    from voice_coach.speech.barge_in import say_watching
+    from voice_coach.speech.speech_out import Pyttsx3Speaker
+    from voice_coach.speech.wiring import microphone_listener
 
     book = load_phrasebook()
     speaker = Pyttsx3Speaker()

@@ -34,8 +34,8 @@ from bench_speech import acted_on, decode, degrade, make, meaning, with_tail  # 
 from real_speech_set import CACHE  # noqa: E402
 
 from tests.mixing import speech_rms, to_pcm  # noqa: E402
-from voice_coach.audio_io import read_wav  # noqa: E402
-from voice_coach.coach_core import RECOGNIZER_UNSURE_BELOW  # noqa: E402
+from voice_coach.coach.core import RECOGNIZER_UNSURE_BELOW  # noqa: E402
+from voice_coach.speech.audio_io import read_wav  # noqa: E402
 
 SET = CACHE / "set"
 CONDITIONS: dict[str, tuple[str | None, float | None]] = {

@@ -34,7 +34,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voice_coach.audio_io import write_wav  # noqa: E402
+from voice_coach.speech.audio_io import write_wav  # noqa: E402
 
 CACHE = Path.home() / ".cache" / "voice-coach-bench"
 RATE = 16000

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from voice_coach.denoise import denoise
+from voice_coach.speech.denoise import denoise
 
 
 def pcm(x: np.ndarray) -> bytes:
@@ -48,8 +48,8 @@ def test_sphinx_with_the_front_end_still_understands_the_held_out_voice() -> Non
     """The switch (off by default): in a quiet room the front end leaves the audio as it is (the background is
     under its residual level), so the held-out voice is understood as well as without it (22 of 28 either way)."""
     from tests.test_recognition_quality import understood
-    from voice_coach.recognizer_sphinx import SphinxRecognizer
-    from voice_coach.recognizers import known_phrases
+    from voice_coach.speech.recognizers import known_phrases
+    from voice_coach.speech.sphinx import SphinxRecognizer
 
     right, total, misses = understood(SphinxRecognizer(known_phrases(), denoise=True), "heldout")
     assert total == 28 and right >= 22, misses

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from voice_coach.echo_cancel import echo_cancel_line
+from voice_coach.speech.echo_cancel import echo_cancel_line
 
 ROOT = Path(__file__).resolve().parent.parent
 

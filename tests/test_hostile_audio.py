@@ -20,24 +20,24 @@ import numpy as np
 import pytest
 
 from tests.fakes import MemoryJournal, RecordingSpeaker
-from voice_coach.audio_io import BYTES_PER_SECOND, PcmSource
-from voice_coach.audio_listener import StreamListener
-from voice_coach.cli_speech import state_intents
-from voice_coach.clocks import VirtualClock
-from voice_coach.coach import Coach
-from voice_coach.intents import load_phrasebook
-from voice_coach.korean_bridge import KoreanBridge as _Bridge
-from voice_coach.prompts import load_prompts
-from voice_coach.recognizers import make_recognizer
-from voice_coach.session_loop import SessionLoop
-from voice_coach.settings import CoachSettings
+from tests.korean_bridge import KoreanBridge as _Bridge
+from voice_coach.cli.speech import state_intents
+from voice_coach.coach.clocks import VirtualClock
+from voice_coach.coach.coach import Coach
+from voice_coach.coach.intents import load_phrasebook
+from voice_coach.coach.prompts import load_prompts
+from voice_coach.coach.settings import CoachSettings
+from voice_coach.session.loop import SessionLoop
+from voice_coach.speech.audio_io import BYTES_PER_SECOND, PcmSource
+from voice_coach.speech.listener import StreamListener
+from voice_coach.speech.recognizers import make_recognizer
 
 BOOK = load_phrasebook()
 STATES = ("asking_feeling", "asking_rating", "asking_symptoms", "waiting_next", "exercising", "paused")
 
 
 class KoreanBridge(_Bridge):
-    """The shared bridge (voice_coach.korean_bridge), refusing a grammar with no Korean stand-in at all."""
+    """The shared bridge (tests.korean_bridge), refusing a grammar with no Korean stand-in at all."""
 
     def begin(self, phrases: tuple[str, ...]) -> None:
         assert self.stand_ins(phrases), f"no Korean stand-in for any of {phrases}"
@@ -72,8 +72,9 @@ def no_intent(journal: MemoryJournal) -> None:
     kinds = journal.kinds()
     assert "heard" not in kinds and "unrecognised" not in kinds, kinds
     assert not {"checkin_answer", "symptom", "rating"} & set(kinds), kinds
-    # the only stop is the loop's own when the audio runs out, logged after `input_closed`
-    assert kinds.count("stop_requested") == 1 and kinds.index("input_closed") < kinds.index("stop_requested")
+    # no stop: the session ends when the audio runs out, as "input ended" (never as a stop the person said)
+    assert "stop_requested" not in kinds and kinds.index("input_closed") < kinds.index("session_ended")
+    assert journal.rows[-1]["data"]["outcome"] == "input_ended"
 
 
 def test_a_minute_of_silence_reprompts_then_pauses_safely(recognizer: Any) -> None:

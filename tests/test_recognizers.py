@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from voice_coach.audio_io import read_wav
-from voice_coach.cli_speech import recognize
+from voice_coach.cli.speech import recognize
+from voice_coach.coach.intents import Heard
 from voice_coach.errors import CoachError, ModelError
-from voice_coach.intents import Heard
-from voice_coach.recognizer_sphinx import SphinxRecognizer
-from voice_coach.recognizers import make_recognizer
+from voice_coach.speech.audio_io import read_wav
+from voice_coach.speech.recognizers import make_recognizer
+from voice_coach.speech.sphinx import SphinxRecognizer
 
 from .phrasing import BOOK, meaning, phrases
 
@@ -115,7 +115,7 @@ def test_stop_is_heard_in_every_state(rec: SphinxRecognizer) -> None:
 def test_the_second_pass_is_off_by_default_and_keeps_clear_results() -> None:
     """Re-scoring the n-best phrases aligned alone (measured no better: see recognizer_sphinx) stays off; on, a
     clear result is kept and each phrase's alignment search is built once."""
-    from voice_coach.recognizers import known_phrases
+    from voice_coach.speech.recognizers import known_phrases
     assert make_recognizer("pocketsphinx").aligner is None  # type: ignore[attr-defined]
     rec = SphinxRecognizer(known_phrases(), rescore=4)
     yes, five = (read_wav(AUDIO / "clean" / "en-us_175" / f"{w}.wav") for w in ("yes", "five"))
@@ -212,6 +212,6 @@ def test_recognize_reports_bad_files_and_states_as_errors(tmp_path: Path) -> Non
     bad.write_text("not audio")
     result = CliRunner().invoke(recognize, [str(bad), "--backend", "pocketsphinx"])
     assert result.exit_code != 0 and isinstance(result.exception, CoachError)
-    assert "not a WAV file" in result.output
+    assert "not a WAV file" in str(result.exception)  # one file: its own line is the error (main prints it)
     result = CliRunner().invoke(recognize, [str(bad), "--state", "dancing"])
     assert isinstance(result.exception, CoachError) and "asking_rating" in str(result.exception)

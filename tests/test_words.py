@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from voice_coach.cli import app, main
-from voice_coach.cli_access import register
-from voice_coach.coach_table import State
-from voice_coach.confusability import REFUSE_BELOW, WARN_BELOW, distance, phone_distance, substitution_cost
-from voice_coach.errors import ConfigError
-from voice_coach.intents import Heard, Intent, load_phrasebook
-from voice_coach.words import (
+from voice_coach.access.confusability import REFUSE_BELOW, WARN_BELOW, distance, phone_distance, substitution_cost
+from voice_coach.access.words import (
     check_alias,
     competitors,
     intents_by_state,
@@ -19,6 +14,11 @@ from voice_coach.words import (
     set_alias,
     words_path,
 )
+from voice_coach.cli.access import register
+from voice_coach.cli.main import app, main
+from voice_coach.coach.intents import Heard, Intent, load_phrasebook
+from voice_coach.coach.table import State
+from voice_coach.errors import ConfigError
 
 register(app)
 BOOK = load_phrasebook()
@@ -118,10 +118,18 @@ def test_reset_one_command_or_all() -> None:
     assert words_path().exists()
 
 
-def test_a_bad_words_file_is_one_line() -> None:
+def test_an_unknown_command_in_the_words_file_is_one_warning_and_the_rest_loads() -> None:
     words_path().parent.mkdir(parents=True, exist_ok=True)
-    words_path().write_text('onward = "fly"\n')
-    with pytest.raises(ConfigError, match='words.toml: "onward" = \'fly\': not a command the coach knows'):
+    words_path().write_text('onward = "fly"\nforwards = "next"\n')
+    warnings: list[str] = []
+    assert load_aliases(warn=warnings.append) == {"forwards": "next"}
+    assert len(warnings) == 1 and 'words.toml: \'onward\' = \'fly\' is ignored: not a command' in warnings[0]
+
+
+def test_a_damaged_words_file_is_one_line() -> None:
+    words_path().parent.mkdir(parents=True, exist_ok=True)
+    words_path().write_text('onward = \n')
+    with pytest.raises(ConfigError, match="words.toml: not valid TOML"):
         load_aliases()
 
 
@@ -140,6 +148,7 @@ def test_cli_words(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["words", "set", "next", ""]) == 2
     assert capsys.readouterr().err == 'voice-coach: refused "" for next: own words cannot be empty\n'
     assert main(["words", "list"]) == 0
-    assert capsys.readouterr().out == 'next  "onward"\n'
+    assert capsys.readouterr().out == ('next  "onward"\n'
+                                       'wake  "okay coach" (the default; change it with: words set wake "WORDS")\n')
     assert main(["words", "reset"]) == 0
     assert capsys.readouterr().out == "removed 1 own word\n"
