@@ -437,10 +437,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "speech.json")
     parser.add_argument("--modes", default="whisper,state,plain,open")
     parser.add_argument("--worker", nargs=2, metavar=("BACKEND", "MODE"), help=argparse.SUPPRESS)
+    parser.add_argument("--set", choices=("synthetic", "real"), default="synthetic",
+                        help="real: real people's recordings (scripts/real_speech_set.py builds them; "
+                             "scripts/real_speech_bench.py says what is counted), modes whisper,state by default")
+    parser.add_argument("--part", choices=("dev", "test"), default="test", help="the real set's part to score")
     args = parser.parse_args(argv)
     if args.worker:
         print(json.dumps(worker(*args.worker)))
         return 0
+    if args.set == "real":
+        return real_set(args)
     from voice_coach.speech.recognizers import english_vosk_model
 
     backends, notes = ["pocketsphinx"], []
@@ -471,6 +477,25 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
+
+
+def real_set(args: argparse.Namespace) -> int:
+    """The real-speech set: a table per condition and state, and bench-results/speech_real.json."""
+    import real_speech_bench
+    modes = "whisper,state" if args.modes == "whisper,state,plain,open" else args.modes
+    cells, notes = real_speech_bench.run(modes.split(","), args.part)
+    real_speech_bench.print_cells(cells)
+    for note in notes:
+        print(f"note: {note}")
+    out = args.out.with_name("speech_real.json") if args.out.name == "speech.json" else args.out
+    doc = {"generated": datetime.now(UTC).isoformat(timespec="seconds"),
+           "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                       "load_average": [round(x, 2) for x in os.getloadavg()]},
+           "definitions": real_speech_bench.__doc__, "results": cells, "notes": notes}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {out}", file=sys.stderr)
+    return 1 if notes and not cells else 0
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
