@@ -281,6 +281,8 @@ class Coach(CoachCore):
 
     def start_rest(self, u: U = None) -> None:
         assert self.program is not None
+        if self._source is State.OFFERING_REST:  # the answer to "would you like to rest?", logged before the rest
+            self._log("rest_offer", {"answer": "yes"}, u)
         self.rest_ends_at = self.now + self.program.rest_seconds
         self._say("rest_begin", seconds=round(self.program.rest_seconds))
 
@@ -373,6 +375,7 @@ class Coach(CoachCore):
         self._say_question()
 
     def decline_rest(self, u: U = None) -> None:
+        self._log("rest_offer", {"answer": "no"}, u)
         if self.has_next():
             self._say("rest_declined", name=self.program.exercises[self.index + 1].name)  # type: ignore[union-attr]
         else:
