@@ -61,7 +61,8 @@ def speech_end_seconds(path: Path) -> float:
     return float(np.flatnonzero(x > 0.02 * x.max())[-1] / 16000)
 
 
-def child(prompts: int, stop_every: int) -> dict[str, Any]:
+def child(prompts: int, stop_every: int, keep_audio: Path | None = None, stop_wav: Path = STOP_WAV,
+          spotter: bool = True) -> dict[str, Any]:
     """The coach's side, run in the daemon's environment: default devices are the room's (or the canceller's)."""
     from voice_coach.cli.speech import state_intents
     from voice_coach.coach.clocks import SystemClock
@@ -75,7 +76,21 @@ def child(prompts: int, stop_every: int) -> dict[str, Any]:
     book = load_phrasebook()
     speaker = Pyttsx3Speaker()
     listener = microphone_listener("auto")
+    if not spotter:  # as before the spotter: barge-in waits for the listener's own decision
+        listener.spotter = None  # type: ignore[attr-defined]
     clock = SystemClock()
+    heard_audio = bytearray()
+    if keep_audio is not None:  # what the coach's microphone gave, one WAV a line (to see what the listener heard)
+        from voice_coach.speech.audio_io import write_wav
+        keep_audio.mkdir(parents=True, exist_ok=True)
+        read = listener.source.read  # type: ignore[attr-defined]
+
+        def read_kept(wait: float) -> bytes | None:
+            chunk = read(wait)
+            heard_audio.extend(chunk or b"")
+            return chunk
+
+        listener.source.read = read_kept  # type: ignore[attr-defined]
     cut_at: list[float] = []
     stop_playback = speaker.stop_playback
 
@@ -93,12 +108,12 @@ def child(prompts: int, stop_every: int) -> dict[str, Any]:
         u = book.parse(h) if h is not None else None
         return u is not None and u.intent in state_intents(state)
 
-    stop_end = speech_end_seconds(STOP_WAV)
+    stop_end = speech_end_seconds(stop_wav)
 
     def say_stop(trial: dict[str, Any], started: float) -> None:
         time.sleep(STOP_AT_SECONDS)
         trial["stop_played_at"] = time.monotonic() - started
-        subprocess.run(["paplay", "--device=vmic", str(STOP_WAV)], check=True)
+        subprocess.run(["paplay", "--device=vmic", str(stop_wav)], check=True)
 
     trials = []
     seen = 0
@@ -138,6 +153,10 @@ def child(prompts: int, stop_every: int) -> dict[str, Any]:
             if cut_at:
                 trial["cut_ms_after_word"] = round(1000 * (cut_at[0] - started - trial["stop_played_at"] - stop_end))
         trials.append(trial)
+        if keep_audio is not None:
+            write_wav(keep_audio / f"{i:03d}_line{i % len(LINES)}{'_stop' if with_stop else ''}.wav",
+                      bytes(heard_audio))
+            heard_audio.clear()
         print(json.dumps(trial), file=sys.stderr, flush=True)
     speaker.close()
     return {"trials": trials}
@@ -195,17 +214,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--vmic-dir", type=Path, default=Path(f"/tmp/voice-coach-echo-{os.getpid()}"),
                         help="the private PulseAudio daemon's folder (removed at the end)")
+    parser.add_argument("--keep-audio", type=Path, default=None,
+                        help="write what the coach's microphone gave during each line into this folder")
+    parser.add_argument("--stop-wav", type=Path, default=STOP_WAV,
+                        help="the person's stop (default: the held-out synthetic voice; tune on another one)")
+    parser.add_argument("--no-spotter", action="store_true",
+                        help="barge-in without the stop spotter (the listener's own decision only), for comparison")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(child(args.prompts, args.stop_every)))
+        print(json.dumps(child(args.prompts, args.stop_every, args.keep_audio, args.stop_wav,
+                               not args.no_spotter)))
         return 0
     vmic_dir = args.vmic_dir
     env = {**os.environ, "VMIC_DIR": str(vmic_dir)}
     try:
         env = start_room(env, args.delay_ms, args.room_percent, args.aec)
         done = subprocess.run([sys.executable, __file__, "--child", "--prompts", str(args.prompts), "--stop-every",
-                               str(args.stop_every)], env={**env, "VOICE_COACH_HOME": str(vmic_dir / "coach")},
+                               str(args.stop_every), "--stop-wav", str(args.stop_wav),
+                               *(["--no-spotter"] if args.no_spotter else []),
+                               *(["--keep-audio", str(args.keep_audio)] if args.keep_audio else [])],
+                              env={**env, "VOICE_COACH_HOME": str(vmic_dir / "coach")},
                               capture_output=True, text=True, check=False)
     except (OSError, subprocess.CalledProcessError) as e:
         print(f"bench_echo: the virtual room did not start ({e}); needs pulseaudio, pulseaudio-utils", file=sys.stderr)
@@ -216,10 +245,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench_echo: the coach's side failed: {done.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
         return 1
     trials = json.loads(done.stdout.strip().splitlines()[-1])["trials"]
-    result = {"aec": args.aec, "delay_ms": args.delay_ms, "room_percent": args.room_percent, **summary(trials),
+    result = {"aec": args.aec, "delay_ms": args.delay_ms, "room_percent": args.room_percent,
+              "spotter": not args.no_spotter, "stop_wav": str(args.stop_wav.relative_to(ROOT))
+              if args.stop_wav.is_relative_to(ROOT) else str(args.stop_wav), **summary(trials),
               "trials": trials}
     print(json.dumps({k: v for k, v in result.items() if k != "trials"}, indent=1))
-    out = args.out or ROOT / "bench-results" / f"echo_{'aec' if args.aec else 'raw'}_{args.delay_ms}ms.json"
+    out = args.out or ROOT / "bench-results" / (f"echo_{'aec' if args.aec else 'raw'}_{args.room_percent}pct_"
+                                                f"{args.delay_ms}ms{'_nospot' if args.no_spotter else ''}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return 0
