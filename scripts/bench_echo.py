@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -78,6 +79,20 @@ def child(prompts: int, stop_every: int, keep_audio: Path | None = None, stop_wa
     listener = microphone_listener("auto")
     if not spotter:  # as before the spotter: barge-in waits for the listener's own decision
         listener.spotter = None  # type: ignore[attr-defined]
+    spots: list[float] = []
+    arm = listener.arm_spotter  # type: ignore[attr-defined]
+
+    def arm_counted(on_spotted: Callable[[], None] | None) -> bool:
+        """Barge-in's arming, with each spotter cut counted."""
+        if on_spotted is None:
+            return bool(arm(None))
+
+        def counted() -> None:
+            spots.append(time.monotonic())
+            on_spotted()
+        return bool(arm(counted))
+
+    listener.arm_spotter = arm_counted  # type: ignore[attr-defined]
     clock = SystemClock()
     heard_audio = bytearray()
     if keep_audio is not None:  # what the coach's microphone gave, one WAV a line (to see what the listener heard)
@@ -122,6 +137,7 @@ def child(prompts: int, stop_every: int, keep_audio: Path | None = None, stop_wa
         expect = Expectation(tuple(book.phrases_for(state_intents(state))), True, state)
         with_stop = stop_every > 0 and i % stop_every == stop_every - 1
         cut_at.clear()
+        spots.clear()
         trial: dict[str, Any] = {}
         started = time.monotonic()
         player = threading.Thread(target=say_stop, args=(trial, started)) if with_stop else None
@@ -145,7 +161,7 @@ def child(prompts: int, stop_every: int, keep_audio: Path | None = None, stop_wa
         trial["utterances"] = [f"{r.reason}:{r.heard.text if r.heard else ''}" for r in list(listener.reports)[seen:]]
         seen = len(listener.reports)
         trial.update({"line": i % len(LINES), "state": state, "with_stop": with_stop,
-                      "heard": got.text if got else None, "acted": acted(got, state),
+                      "heard": got.text if got else None, "acted": acted(got, state), "spotted": len(spots),
                       "during_line": heard is not None, "line_seconds": round(line_seconds, 2),
                       "guarded": bool(got) and words_of_line(got.text if got else "", line)})
         if with_stop:
@@ -175,9 +191,11 @@ def start_room(env: dict[str, str], delay_ms: int, room_percent: int, aec: bool)
     pactl("load-module", "module-null-sink", "sink_name=coach_out", "rate=16000", "channels=1")
     index = pactl("load-module", "module-loopback", "source=coach_out.monitor", "sink=vmic",
                   f"latency_msec={delay_ms}", "source_dont_move=1", "sink_dont_move=1")
-    for row in pactl("list", "short", "sink-inputs").splitlines():
-        if row.split("\t")[2] == index:
-            pactl("set-sink-input-volume", row.split("\t")[0], f"{room_percent}%")
+    owned = [block for block in pactl("list", "sink-inputs").split("Sink Input #")[1:]
+             if f"Owner Module: {index}\n" in block + "\n"]
+    if len(owned) != 1:  # the echo's level is the point of the room: never measure at the wrong one
+        raise subprocess.CalledProcessError(1, f"no sink input of the loopback module {index}")
+    pactl("set-sink-input-volume", owned[0].split("\n", 1)[0].strip(), f"{room_percent}%")
     pactl("set-default-sink", "coach_out")
     if aec:
         subprocess.run(["bash", str(ROOT / "scripts" / "echo_cancel"), "on", "vmic.monitor", "coach_out"], env=env,
@@ -200,7 +218,9 @@ def summary(all_trials: list[dict[str, Any]]) -> dict[str, Any]:
             "stops_heard": sum(t["heard"] == "stop" for t in stops),
             "stop_lines_not_listened": sum("stop" in LINES[t["line"]][0].lower() for t in stops),
             "cut_ms_p50": cuts[len(cuts) // 2] if cuts else None, "cut_ms_max": cuts[-1] if cuts else None,
-            "stops_guard_would_drop": sum(t.get("guarded", False) for t in stops)}
+            "stops_guard_would_drop": sum(t.get("guarded", False) for t in stops),
+            "spotter_cuts_quiet": sum(t.get("spotted", 0) for t in quiet),
+            "spotter_cuts_stop": sum(t.get("spotted", 0) for t in stops)}
 
 
 def main(argv: list[str] | None = None) -> int:
