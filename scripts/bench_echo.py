@@ -80,6 +80,14 @@ def child(prompts: int, stop_every: int, keep_audio: Path | None = None, stop_wa
     if not spotter:  # as before the spotter: barge-in waits for the listener's own decision
         listener.spotter = None  # type: ignore[attr-defined]
     spots: list[float] = []
+    backlog: list[float] = []
+
+    def queued_seconds() -> float:
+        """Audio recorded but not yet looked at by the listener: how far behind real time it runs."""
+        source = listener.source  # type: ignore[attr-defined]
+        return (source._queue.qsize() * source.block_ms / 1000 + len(listener._frames) * 0.03  # type: ignore
+                + len(listener._buffer) / 32000)  # type: ignore[attr-defined]
+
     arm = listener.arm_spotter  # type: ignore[attr-defined]
 
     def arm_counted(on_spotted: Callable[[], None] | None) -> bool:
@@ -111,6 +119,7 @@ def child(prompts: int, stop_every: int, keep_audio: Path | None = None, stop_wa
 
     def timed_stop() -> None:
         cut_at.append(time.monotonic())
+        backlog.append(queued_seconds())
         stop_playback()
 
     speaker.stop_playback = timed_stop  # type: ignore[method-assign]
@@ -138,6 +147,7 @@ def child(prompts: int, stop_every: int, keep_audio: Path | None = None, stop_wa
         with_stop = stop_every > 0 and i % stop_every == stop_every - 1
         cut_at.clear()
         spots.clear()
+        backlog.clear()
         trial: dict[str, Any] = {}
         started = time.monotonic()
         player = threading.Thread(target=say_stop, args=(trial, started)) if with_stop else None
@@ -168,6 +178,7 @@ def child(prompts: int, stop_every: int, keep_audio: Path | None = None, stop_wa
             trial["cut"] = bool(cut_at)
             if cut_at:
                 trial["cut_ms_after_word"] = round(1000 * (cut_at[0] - started - trial["stop_played_at"] - stop_end))
+                trial["backlog_ms_at_cut"] = round(1000 * backlog[0])
         trials.append(trial)
         if keep_audio is not None:
             write_wav(keep_audio / f"{i:03d}_line{i % len(LINES)}{'_stop' if with_stop else ''}.wav",
@@ -219,6 +230,7 @@ def summary(all_trials: list[dict[str, Any]]) -> dict[str, Any]:
             "stop_lines_not_listened": sum("stop" in LINES[t["line"]][0].lower() for t in stops),
             "cut_ms_p50": cuts[len(cuts) // 2] if cuts else None, "cut_ms_max": cuts[-1] if cuts else None,
             "stops_guard_would_drop": sum(t.get("guarded", False) for t in stops),
+            "cut_ms_all": cuts, "backlog_ms_at_cut": sorted(t["backlog_ms_at_cut"] for t in stops if t.get("cut")),
             "spotter_cuts_quiet": sum(t.get("spotted", 0) for t in quiet),
             "spotter_cuts_stop": sum(t.get("spotted", 0) for t in stops)}
 
