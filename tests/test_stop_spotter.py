@@ -116,9 +116,11 @@ class SpottingListener:
         self.drains = 0
         self.on_spotted: object = None
         self.drain_flags: list[bool] = []
+        self.armed: list[bool] = []
 
     def arm_spotter(self, on_spotted: object) -> bool:
         self.on_spotted = on_spotted
+        self.armed.append(on_spotted is not None)
         return True
 
     def drain(self) -> int:
@@ -132,6 +134,8 @@ class SpottingListener:
             cut()
             text = self.decoded.pop(0)
             return Heard(text, 0.9, "voice") if text else None
+        if self.line.playing.is_set() and self.on_spotted is None:
+            self.line.stop_playback()  # not spotting: the line plays to its end
         return None
 
 
@@ -149,9 +153,10 @@ def test_a_spotted_stop_the_decode_confirms_is_returned_and_the_line_said_once()
     assert listener.drains == 1 and set(listener.drain_flags) == {False} and listener.drain_on_listen
 
 
-def test_a_line_cut_on_a_false_alarm_is_said_again_once() -> None:
+def test_a_line_cut_on_a_false_alarm_is_said_again_whole_without_the_spotter() -> None:
     line = Line()
-    listener = SpottingListener(line, [None, None])
+    listener = SpottingListener(line, [None])
     heard = say_watching(line, listener, "How hard was that?", "ask_rating", expect=EXPECT, clock=FakeClock(),
                          is_stop=is_stop)
     assert heard is None and line.said == ["ask_rating", "ask_rating"] and listener.on_spotted is None
+    assert listener.armed == [True, False]  # armed for the first saying only
