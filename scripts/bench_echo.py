@@ -23,6 +23,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,8 @@ def speech_end_seconds(path: Path) -> float:
     return float(np.flatnonzero(x > 0.02 * x.max())[-1] / 16000)
 
 
-def child(prompts: int, stop_every: int) -> dict[str, Any]:
+def child(prompts: int, stop_every: int, keep_audio: Path | None = None, stop_wav: Path = STOP_WAV,
+          spotter: bool = True) -> dict[str, Any]:
     """The coach's side, run in the daemon's environment: default devices are the room's (or the canceller's)."""
     from voice_coach.cli.speech import state_intents
     from voice_coach.coach.clocks import SystemClock
@@ -75,12 +77,49 @@ def child(prompts: int, stop_every: int) -> dict[str, Any]:
     book = load_phrasebook()
     speaker = Pyttsx3Speaker()
     listener = microphone_listener("auto")
+    if not spotter:  # as before the spotter: barge-in waits for the listener's own decision
+        listener.spotter = None  # type: ignore[attr-defined]
+    spots: list[float] = []
+    backlog: list[float] = []
+
+    def queued_seconds() -> float:
+        """Audio recorded but not yet looked at by the listener: how far behind real time it runs."""
+        source = listener.source  # type: ignore[attr-defined]
+        return (source._queue.qsize() * source.block_ms / 1000 + len(listener._frames) * 0.03  # type: ignore
+                + len(listener._buffer) / 32000)  # type: ignore[attr-defined]
+
+    arm = listener.arm_spotter  # type: ignore[attr-defined]
+
+    def arm_counted(on_spotted: Callable[[], None] | None) -> bool:
+        """Barge-in's arming, with each spotter cut counted."""
+        if on_spotted is None:
+            return bool(arm(None))
+
+        def counted() -> None:
+            spots.append(time.monotonic())
+            on_spotted()
+        return bool(arm(counted))
+
+    listener.arm_spotter = arm_counted  # type: ignore[attr-defined]
     clock = SystemClock()
+    heard_audio = bytearray()
+    if keep_audio is not None:  # what the coach's microphone gave, one WAV a line (to see what the listener heard)
+        from voice_coach.speech.audio_io import write_wav
+        keep_audio.mkdir(parents=True, exist_ok=True)
+        read = listener.source.read  # type: ignore[attr-defined]
+
+        def read_kept(wait: float) -> bytes | None:
+            chunk = read(wait)
+            heard_audio.extend(chunk or b"")
+            return chunk
+
+        listener.source.read = read_kept  # type: ignore[attr-defined]
     cut_at: list[float] = []
     stop_playback = speaker.stop_playback
 
     def timed_stop() -> None:
         cut_at.append(time.monotonic())
+        backlog.append(queued_seconds())
         stop_playback()
 
     speaker.stop_playback = timed_stop  # type: ignore[method-assign]
@@ -93,12 +132,12 @@ def child(prompts: int, stop_every: int) -> dict[str, Any]:
         u = book.parse(h) if h is not None else None
         return u is not None and u.intent in state_intents(state)
 
-    stop_end = speech_end_seconds(STOP_WAV)
+    stop_end = speech_end_seconds(stop_wav)
 
     def say_stop(trial: dict[str, Any], started: float) -> None:
         time.sleep(STOP_AT_SECONDS)
         trial["stop_played_at"] = time.monotonic() - started
-        subprocess.run(["paplay", "--device=vmic", str(STOP_WAV)], check=True)
+        subprocess.run(["paplay", "--device=vmic", str(stop_wav)], check=True)
 
     trials = []
     seen = 0
@@ -107,6 +146,8 @@ def child(prompts: int, stop_every: int) -> dict[str, Any]:
         expect = Expectation(tuple(book.phrases_for(state_intents(state))), True, state)
         with_stop = stop_every > 0 and i % stop_every == stop_every - 1
         cut_at.clear()
+        spots.clear()
+        backlog.clear()
         trial: dict[str, Any] = {}
         started = time.monotonic()
         player = threading.Thread(target=say_stop, args=(trial, started)) if with_stop else None
@@ -130,14 +171,19 @@ def child(prompts: int, stop_every: int) -> dict[str, Any]:
         trial["utterances"] = [f"{r.reason}:{r.heard.text if r.heard else ''}" for r in list(listener.reports)[seen:]]
         seen = len(listener.reports)
         trial.update({"line": i % len(LINES), "state": state, "with_stop": with_stop,
-                      "heard": got.text if got else None, "acted": acted(got, state),
+                      "heard": got.text if got else None, "acted": acted(got, state), "spotted": len(spots),
                       "during_line": heard is not None, "line_seconds": round(line_seconds, 2),
                       "guarded": bool(got) and words_of_line(got.text if got else "", line)})
         if with_stop:
             trial["cut"] = bool(cut_at)
             if cut_at:
                 trial["cut_ms_after_word"] = round(1000 * (cut_at[0] - started - trial["stop_played_at"] - stop_end))
+                trial["backlog_ms_at_cut"] = round(1000 * backlog[0])
         trials.append(trial)
+        if keep_audio is not None:
+            write_wav(keep_audio / f"{i:03d}_line{i % len(LINES)}{'_stop' if with_stop else ''}.wav",
+                      bytes(heard_audio))
+            heard_audio.clear()
         print(json.dumps(trial), file=sys.stderr, flush=True)
     speaker.close()
     return {"trials": trials}
@@ -156,9 +202,11 @@ def start_room(env: dict[str, str], delay_ms: int, room_percent: int, aec: bool)
     pactl("load-module", "module-null-sink", "sink_name=coach_out", "rate=16000", "channels=1")
     index = pactl("load-module", "module-loopback", "source=coach_out.monitor", "sink=vmic",
                   f"latency_msec={delay_ms}", "source_dont_move=1", "sink_dont_move=1")
-    for row in pactl("list", "short", "sink-inputs").splitlines():
-        if row.split("\t")[2] == index:
-            pactl("set-sink-input-volume", row.split("\t")[0], f"{room_percent}%")
+    owned = [block for block in pactl("list", "sink-inputs").split("Sink Input #")[1:]
+             if f"Owner Module: {index}\n" in block + "\n"]
+    if len(owned) != 1:  # the echo's level is the point of the room: never measure at the wrong one
+        raise subprocess.CalledProcessError(1, f"no sink input of the loopback module {index}")
+    pactl("set-sink-input-volume", owned[0].split("\n", 1)[0].strip(), f"{room_percent}%")
     pactl("set-default-sink", "coach_out")
     if aec:
         subprocess.run(["bash", str(ROOT / "scripts" / "echo_cancel"), "on", "vmic.monitor", "coach_out"], env=env,
@@ -181,7 +229,10 @@ def summary(all_trials: list[dict[str, Any]]) -> dict[str, Any]:
             "stops_heard": sum(t["heard"] == "stop" for t in stops),
             "stop_lines_not_listened": sum("stop" in LINES[t["line"]][0].lower() for t in stops),
             "cut_ms_p50": cuts[len(cuts) // 2] if cuts else None, "cut_ms_max": cuts[-1] if cuts else None,
-            "stops_guard_would_drop": sum(t.get("guarded", False) for t in stops)}
+            "stops_guard_would_drop": sum(t.get("guarded", False) for t in stops),
+            "cut_ms_all": cuts, "backlog_ms_at_cut": sorted(t["backlog_ms_at_cut"] for t in stops if t.get("cut")),
+            "spotter_cuts_quiet": sum(t.get("spotted", 0) for t in quiet),
+            "spotter_cuts_stop": sum(t.get("spotted", 0) for t in stops)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,17 +246,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=None)
     parser.add_argument("--vmic-dir", type=Path, default=Path(f"/tmp/voice-coach-echo-{os.getpid()}"),
                         help="the private PulseAudio daemon's folder (removed at the end)")
+    parser.add_argument("--keep-audio", type=Path, default=None,
+                        help="write what the coach's microphone gave during each line into this folder")
+    parser.add_argument("--stop-wav", type=Path, default=STOP_WAV,
+                        help="the person's stop (default: the held-out synthetic voice; tune on another one)")
+    parser.add_argument("--no-spotter", action="store_true",
+                        help="barge-in without the stop spotter (the listener's own decision only), for comparison")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        print(json.dumps(child(args.prompts, args.stop_every)))
+        print(json.dumps(child(args.prompts, args.stop_every, args.keep_audio, args.stop_wav,
+                               not args.no_spotter)))
         return 0
     vmic_dir = args.vmic_dir
     env = {**os.environ, "VMIC_DIR": str(vmic_dir)}
     try:
         env = start_room(env, args.delay_ms, args.room_percent, args.aec)
         done = subprocess.run([sys.executable, __file__, "--child", "--prompts", str(args.prompts), "--stop-every",
-                               str(args.stop_every)], env={**env, "VOICE_COACH_HOME": str(vmic_dir / "coach")},
+                               str(args.stop_every), "--stop-wav", str(args.stop_wav),
+                               *(["--no-spotter"] if args.no_spotter else []),
+                               *(["--keep-audio", str(args.keep_audio)] if args.keep_audio else [])],
+                              env={**env, "VOICE_COACH_HOME": str(vmic_dir / "coach")},
                               capture_output=True, text=True, check=False)
     except (OSError, subprocess.CalledProcessError) as e:
         print(f"bench_echo: the virtual room did not start ({e}); needs pulseaudio, pulseaudio-utils", file=sys.stderr)
@@ -216,10 +277,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench_echo: the coach's side failed: {done.stderr.strip().splitlines()[-1:]}", file=sys.stderr)
         return 1
     trials = json.loads(done.stdout.strip().splitlines()[-1])["trials"]
-    result = {"aec": args.aec, "delay_ms": args.delay_ms, "room_percent": args.room_percent, **summary(trials),
+    result = {"aec": args.aec, "delay_ms": args.delay_ms, "room_percent": args.room_percent,
+              "spotter": not args.no_spotter, "stop_wav": str(args.stop_wav.relative_to(ROOT))
+              if args.stop_wav.is_relative_to(ROOT) else str(args.stop_wav), **summary(trials),
               "trials": trials}
     print(json.dumps({k: v for k, v in result.items() if k != "trials"}, indent=1))
-    out = args.out or ROOT / "bench-results" / f"echo_{'aec' if args.aec else 'raw'}_{args.delay_ms}ms.json"
+    out = args.out or ROOT / "bench-results" / (f"echo_{'aec' if args.aec else 'raw'}_{args.room_percent}pct_"
+                                                f"{args.delay_ms}ms{'_nospot' if args.no_spotter else ''}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
     return 0

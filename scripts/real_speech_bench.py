@@ -68,20 +68,25 @@ def degraded(pcm: bytes, noise: str | None, snr: float | None, seed: int) -> byt
     return degrade(pcm, noise, snr, seed)
 
 
-def rows_of(part: str) -> list[dict[str, str]]:
+def rows_of(part: str, every: int = 1) -> list[dict[str, str]]:
+    """The part's clips: every reply, and every `every`-th not-for-coach clip in manifest order (a subset fixed
+    before any result is seen, for a machine too busy for the whole part)."""
     with open(SET / "manifest.csv", encoding="utf-8") as f:
-        return [r for r in csv.DictReader(f) if r["part"] == part]
+        rows = [r for r in csv.DictReader(f) if r["part"] == part]
+    other = [r for r in rows if r["kind"] not in REPLY_STATE]
+    return [r for r in rows if r["kind"] in REPLY_STATE] + other[::every]
 
 
 def at_once(text: str, confidence: float) -> bool:
     return confidence >= RECOGNIZER_UNSURE_BELOW or meaning(text) == meaning("stop")
 
 
-def worker(mode: str, part: str) -> list[dict[str, Any]]:
+def worker(mode: str, part: str, conditions: list[str], every: int) -> list[dict[str, Any]]:
     rec = make("pocketsphinx", mode)
-    rows = rows_of(part)
+    rows = rows_of(part, every)
     out = []
-    for level, (noise, snr) in CONDITIONS.items():
+    for level in conditions:
+        noise, snr = CONDITIONS[level]
         for state in sorted(set(REPLY_STATE.values()) | set(NFC_STATES)):
             stats: dict[str, list[float]] = {"compute": [], "audio": [], "latency": [], "finalize": []}
             cell = {"mode": mode, "part": part, "level": level, "state": state, "replies": 0, "understood": 0,
@@ -124,7 +129,7 @@ def worker(mode: str, part: str) -> list[dict[str, Any]]:
     return out
 
 
-def run(modes: list[str], part: str) -> tuple[list[dict[str, Any]], list[str]]:
+def run(modes: list[str], part: str, conditions: list[str], every: int = 1) -> tuple[list[dict[str, Any]], list[str]]:
     """Each mode in its own process (its own peak memory); the cells and any failure notes."""
     if not (SET / "manifest.csv").exists():
         return [], [f"no real-speech set in {SET}: run scripts/real_speech_set.py first"]
@@ -132,7 +137,8 @@ def run(modes: list[str], part: str) -> tuple[list[dict[str, Any]], list[str]]:
     notes = []
     for mode in modes:
         print(f"running real {mode} ({part}) ...", file=sys.stderr, flush=True)
-        done = subprocess.run([sys.executable, __file__, mode, part], capture_output=True, text=True, check=False)
+        done = subprocess.run([sys.executable, __file__, mode, part, ",".join(conditions), str(every)],
+                              capture_output=True, text=True, check=False)
         if done.returncode != 0:
             notes.append(f"real {mode} failed: {done.stderr.strip().splitlines()[-1:]}")
             continue
@@ -156,4 +162,4 @@ def print_cells(cells: list[dict[str, Any]]) -> None:
 
 
 if __name__ == "__main__":
-    print(json.dumps(worker(sys.argv[1], sys.argv[2])))
+    print(json.dumps(worker(sys.argv[1], sys.argv[2], sys.argv[3].split(","), int(sys.argv[4]))))

@@ -1,6 +1,7 @@
 """The coach's own voice in the microphone: through a private PulseAudio room (scripts/bench_echo.py) with WebRTC
-echo cancellation (scripts/echo_cancel), the coach never takes its own lines as a reply; a "stop" said over a line is
-not acted on yet (a known gap, marked xfail)."""
+echo cancellation (scripts/echo_cancel), the coach never takes its own lines as a reply. How fast a "stop" said over
+a line cuts it is a figure of scripts/bench_echo.py (docs/REAL_SPEECH_AND_ECHO.md), not a test: it depends on the
+load of the machine; tests/test_stop_spotter.py checks the cut on audio time."""
 
 from __future__ import annotations
 
@@ -16,8 +17,6 @@ import pytest
 from voice_coach.speech.echo_cancel import echo_cancel_line
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +39,6 @@ def echo_room(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 def test_the_coach_does_not_take_its_own_lines_as_replies(echo_room: dict[str, Any]) -> None:
     # a line whose output stream the shared machine stalled is counted apart (device_errors), not as quiet
     assert echo_room["quiet_prompts"] >= 1 and echo_room["self_triggered"] == 0, echo_room["trials"]
-
-
-@pytest.mark.audio
-@pytest.mark.xfail(strict=True, reason="known gap: with the coach's voice in the microphone (cancelled or not), "
-                   "the endpointer hears one long utterance and a stop said over a line is not acted on")
-def test_stop_said_over_a_question_cuts_it(echo_room: dict[str, Any]) -> None:
-    (said_over,) = [t for t in echo_room["trials"] if t.get("with_stop") and t["line"] == 1]
-    assert said_over["cut"] and said_over["heard"] == "stop", echo_room["trials"]
 
 
 @pytest.mark.parametrize(("sources", "starts"), [
