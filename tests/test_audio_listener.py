@@ -10,9 +10,10 @@ import pytest
 from tests.fakes import MemoryJournal, RecordingSpeaker
 from voice_coach.audio_io import PcmSource, read_wav, write_wav
 from voice_coach.audio_listener import AudioReplayListener, StreamListener
+from voice_coach.audio_signal import frame_dbfs
 from voice_coach.clocks import SystemClock, VirtualClock
 from voice_coach.coach import Coach
-from voice_coach.endpointing import FRAME_BYTES, Endpointer, EndpointSettings, Step, frame_dbfs
+from voice_coach.endpointing import FRAME_BYTES, Endpointer, EndpointSettings, Step
 from voice_coach.errors import AudioError, CoachError, ConfigError
 from voice_coach.intents import Heard, load_phrasebook
 from voice_coach.journal import SqliteJournal

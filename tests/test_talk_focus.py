@@ -11,7 +11,7 @@ import pytest
 
 from voice_coach import whisper_check
 from voice_coach.audio_io import read_wav
-from voice_coach.recognizers import frame_levels
+from voice_coach.audio_signal import frame_levels
 from voice_coach.talk_focus import MARGIN_SECONDS, reply_under_talk, voiced_frames
 from voice_coach.whisper_check import WhisperCheck
 

@@ -7,11 +7,9 @@ from pathlib import Path
 
 import numpy as np
 
+from .audio_signal import BYTES_PER_SECOND, SAMPLE_RATE
 from .errors import AudioError
 
-SAMPLE_RATE = 16000
-"""What the recognizers and the endpointer take."""
-BYTES_PER_SECOND = SAMPLE_RATE * 2
 CHUNK_SECONDS = 0.03
 CHUNK_BYTES = int(SAMPLE_RATE * CHUNK_SECONDS) * 2
 """960 bytes: one 30 ms frame of 16 kHz int16 (what webrtcvad and the endpointer use)."""

@@ -8,13 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .audio_io import BYTES_PER_SECOND, WavSource
+from .audio_io import WavSource
+from .audio_signal import BYTES_PER_SECOND, VoiceTest
 from .clocks import VirtualClock
-from .endpointing import FRAME_BYTES, FRAME_SECONDS, Endpointer, EndpointSettings, VoiceTest
+from .endpointing import FRAME_BYTES, FRAME_SECONDS, Endpointer, EndpointSettings
 from .errors import AudioError
 from .intents import Heard
 from .ports import AudioSource, Clock, EndOfInput, Expectation, Recognizer
-from .recognizers import Decoded, clean_phrase
+from .recognition import Decoded, clean_phrase
 from .replay import REPLY_AFTER_SECONDS, ScriptReplay
 
 READ_SLICE_SECONDS = 0.25
@@ -172,8 +173,7 @@ class StreamListener:
         if step.ended and self._open:
             return True, self._finish(step.ended)
         if self._open and self.endpointer.silence_frames == self.prepare_frames:
-            prepare = getattr(self.recognizer, "prepare", None)
-            if prepare is not None and prepare():
+            if self.recognizer.prepare():
                 self._prepared_at = self.endpointer.frames_seen
         if self._open and self._stop_seen and self.endpointer.silence_frames >= self.stop_pause_frames:
             heard = self._finish("stop")
@@ -192,15 +192,14 @@ class StreamListener:
             self._prepared_at = None
         if reason == "max_length":
             heard = None  # sound that long is no reply (white noise fits "faint" well for seconds on end)
-        decoded = getattr(self.recognizer, "last", None)
+        decoded = self.recognizer.last
         ep = self.endpointer
         self.reports.append(UtteranceReport(
             start_seconds=round(self._start_frame * FRAME_SECONDS, 3),
             speech_end_seconds=round((ep.last_voiced_frame + 1) * FRAME_SECONDS, 3),
             end_seconds=round(ep.frames_seen * FRAME_SECONDS, 3), reason=reason, heard=heard,
-            decoded=decoded if isinstance(decoded, Decoded) else None, finalize_seconds=finalize,
-            head_start_seconds=round(head_start, 3),
-            verify_seconds=float(getattr(self.recognizer, "verify_seconds", 0.0))))
+            decoded=decoded, finalize_seconds=finalize, head_start_seconds=round(head_start, 3),
+            verify_seconds=self.recognizer.verify_seconds))
         if heard is None and self.on_rejected is not None:
             self.on_rejected()
         return heard

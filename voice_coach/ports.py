@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from .intents import Heard
+from .recognition import Decoded
 
 
 class Clock(Protocol):
@@ -89,6 +90,15 @@ class Recognizer(Protocol):
 
     name: str
     """pocketsphinx or vosk."""
+    last: Decoded | None
+    """How the last utterance was judged (None before the first, or when the recognizer gives no details)."""
+    verify_seconds: float
+    """Of the last `end`, the wall time spent on a slow second opinion (0 without one)."""
+
+    @property
+    def phrases(self) -> frozenset[str]:
+        """The phrases the utterance in progress can come out as (those of `begin` the engine can say)."""
+        ...
 
     def begin(self, phrases: tuple[str, ...]) -> None:
         """Start an utterance; only these phrases may come out (anything else is rejected)."""
@@ -98,6 +108,10 @@ class Recognizer(Protocol):
         """Add audio; returns the partial hypothesis where the engine gives one (for "stop" at once)."""
         ...
 
+    def prepare(self) -> bool:
+        """The person has paused (the listener's hint): start slow final work now; True when some was started."""
+        ...
+
     def end(self) -> Heard | None:
-        """Finish the utterance: the phrase heard with its confidence, or None (silence or rejected)."""
+        """Finish the utterance: the phrase heard with its certainty, or None (silence or rejected)."""
         ...

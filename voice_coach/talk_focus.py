@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .recognizers import LEVEL_FRAME_SAMPLES, frame_levels
+from .audio_signal import LEVEL_FRAME_SAMPLES, frame_levels
 
 BELOW_PEAK_DB = 6.0
 """The loudest stretch: from the first to the last 10 ms frame within 6 dB of the peak (levels smoothed over

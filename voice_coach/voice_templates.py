@@ -20,11 +20,14 @@ import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from .audio_signal import frame_levels
 from .errors import ConfigError
+from .intents import Heard
+from .ports import Recognizer
+from .recognition import Decoded
 
 log = logging.getLogger(__name__)
 
@@ -83,8 +86,6 @@ class Match:
 def speech_span(pcm: bytes) -> tuple[int, int]:
     """First and last+1 10 ms frame of the speech in 16 kHz mono int16 `pcm` (see TRIM_*); (0, 0) when nothing
     stands out."""
-    from .recognizers import frame_levels
-
     level = frame_levels(pcm)
     n = len(level)
     if n == 0:
@@ -382,10 +383,24 @@ def _speech_frames(pcm: bytes) -> int:
 class TakeRecorder:
     """A recognizer that also keeps the audio of the latest utterance (`take`), for the live voice check."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Recognizer) -> None:
         self.inner = inner
+        self.name = inner.name
         self._audio = bytearray()
         self.take = b""
+        """The audio of the latest utterance that ended (kept until the next one ends)."""
+
+    @property
+    def phrases(self) -> frozenset[str]:
+        return self.inner.phrases
+
+    @property
+    def last(self) -> Decoded | None:
+        return self.inner.last
+
+    @property
+    def verify_seconds(self) -> float:
+        return self.inner.verify_seconds
 
     def begin(self, phrases: tuple[str, ...]) -> None:
         self._audio.clear()
@@ -395,9 +410,9 @@ class TakeRecorder:
         self._audio += pcm
         return self.inner.feed(pcm)
 
-    def end(self) -> Any:
+    def prepare(self) -> bool:
+        return self.inner.prepare()
+
+    def end(self) -> Heard | None:
         self.take = bytes(self._audio)
         return self.inner.end()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
