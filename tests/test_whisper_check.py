@@ -206,8 +206,10 @@ def _decoded(text: str, accepted: bool = True, confidence: float = 0.9) -> Decod
 
 
 def test_whisper_phrase_is_taken_over_the_grammar() -> None:
+    """Whisper's phrase is taken, but with no second judge agreeing it is unsure (read back or asked again)."""
     out = verified(_decoded("two", accepted=False), Verdict("seven", 0.8, "ok", "Seven.", 0.0, "seven"))
-    assert (out.text, out.accepted, out.confidence, out.transcript) == ("seven", True, 0.8, "Seven.")
+    assert (out.text, out.accepted, out.confidence, out.transcript) == ("seven", True, 0.59, "Seven.")
+    assert out.why == "whisper_only"
 
 
 def test_agreement_keeps_the_surer_confidence() -> None:
@@ -522,6 +524,7 @@ class CountingCheck:
     """A stand-in for WhisperCheck that agrees with whatever it is hinted and counts its calls."""
 
     urgent: frozenset[str] = frozenset({"stop"})
+    vocab = Vocabulary(urgent=frozenset({"stop"}), stops=frozenset({"stop"}))
 
     def __init__(self) -> None:
         self.calls: list[int] = []

@@ -172,7 +172,9 @@ class StreamListener:
             self._stop_seen = self._stop_seen or self._stop_bytes >= self.stop_stable_bytes
         if step.ended and self._open:
             return True, self._finish(step.ended)
-        if self._open and self.endpointer.silence_frames == self.prepare_frames:
+        # the Whisper check starts at the pause; after a "stop" partial at once, since the stop's pause is short
+        pause = self.endpointer.silence_frames
+        if self._open and (pause == self.prepare_frames or (self._stop_seen and pause == 1)):
             if self.recognizer.prepare():
                 self._prepared_at = self.endpointer.frames_seen
         if self._open and self._stop_seen and self.endpointer.silence_frames >= self.stop_pause_frames:

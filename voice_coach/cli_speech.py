@@ -58,6 +58,7 @@ def _utterance(report: UtteranceReport, book: PhraseBook) -> dict[str, Any]:
         "transcript": heard.text if heard else (d.text if d else ""),
         "confidence": heard.confidence if heard else (d.confidence if d else 0.0),
         "accepted": heard is not None, "reason": d.reason if d else ("ok" if heard else "rejected"),
+        "certainty": heard.certainty.value if heard else "rejected", "why": d.why if d else "",
         "ended_by": report.reason, "intent": None}
     if d is not None and d.score_per_frame is not None:
         out["score_per_frame"] = d.score_per_frame

@@ -39,6 +39,26 @@ ASK_TODAY = [S.PROPOSING, S.ASKING_FEELING, S.PAUSED]
 """Where "what's today?" is answered: at the start of a session or check-in, and while paused."""
 
 
+MOVES_ON: dict[str, tuple[State, ...]] = {
+    "no": (S.PROPOSING, *QUESTIONS, S.ASKING_DAILY),
+    "next": (S.EXERCISING, *BETWEEN),
+    "yes": tuple(BETWEEN),
+    "skip": (S.INTRODUCING, S.EXERCISING, *BETWEEN),
+    "repeat": (S.PROPOSING, S.INTRODUCING, *BETWEEN),
+    "rest": (S.INTRODUCING, S.WAITING_NEXT),
+}
+"""Where a reply would move the session on past something (a symptom question, a set, an exercise): there a reply
+the recognizer is unsure of is asked again rather than acted on (the go-aheads that start exercise and a "no" to a
+symptom's read-back have rows of their own). A "yes" to a symptom, to rest or to the daily question, and every
+symptom and "stop", lead toward safety and are not held back (an unsure symptom is read back, an unsure "stop"
+pauses and asks)."""
+
+
+def needs_agreement(state: State, trigger: str) -> bool:
+    """Whether `trigger` in `state` needs a sure reply to act at once (`MOVES_ON`)."""
+    return state in MOVES_ON.get(trigger, ())
+
+
 def _row(trigger: str, source: Any, dest: State | None, *, when: Any = (),
          unless: Any = (), then: Any = ()) -> dict[str, Any]:
     return {"trigger": trigger, "source": source, "dest": dest, "conditions": when, "unless": unless,
@@ -48,8 +68,12 @@ def _row(trigger: str, source: Any, dest: State | None, *, when: Any = (),
 TRANSITIONS: list[dict[str, Any]] = [
     _row("begin", S.IDLE, S.PROPOSING, when="has_offer", then="welcome"),
     _row("begin", S.IDLE, S.ASKING_FEELING, then="welcome"),
-    # Always available: stop, help, symptoms, pause.
+    # Always available: stop, help, symptoms, pause. A "stop" the recognizer is unsure of (only the grammar heard
+    # it) never ends a session on a guess: it pauses and asks; while paused, any "stop" ends.
+    _row("stop", RESUMABLE, S.PAUSED, unless="sure_stop", then="pause_unsure_stop"),
     _row("stop", LIVE, S.ENDED, then="end_by_user"),
+    *[_row(trigger, list(states), None, unless="certain", then="unsure_ask_again")
+      for trigger, states in MOVES_ON.items()],
     _row("help", LIVE, None, then="say_help"),
     _row("symptom", LIVE, S.CONFIRMING, unless="sure", then="confirm_symptom"),
     _row("symptom", LIVE, None, when="in_checkin", then="note_symptom_and_continue"),

@@ -3,10 +3,11 @@ phrases, since no English vosk model can be downloaded where the suite runs."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 from .intents import Heard
-from .recognizers import clean_phrase
+from .ports import Recognizer
+from .recognition import Decoded, clean_phrase
 
 KO_WORDS = {"네": "yes", "아니요": "no", "다음": "next", "그만": "stop", "하나": "one", "둘": "two", "셋": "three",
             "다섯": "five"}
@@ -20,12 +21,23 @@ class KoreanBridge:
 
     name = "vosk"
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Recognizer) -> None:
         self.inner = inner
 
     @property
-    def last(self) -> Any:
+    def last(self) -> Decoded | None:
         return self.inner.last
+
+    @property
+    def verify_seconds(self) -> float:
+        return self.inner.verify_seconds
+
+    @property
+    def phrases(self) -> frozenset[str]:
+        return frozenset(KO_WORDS.get(p, p) for p in self.inner.phrases)
+
+    def prepare(self) -> bool:
+        return self.inner.prepare()
 
     def stand_ins(self, phrases: tuple[str, ...]) -> tuple[str, ...]:
         """The Korean words standing for those of `phrases` that have one."""
@@ -41,4 +53,4 @@ class KoreanBridge:
 
     def end(self) -> Heard | None:
         heard = self.inner.end()
-        return None if heard is None else Heard(KO_WORDS.get(heard.text, heard.text), heard.confidence, heard.source)
+        return None if heard is None else replace(heard, text=KO_WORDS.get(heard.text, heard.text))

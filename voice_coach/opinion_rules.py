@@ -262,8 +262,15 @@ def voice_rule(verdict: Verdict, match: Match, urgent: frozenset[str] = frozense
     return replace(verdict, confidence=min(verdict.confidence, UNSURE_CONFIDENCE), cap=UNSURE_CONFIDENCE)
 
 
-def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozenset()) -> Decoded:
-    """The grammar decoder's judgement weighed with Whisper's.
+def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozenset(),
+             stops: frozenset[str] = frozenset({"stop"})) -> Decoded:
+    """The grammar decoder's judgement weighed with Whisper's: sure only on agreement.
+
+    Acting at once needs two judges to agree on the phrase: the grammar and Whisper, or Whisper and a sure take of
+    the person's; a phrase only one of them heard is unsure ("grammar_only", "whisper_only", "disagree"), so the
+    coach reads it back or asks again where a mistake would move the session on. A "stop" the grammar accepted is
+    never rejected by Whisper: without Whisper's agreement it is unsure, and the coach pauses and asks "Did you
+    want to stop?" instead of ending on a guess ("dog" heard as "stop" in a quiet room).
 
     Safety first: a "stop" or symptom phrase (`urgent`) the grammar accepted stands unless Whisper finds it far
     less likely than what it heard (beyond URGENT_AGREE_MARGIN); when Whisper heard otherwise it stands unsure
@@ -281,7 +288,7 @@ def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozen
     capped = ("probed" if verdict.probed else "takes_unsure") if verdict.cap < SURE_FROM else ""
     if decoded.accepted and decoded.text in urgent and not _other_urgent_take(decoded, verdict, urgent) and (
             verdict.reason == "no_speech" or (verdict.probed and verdict.phrase in urgent)
-            or gaps.get(decoded.text, -math.inf) >= -URGENT_AGREE_MARGIN):
+            or gaps.get(decoded.text, -math.inf) >= -URGENT_AGREE_MARGIN or decoded.text in stops):
         if verdict.phrase == decoded.text:
             return replace(decoded, confidence=min(max(decoded.confidence, verdict.confidence), verdict.cap),
                            transcript=verdict.transcript, take=take, unsure=capped)
@@ -299,6 +306,9 @@ def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozen
         confidence = max(confidence, decoded.confidence)
     elif decoded.accepted:
         confidence, why = min(confidence, UNSURE_CONFIDENCE), "disagree"
+    elif not (verdict.match is not None and verdict.match.phrase == verdict.phrase
+              and take_decides(verdict.match, sure=True)):  # Whisper alone: no second judge agrees
+        confidence, why = min(confidence, UNSURE_CONFIDENCE), why or "whisper_only"
     return replace(decoded, text=verdict.phrase, confidence=min(confidence, verdict.cap), accepted=True,
                    reason="ok", transcript=verdict.transcript, take=take, unsure=why)
 

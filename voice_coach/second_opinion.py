@@ -17,19 +17,14 @@ from .whisper_check import WhisperCheck
 
 log = logging.getLogger(__name__)
 
-STOP_PHRASES = frozenset({"stop"})
-"""A "stop" the grammar accepted acts at once, without waiting for the Whisper check (the listener's stop fast
-path ends the utterance 0.24 s into the pause, before the check would have started; stopping is the safe way to
-be wrong)."""
-
-
 class SecondOpinion:
     """The Recognizer port over `inner` (pocketsphinx or vosk) and a `WhisperCheck`.
 
     Every utterance the grammar did not dismiss as silence, a click or a phrase it cannot pronounce is judged again
-    by Whisper, and `opinion_rules.verified` weighs the two. Whisper's work starts when the person pauses
-    (`prepare`), in a worker thread, so that it is done by the end of the end silence; `end` uses it when nothing
-    loud came after, else judges again. A check that fails leaves the grammar to decide (logged once)."""
+    by Whisper, and `opinion_rules.verified` weighs the two; a "stop" too: "dog" and "side left" became "stop" in a
+    quiet room, so a "stop" only the grammar heard is unsure (the coach pauses and asks). Whisper's work starts when
+    the person pauses (`prepare`), in a worker thread, so that it is done by the end of the end silence; `end` uses it
+    when nothing loud came after, else judges again. A check that fails leaves the grammar to decide (logged once)."""
 
     def __init__(self, inner: Recognizer, check: WhisperCheck) -> None:
         self.inner = inner
@@ -93,8 +88,7 @@ class SecondOpinion:
         if decoded is None:
             return None
         levels = frame_levels(bytes(self._pcm))
-        stop_heard = decoded.accepted and decoded.text in STOP_PHRASES
-        if stop_heard or decoded.reason in ("silence", "unknown_word") or (
+        if decoded.reason in ("silence", "unknown_word") or (
                 decoded.reason == "noise" and not _speech_in_hiss(levels)):
             if pending is not None:
                 pending[0].cancel()
@@ -109,7 +103,7 @@ class SecondOpinion:
             self._check_failed(exc)
         self.verify_seconds = time.perf_counter() - started
         if self.verdict is not None:
-            self.last = decoded = verified(decoded, self.verdict, self.check.urgent)
+            self.last = decoded = verified(decoded, self.verdict, self.check.urgent, self.check.vocab.stops)
         return decoded.heard()
 
     def _early_verdict(self, pending: tuple[Future[Verdict], int] | None, text: str,
