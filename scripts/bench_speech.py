@@ -19,7 +19,9 @@ Figures per condition:
   intent      commands heard with the right meaning ("skip that" for "skip")
   stop        "stop" clips understood; under noise each is also mixed with STOP_SEEDS more noise draws (the
               other figures count only the first)
-  oog FA      not-for-coach clips the coach would act on (a valid command in that state), 42 clips x 3 states
+  oog FA      not-for-coach clips the coach would act on (a valid command in that state), 42 clips x 3 states;
+              "at once" counts those heard as sure (the others are read back, asked again, or, for "stop",
+              paused with a question)
   state FA    commands said in a state that does not take them, acted on as something that state takes
   WER         word error rate of the commands against their text (a rejection counts as all words deleted)
   RTF         decoding time / audio time
@@ -56,7 +58,7 @@ from voice_coach.audio_io import PcmSource, read_wav  # noqa: E402
 from voice_coach.audio_listener import StreamListener  # noqa: E402
 from voice_coach.cli_speech import state_intents  # noqa: E402
 from voice_coach.clocks import VirtualClock  # noqa: E402
-from voice_coach.intents import Heard, load_phrasebook, normalize  # noqa: E402
+from voice_coach.intents import Certainty, Heard, load_phrasebook, normalize  # noqa: E402
 from voice_coach.ports import EndOfInput, Expectation, Recognizer  # noqa: E402
 
 AUDIO = ROOT / "tests" / "audio"
@@ -361,7 +363,7 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
             ok = bool(text) and meaning(text) == meaning(r["intent_text"])
             exact += text == r["intent_text"]
             right += ok
-            unsure += ok and heard is not None and heard.confidence < 0.6
+            unsure += ok and heard is not None and heard.certainty is not Certainty.SURE
             for key, table in ((r["voice"] + "_" + r["speed_wpm"], by_voice), (state, by_state)):
                 cell = table.setdefault(key, [0, 0])
                 cell[0] += ok
@@ -383,7 +385,7 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
                     voices.use(Voices.key(r))
                 h = decode(rec, with_tail(read_wav(AUDIO / r["path"])), WRONG_STATE[r["kind"]], stats)
                 state_fa += acted_on(h.text if h else None, WRONG_STATE[r["kind"]])
-        oog_fa = n_oog = 0
+        oog_fa = n_oog = oog_at_once = 0
         fa_list: list[str] = []
         others = [r for r in rows if r["path"].startswith(NOT_SPEECH)]
         for i, r in enumerate(others):
@@ -395,6 +397,7 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
                     heard = decode(rec, pcm, state, stats)
                     if acted_on(heard.text if heard else None, state):
                         oog_fa += 1
+                        oog_at_once += heard is not None and heard.certainty is Certainty.SURE
                         fa_list.append(f"{r['path']}@{state}{'/' + whose if whose else ''}->"
                                        f"{heard.text if heard else ''}")
                     n_oog += 1
@@ -415,7 +418,7 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
         out.append({"backend": backend, "mode": mode, "level": level, "commands": len(commands),
                     "exact": exact, "intent": right, "exact_pct": round(100 * exact / len(commands), 1),
                     "intent_pct": round(100 * right / len(commands), 1), "unsure": unsure,
-                    "oog_fa": oog_fa, "oog_trials": n_oog,
+                    "oog_fa": oog_fa, "oog_trials": n_oog, "oog_fa_at_once": oog_at_once,
                     "oog_fa_pct": round(100 * oog_fa / n_oog, 1), "state_fa": state_fa, "state_trials": n_wrong,
                     "stop": stop, "wer_pct": round(100 * edits / words, 1),
                     "rtf": round(sum(stats["compute"]) / sum(stats["audio"]), 3),
@@ -478,15 +481,17 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    head = (f"{'backend':<13}{'mode':<8}{'condition':<10}{'intent':>7}{'exact':>7}{'stop':>7}{'not-for-coach FA':>18}"
+    head = (f"{'backend':<13}{'mode':<8}{'condition':<10}{'intent':>7}{'exact':>7}{'stop':>7}{'not-for-coach FA':>28}"
             f"{'state FA':>10}{'RTF':>7}{'latency p50/p95 ms':>20}{'(decoder)':>11}{'RSS MB':>8}")
     print(head)
     print("-" * len(head))
     for r in rows:
         fa = f"{r['oog_fa']}/{r['oog_trials']} ({r['oog_fa_pct']:.1f}%)"
+        if "oog_fa_at_once" in r:
+            fa = f"{r['oog_fa_at_once']} at once, {fa}"
         sfa = f"{r['state_fa']}/{r['state_trials']}" if r["state_trials"] else "-"
         print(f"{r['backend']:<13}{r['mode']:<8}{r['level']:<10}{r['intent_pct']:>6.0f}%{r['exact_pct']:>6.0f}%"
-              f"{r['stop'][0]:>4}/{r['stop'][1]:<3}{fa:>17}{sfa:>10}{r['rtf']:>7.3f}"
+              f"{r['stop'][0]:>4}/{r['stop'][1]:<3}{fa:>27}{sfa:>10}{r['rtf']:>7.3f}"
               f"{r['latency_p50_ms']:>11}/{r['latency_p95_ms']:<8}"
               f"{r['finalize_p50_ms']:>5.0f}/{r['finalize_p95_ms']:<5.0f}{r['peak_rss_mb']:>8}")
     for r in rows:
