@@ -8,7 +8,7 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parent.parent / "voice_coach"
 SPEECH = ("audio_signal", "recognition", "recognizers", "recognizer_sphinx", "recognizer_vosk", "second_opinion",
           "opinion_rules", "whisper_check", "whisper_features", "voice_templates", "talk_focus", "endpointing",
-          "audio_listener", "ports", "audio_io")
+          "audio_listener", "ports", "audio_io", "recognizer_wrapper", "korean_bridge")
 
 
 def imports_of(module: str) -> set[str]:

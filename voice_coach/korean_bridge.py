@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from .intents import Heard
-from .ports import Recognizer
-from .recognition import Decoded, clean_phrase
+from .recognition import clean_phrase
+from .recognizer_wrapper import Wrapped
 
 KO_WORDS = {"네": "yes", "아니요": "no", "다음": "next", "그만": "stop", "하나": "one", "둘": "two", "셋": "three",
             "다섯": "five"}
@@ -15,29 +15,13 @@ KO_WORDS = {"네": "yes", "아니요": "no", "다음": "next", "그만": "stop",
 to decode against (and to force noise onto, which is what the hostile-audio tests check it does not do)."""
 
 
-class KoreanBridge:
+class KoreanBridge(Wrapped):
     """The Recognizer port over VoskRecognizer(Korean model): English phrases in, Korean words to vosk,
     English back."""
-
-    name = "vosk"
-
-    def __init__(self, inner: Recognizer) -> None:
-        self.inner = inner
-
-    @property
-    def last(self) -> Decoded | None:
-        return self.inner.last
-
-    @property
-    def verify_seconds(self) -> float:
-        return self.inner.verify_seconds
 
     @property
     def phrases(self) -> frozenset[str]:
         return frozenset(KO_WORDS.get(p, p) for p in self.inner.phrases)
-
-    def prepare(self) -> bool:
-        return self.inner.prepare()
 
     def stand_ins(self, phrases: tuple[str, ...]) -> tuple[str, ...]:
         """The Korean words standing for those of `phrases` that have one."""

@@ -27,7 +27,7 @@ from .audio_signal import frame_levels
 from .errors import ConfigError
 from .intents import Heard
 from .ports import Recognizer
-from .recognition import Decoded
+from .recognizer_wrapper import Wrapped
 
 log = logging.getLogger(__name__)
 
@@ -380,27 +380,14 @@ def _speech_frames(pcm: bytes) -> int:
     return end - start - 2 * TRIM_PAD_FRAMES
 
 
-class TakeRecorder:
+class TakeRecorder(Wrapped):
     """A recognizer that also keeps the audio of the latest utterance (`take`), for the live voice check."""
 
     def __init__(self, inner: Recognizer) -> None:
-        self.inner = inner
-        self.name = inner.name
+        super().__init__(inner)
         self._audio = bytearray()
         self.take = b""
         """The audio of the latest utterance that ended (kept until the next one ends)."""
-
-    @property
-    def phrases(self) -> frozenset[str]:
-        return self.inner.phrases
-
-    @property
-    def last(self) -> Decoded | None:
-        return self.inner.last
-
-    @property
-    def verify_seconds(self) -> float:
-        return self.inner.verify_seconds
 
     def begin(self, phrases: tuple[str, ...]) -> None:
         self._audio.clear()
@@ -409,9 +396,6 @@ class TakeRecorder:
     def feed(self, pcm: bytes) -> str | None:
         self._audio += pcm
         return self.inner.feed(pcm)
-
-    def prepare(self) -> bool:
-        return self.inner.prepare()
 
     def end(self) -> Heard | None:
         self.take = bytes(self._audio)
