@@ -42,6 +42,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,9 @@ class ChildRun:
     done_seconds: float | None
     """When the command had returned (journal closed), after "ready"; None when killed before."""
     phase: str | None = None
-    """The KillPlan phase, when the child was killed."""
+    """The KillPlan phase, when the child was killed (or sent a signal)."""
+    signalled: bool = False
+    """The signal was sent while the child still ran (it may have handled it and ended by itself)."""
 
 
 @dataclass(frozen=True)
@@ -139,8 +142,9 @@ class KillPlan:
     delay: float
 
 
-def run_child(db: Path, scenario: Scenario, replies: Path, plan: KillPlan | None, timeout: float = 60.0) -> ChildRun:
-    """Start a child on `db` and kill it as `plan` says (None: let it finish)."""
+def run_child(db: Path, scenario: Scenario, replies: Path, plan: KillPlan | None, timeout: float = 60.0,
+              sig: int = signal.SIGKILL) -> ChildRun:
+    """Start a child on `db` and send it `sig` as `plan` says (None: let it finish)."""
     read_fd, write_fd = os.pipe()
     argv = [*scenario.command, "--input", str(replies), "--output", "text", "--db", str(db)]
     proc = subprocess.Popen([sys.executable, str(Path(__file__).resolve()), CHILD_FLAG, str(write_fd), "--", *argv],
@@ -179,7 +183,7 @@ def run_child(db: Path, scenario: Scenario, replies: Path, plan: KillPlan | None
         if plan is not None and proc.poll() is None:
             time.sleep(plan.delay)
             if proc.poll() is None:
-                proc.send_signal(signal.SIGKILL)
+                proc.send_signal(sig)
                 killed = True
         try:
             proc.wait(timeout=max(1.0, deadline - time.monotonic()))
@@ -203,9 +207,10 @@ def run_child(db: Path, scenario: Scenario, replies: Path, plan: KillPlan | None
             acks.append(Ack(int(parts[1]), parts[2], parts[3], float(parts[4]) - ready_at))
         elif len(parts) == 2 and parts[0] == "done":
             done_at = float(parts[1]) - ready_at
+    signalled = killed
     killed = killed and proc.returncode == -signal.SIGKILL
     phase = plan.phase if killed and plan else None
-    return ChildRun(scenario.name, killed, proc.returncode, acks, stderr, done_at, phase)
+    return ChildRun(scenario.name, killed, proc.returncode, acks, stderr, done_at, phase, signalled)
 
 
 # ----- checking a journal ------------------------------------------------------------------------------------
@@ -291,18 +296,7 @@ def check_run(where: str, run: ChildRun, before: Snapshot, after: Snapshot, tall
     if after.integrity != "ok":
         tally.integrity_failures += 1
         tally.fail(where, f"integrity_check: {after.integrity}")
-    lost = 0
-    for entry_id, row in before.rows.items():  # append-only: what was there is still there, unchanged
-        if after.rows.get(entry_id) != row:
-            lost += 1
-            state = "changed" if entry_id in after.rows else "gone"
-            tally.fail(where, f"entry {entry_id} present before the run is {state}")
-    for ack in run.acks:
-        found = after.rows.get(ack.entry_id)
-        if found is None or (found[0], found[2]) != (ack.session_id, ack.kind):
-            lost += 1
-            tally.fail(where, f"acknowledged entry {ack.entry_id} ({ack.kind}) is {'changed' if found else 'missing'}")
-    tally.entries_lost += lost
+    tally.entries_lost += losses(where, run, before, after, tally.fail)
     tally.acknowledged_entries += len(run.acks)
     acked = {a.entry_id for a in run.acks}
     tally.committed_not_acknowledged += len(set(after.rows) - set(before.rows) - acked)
@@ -333,6 +327,22 @@ def check_run(where: str, run: ChildRun, before: Snapshot, after: Snapshot, tall
         tally.finished_before_kill += 1
     if "Traceback" in run.stderr:
         tally.fail(where, f"traceback on stderr: {run.stderr.strip()[-300:]}")
+
+
+def losses(where: str, run: ChildRun, before: Snapshot, after: Snapshot, fail: Callable[[str, str], None]) -> int:
+    """Entries lost by a run: one there before it that is changed or gone (the journal is append-only), or one
+    the child acknowledged that is missing or changed; each is also told to `fail`."""
+    lost = 0
+    for entry_id, row in before.rows.items():
+        if after.rows.get(entry_id) != row:
+            lost += 1
+            fail(where, f"entry {entry_id} present before the run is {'changed' if entry_id in after.rows else 'gone'}")
+    for ack in run.acks:
+        found = after.rows.get(ack.entry_id)
+        if found is None or (found[0], found[2]) != (ack.session_id, ack.kind):
+            lost += 1
+            fail(where, f"acknowledged entry {ack.entry_id} ({ack.kind}) is {'changed' if found else 'missing'}")
+    return lost
 
 
 def own_acks(run: ChildRun) -> list[Ack]:
@@ -397,8 +407,9 @@ def plan_kill(rng: random.Random, timing: Timing, first_entry_seconds: float, st
 
 
 def run_bench(runs: int = 500, *, seed: int | None = None, runs_per_db: int = 50, workdir: Path | None = None,
-              progress: bool = False) -> dict[str, Any]:
-    """Kill `runs` children at random points and check every invariant; return the figures."""
+              progress: bool = False, signals: int = 100) -> dict[str, Any]:
+    """Kill `runs` children at random points and check every invariant, then send SIGTERM/SIGHUP to `signals`
+    more; return the figures."""
     seed = random.randrange(2**32) if seed is None else seed
     rng = random.Random(seed)
     owned = workdir is None
@@ -463,6 +474,7 @@ def run_bench(runs: int = 500, *, seed: int | None = None, runs_per_db: int = 50
             db = work / f"journal-{db_index}.sqlite3"
             expected, interrupted, before, first_entries, db_runs = {}, set(), Snapshot("ok", {}), [], 0
     duration = time.monotonic() - t0
+    signalled = run_signal_bench(signals, rng, work, scripts, timings, runs_per_db=runs_per_db, progress=progress)
     if owned:
         shutil.rmtree(work, ignore_errors=True)
     return {
@@ -479,7 +491,8 @@ def run_bench(runs: int = 500, *, seed: int | None = None, runs_per_db: int = 50
         "journals": tally.journals,
         "kill_points": dict(sorted(tally.kill_points.items())),
         "failures": tally.failures,
-        "ok": not tally.failures and tally.entries_lost == 0 and tally.kills >= runs,
+        "ok": not tally.failures and tally.entries_lost == 0 and tally.kills >= runs and signalled["ok"],
+        "signals": signalled,
         "duration_seconds": round(duration, 2),
         "seed": seed,
         "kill_phases": dict(sorted(plans.items())),
@@ -491,6 +504,122 @@ def run_bench(runs: int = 500, *, seed: int | None = None, runs_per_db: int = 50
         "sqlite": sqlite3.sqlite_version,
         "python": platform.python_version(),
         "platform": platform.platform(),
+    }
+
+
+# ----- SIGTERM and SIGHUP ------------------------------------------------------------------------------------
+
+
+ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+HANDLED_EXITS = (0, 130)
+"""A child that handled the signal exits 0 (the session ended, interrupted) or 130 (the signal came before the
+session started or after it ended: the command stopped where it was)."""
+
+
+@dataclass
+class SignalTally:
+    """The figures of the SIGTERM/SIGHUP runs."""
+
+    runs: int = 0
+    signals_sent: int = 0
+    """Signals that reached a running child."""
+    by_signal: Counter[str] = field(default_factory=Counter)
+    sessions_started: int = 0
+    """Sessions the signalled children had started (their session_started is in the journal)."""
+    ended_with_entry: int = 0
+    """Of those, sessions that the same child closed with a session_ended entry."""
+    outcomes: Counter[str] = field(default_factory=Counter)
+    """How those sessions ended: interrupted (the signal came during the session), or as scripted (before it)."""
+    interrupted_entries: int = 0
+    """Sessions whose `interrupted` entry names the signal that was sent."""
+    exits: Counter[str] = field(default_factory=Counter)
+    phases: Counter[str] = field(default_factory=Counter)
+    acknowledged_entries: int = 0
+    entries_lost: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def fail(self, where: str, what: str) -> None:
+        if len(self.failures) < 50:
+            self.failures.append(f"{where}: {what}")
+
+
+def check_signal_run(where: str, run: ChildRun, sig: signal.Signals, before: Snapshot, after: Snapshot,
+                     tally: SignalTally) -> None:
+    """A signalled child ends its session with an end entry, loses nothing, and leaves no traceback."""
+    if after.integrity != "ok":
+        tally.fail(where, f"integrity_check: {after.integrity}")
+    tally.entries_lost += losses(where, run, before, after, tally.fail)
+    tally.acknowledged_entries += len(run.acks)
+    tally.exits[str(run.returncode)] += 1
+    if run.returncode not in HANDLED_EXITS and run.returncode != -sig:
+        tally.fail(where, f"child exited {run.returncode}: {run.stderr.strip()[-300:]}")
+    if "Traceback" in run.stderr:
+        tally.fail(where, f"traceback on stderr: {run.stderr.strip()[-300:]}")
+    new = {k: v for k, v in after.rows.items() if k not in before.rows}
+    started = [r[0] for _, r in sorted(new.items()) if r[2] == "session_started"]
+    for sid in started:
+        tally.sessions_started += 1
+        rows = after.sessions()[sid]
+        ended = [json.loads(r[4]) for r in rows if r[2] == "session_ended"]
+        if len(ended) != 1:
+            tally.fail(where, f"session {sid[:8]} has {len(ended)} session_ended entries")
+            continue
+        tally.ended_with_entry += 1
+        tally.outcomes[str(ended[0].get("outcome"))] += 1
+        if ended[0].get("outcome") == "interrupted":
+            said = [json.loads(r[4]).get("signal") for r in rows if r[2] == "interrupted"]
+            if said == [sig.name]:
+                tally.interrupted_entries += 1
+            else:
+                tally.fail(where, f"session {sid[:8]} interrupted, but its interrupted entry says {said}")
+        elif ended[0].get("outcome") in ("abandoned", "stopped_by_user"):
+            tally.fail(where, f"session {sid[:8]} ended {ended[0].get('outcome')!r} after {sig.name}")
+    if after.dangling():
+        tally.fail(where, f"sessions left without an end: {sorted(s[:8] for s in after.dangling())}")
+
+
+def run_signal_bench(runs: int, rng: random.Random, work: Path, scripts: dict[str, Path],
+                     timings: dict[str, Timing], *, runs_per_db: int = 50, progress: bool = False) -> dict[str, Any]:
+    """Send SIGTERM or SIGHUP to `runs` replayed sessions at random points; every one must end with an end entry."""
+    tally = SignalTally()
+    t0 = time.monotonic()
+    db, before, db_runs = work / "signals-0.sqlite3", Snapshot("ok", {}), 0
+    while tally.signals_sent < runs:
+        if tally.runs > 4 * runs + 20:
+            tally.fail("signals", "too many children finished before their signal; the signal points are off")
+            break
+        scenario = rng.choice(SCENARIOS)
+        timing = timings[scenario.name]
+        sig = ENDING_SIGNALS[tally.runs % len(ENDING_SIGNALS)]
+        plan = plan_kill(rng, timing, timing.first_entry_seconds)
+        run = run_child(db, scenario, scripts[scenario.name], plan, sig=sig)
+        tally.runs += 1
+        db_runs += 1
+        after = snapshot(db, work / "scratch")
+        where = f"signal run {tally.runs} ({scenario.name}, {sig.name}, {plan})"
+        if run.signalled:
+            tally.signals_sent += 1
+            tally.by_signal[sig.name] += 1
+            tally.phases[plan.phase] += 1
+            check_signal_run(where, run, sig, before, after, tally)
+        elif run.returncode != 0:
+            tally.fail(where, f"child exited {run.returncode} without a signal: {run.stderr.strip()[-300:]}")
+        before = after
+        if progress and tally.runs % 50 == 0:
+            print(f"  {tally.runs} signal runs, {tally.signals_sent} signalled, {tally.ended_with_entry}/"
+                  f"{tally.sessions_started} sessions ended with an entry", file=sys.stderr)
+        if db_runs >= runs_per_db:
+            db, before, db_runs = work / f"signals-{tally.runs}.sqlite3", Snapshot("ok", {}), 0
+    return {
+        "runs": tally.runs, "signals_sent": tally.signals_sent, "by_signal": dict(sorted(tally.by_signal.items())),
+        "sessions_started": tally.sessions_started, "ended_with_entry": tally.ended_with_entry,
+        "outcomes": dict(sorted(tally.outcomes.items())), "interrupted_entries_naming_the_signal":
+            tally.interrupted_entries, "exit_codes": dict(sorted(tally.exits.items())),
+        "signal_phases": dict(sorted(tally.phases.items())), "acknowledged_entries": tally.acknowledged_entries,
+        "entries_lost": tally.entries_lost, "failures": tally.failures,
+        "ok": not tally.failures and tally.signals_sent >= runs
+              and tally.ended_with_entry == tally.sessions_started,
+        "duration_seconds": round(time.monotonic() - t0, 2),
     }
 
 
@@ -538,11 +667,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=500, help="kills to make (default 500)")
     ap.add_argument("--seed", type=int, help="random seed for scenarios and kill delays (printed)")
     ap.add_argument("--runs-per-db", type=int, default=50, help="kills per journal before a fresh one (default 50)")
+    ap.add_argument("--signals", type=int, default=100, help="runs sent SIGTERM or SIGHUP (default 100)")
     ap.add_argument("--json", type=Path, default=ROOT / "bench-results" / "crash.json", help="where to write figures")
     ap.add_argument("--dir", type=Path, help="work folder (default: a new temporary folder, removed at the end)")
     args = ap.parse_args(argv)
-    print(f"bench_crash: {args.runs} kills (SIGKILL at random points of replayed sessions)...", file=sys.stderr)
-    figures = run_bench(args.runs, seed=args.seed, runs_per_db=args.runs_per_db, workdir=args.dir, progress=True)
+    print(f"bench_crash: {args.runs} kills (SIGKILL at random points of replayed sessions), then {args.signals} "
+          "runs sent SIGTERM or SIGHUP...", file=sys.stderr)
+    figures = run_bench(args.runs, seed=args.seed, runs_per_db=args.runs_per_db, workdir=args.dir, progress=True,
+                        signals=args.signals)
     args.json.parent.mkdir(parents=True, exist_ok=True)
     args.json.write_text(json.dumps(figures, indent=2) + "\n")
     print(f"runs                      {figures['runs']} ({figures['kills']} killed, "
@@ -557,7 +689,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"kill phases               {figures['kill_phases']}")
     print(f"kill points               {figures['kill_points']}")
     print(f"time                      {figures['duration_seconds']} s (seed {figures['seed']})")
-    for failure in figures["failures"]:
+    sig = figures["signals"]
+    print(f"signals (SIGTERM/SIGHUP)  {sig['signals_sent']} sent {sig['by_signal']} over {sig['runs']} runs; "
+          f"{sig['ended_with_entry']} of {sig['sessions_started']} sessions started ended with an end entry")
+    print(f"  their outcomes          {sig['outcomes']} ({sig['interrupted_entries_naming_the_signal']} interrupted "
+          f"entries name the signal); exit codes {sig['exit_codes']}; {sig['entries_lost']} entries lost")
+    for failure in figures["failures"] + sig["failures"]:
         print(f"FAIL {failure}")
     print(f"wrote {args.json}", file=sys.stderr)
     return 0 if figures["ok"] else 1

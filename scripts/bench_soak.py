@@ -38,8 +38,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voice_coach.audio_io import BYTES_PER_SECOND, CHUNK_BYTES, read_wav  # noqa: E402
+from voice_coach.audio_io import CHUNK_BYTES, read_wav  # noqa: E402
 from voice_coach.audio_listener import StreamListener  # noqa: E402
+from voice_coach.audio_signal import BYTES_PER_SECOND  # noqa: E402
 from voice_coach.clocks import VirtualClock  # noqa: E402
 from voice_coach.coach import Coach  # noqa: E402
 from voice_coach.intents import load_phrasebook  # noqa: E402

@@ -81,7 +81,7 @@ the safety and input-mode tests add the states after it."""
 
 
 def run_session(program: str | None, replies: list[Reply | str], opening: Opening | str | None = None,
-                **settings: object) -> Run:
+                aliases: dict[str, str] | None = None, **settings: object) -> Run:
     transcript: list[str] = []
     speaker = RecordingSpeaker(transcript)
     listener = ScriptedListener(replies, transcript=transcript)
@@ -91,6 +91,6 @@ def run_session(program: str | None, replies: list[Reply | str], opening: Openin
     coach = Coach(load_program(program) if program else None, CoachSettings(**settings),  # type: ignore[arg-type]
                   opening)
     loop = SessionLoop(coach, listener=listener, speaker=speaker, journal=journal, clock=clock,
-                       prompts=load_prompts(), phrasebook=load_phrasebook())
+                       prompts=load_prompts(), phrasebook=load_phrasebook(), aliases=aliases)
     result = loop.run()
     return Run(result, coach, speaker, listener, journal, clock, transcript)

@@ -56,12 +56,12 @@ def test_checkin_from_the_keyboard(tmp_path: Path) -> None:
     assert c["symptoms"][0]["kind"] == "cramp" and c["answers"][0]["source"] == "keyboard"
 
 
-def test_closing_the_keyboard_stops_the_session_and_keeps_the_answers(tmp_path: Path) -> None:
+def test_closing_the_keyboard_ends_the_session_as_input_ended_and_keeps_the_answers(tmp_path: Path) -> None:
     db = tmp_path / "journal.sqlite3"
     done = cli("session", "--program", "stretching", "--db", str(db), stdin="two\n")
     assert done.returncode == 0
     (s,) = json.loads(cli("report", "--db", str(db)).stdout)["sessions"]
-    assert s["outcome"] == "stopped_by_user" and s["answers"][0]["value"] == 2
+    assert s["outcome"] == "input_ended" and s["answers"][0]["value"] == 2  # not a stop the person said
 
 
 @pytest.mark.parametrize("args, needles", [

@@ -72,8 +72,9 @@ def no_intent(journal: MemoryJournal) -> None:
     kinds = journal.kinds()
     assert "heard" not in kinds and "unrecognised" not in kinds, kinds
     assert not {"checkin_answer", "symptom", "rating"} & set(kinds), kinds
-    # the only stop is the loop's own when the audio runs out, logged after `input_closed`
-    assert kinds.count("stop_requested") == 1 and kinds.index("input_closed") < kinds.index("stop_requested")
+    # no stop: the session ends when the audio runs out, as "input ended" (never as a stop the person said)
+    assert "stop_requested" not in kinds and kinds.index("input_closed") < kinds.index("session_ended")
+    assert journal.rows[-1]["data"]["outcome"] == "input_ended"
 
 
 def test_a_minute_of_silence_reprompts_then_pauses_safely(recognizer: Any) -> None:

@@ -612,7 +612,7 @@ def test_every_line_the_modes_speak_is_in_the_contract_and_renders() -> None:
 def test_a_bad_access_prompt_file_fails_at_load(tmp_path: Path) -> None:
     from voice_coach.errors import PromptError
 
-    source = (Path(__file__).parent.parent / "prompts" / "access_en.yaml").read_text()
+    source = (Path(__file__).parent.parent / "voice_coach" / "data" / "prompts" / "access_en.yaml").read_text()
     for bad, message in [(source.replace("scan_again:", "scan_agin:"), "lines.scan_agin: unknown key"),
                          (source.replace("{option}.", "{opton}."), r"unknown placeholder \{opton\}"),
                          (source.replace('  stop: "stop"\n', '  halt: "stop"\n', 1), "scan_words.halt: unknown")]:

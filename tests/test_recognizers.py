@@ -209,6 +209,6 @@ def test_recognize_reports_bad_files_and_states_as_errors(tmp_path: Path) -> Non
     bad.write_text("not audio")
     result = CliRunner().invoke(recognize, [str(bad), "--backend", "pocketsphinx"])
     assert result.exit_code != 0 and isinstance(result.exception, CoachError)
-    assert "not a WAV file" in result.output
+    assert "not a WAV file" in str(result.exception)  # one file: its own line is the error (main prints it)
     result = CliRunner().invoke(recognize, [str(bad), "--state", "dancing"])
     assert isinstance(result.exception, CoachError) and "asking_rating" in str(result.exception)

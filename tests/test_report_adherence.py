@@ -101,7 +101,10 @@ def test_the_plan_comes_from_the_weekly_plan_file(private_home) -> None:
     broken = private_home / "config" / "plans" / "weekly.yaml"
     broken.parent.mkdir(parents=True)
     broken.write_text("week: [unclosed\n")
-    assert default_plan() is ACSM_PLAN  # a caregiver's broken plan file must not break the report
+    warnings: list[str] = []
+    plan = default_plan(warnings.append)  # a caregiver's broken plan file must not break the report ...
+    assert plan.rules == ACSM_PLAN.rules and "could not be read" in plan.name  # ... but the report says so
+    assert len(warnings) == 1 and "weekly.yaml: not valid YAML" in warnings[0] and "built-in ACSM plan" in warnings[0]
 
 
 def test_the_plan_is_data_that_can_be_replaced() -> None:

@@ -75,16 +75,20 @@ def test_locked_journal(capsys, db) -> None:
 
 
 @pytest.mark.parametrize("data, needle", [
-    ("{not json", "cannot be read"),
-    (json.dumps({"index": 0}), "not in the form this voice-coach expects"),  # exercise_done without a name
+    ("{not json", "its data is not valid JSON"),
+    (json.dumps({"index": 0}), "exercise_done without its name"),
 ])
-def test_damaged_entries(capsys, db, data, needle) -> None:
+def test_damaged_entries_are_left_out_and_named(capsys, db, data, needle) -> None:
     raw = sqlite3.connect(db, isolation_level=None)
     raw.execute("INSERT INTO entries (session_id, seq, at, kind, source, data, schema) "
                 "SELECT session_id, 99, at, 'exercise_done', 'coach', ?, 1 FROM entries LIMIT 1", (data,))
+    damaged = raw.execute("SELECT max(id) FROM entries").fetchone()[0]
     raw.close()
-    line = one_line(capsys, "report", "--db", str(db), "--format", "html")
-    assert str(db) in line and needle in line
+    code, page, err = run_cli(capsys, "report", "--db", str(db), "--format", "html")
+    assert code == 0 and "Traceback" not in err
+    (line,) = err.strip().splitlines()
+    assert str(db) in line and f"entry {damaged} (exercise_done)" in line and needle in line
+    assert "Damaged journal entries, left out" in page and needle in page
 
 
 def test_output_that_cannot_be_written(capsys, db, read_only_dir) -> None:

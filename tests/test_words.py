@@ -118,10 +118,18 @@ def test_reset_one_command_or_all() -> None:
     assert words_path().exists()
 
 
-def test_a_bad_words_file_is_one_line() -> None:
+def test_an_unknown_command_in_the_words_file_is_one_warning_and_the_rest_loads() -> None:
     words_path().parent.mkdir(parents=True, exist_ok=True)
-    words_path().write_text('onward = "fly"\n')
-    with pytest.raises(ConfigError, match='words.toml: "onward" = \'fly\': not a command the coach knows'):
+    words_path().write_text('onward = "fly"\nforwards = "next"\n')
+    warnings: list[str] = []
+    assert load_aliases(warn=warnings.append) == {"forwards": "next"}
+    assert len(warnings) == 1 and 'words.toml: \'onward\' = \'fly\' is ignored: not a command' in warnings[0]
+
+
+def test_a_damaged_words_file_is_one_line() -> None:
+    words_path().parent.mkdir(parents=True, exist_ok=True)
+    words_path().write_text('onward = \n')
+    with pytest.raises(ConfigError, match="words.toml: not valid TOML"):
         load_aliases()
 
 
@@ -140,6 +148,7 @@ def test_cli_words(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["words", "set", "next", ""]) == 2
     assert capsys.readouterr().err == 'voice-coach: refused "" for next: own words cannot be empty\n'
     assert main(["words", "list"]) == 0
-    assert capsys.readouterr().out == 'next  "onward"\n'
+    assert capsys.readouterr().out == ('next  "onward"\n'
+                                       'wake  "okay coach" (the default; change it with: words set wake "WORDS")\n')
     assert main(["words", "reset"]) == 0
     assert capsys.readouterr().out == "removed 1 own word\n"

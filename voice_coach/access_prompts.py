@@ -10,7 +10,7 @@ from typing import Any
 from .errors import PromptError
 from .intents import SYMPTOM_KINDS, Intent
 from .paths import PROMPTS_DIR
-from .prompts import load_lines
+from .prompts import load_lines, named_table
 
 ACCESS_SLOTS: dict[str, frozenset[str]] = {key: frozenset(slots.split()) for key, slots in {
     "scan_start": "act",
@@ -62,20 +62,11 @@ class AccessPrompts:
 
 def _words(raw: dict[str, Any], section: str, keys: tuple[str, ...], path: Path, *,
            complete: bool = True) -> dict[str, str]:
-    table = raw.get(section)
-    if not isinstance(table, dict):
-        raise PromptError(f"{path}: {section}: missing (a mapping of name → words)")
-    out: dict[str, str] = {}
+    table = named_table(raw, section, keys, path, "words", complete=complete)
     for key, value in table.items():
-        if str(key) not in keys:
-            raise PromptError(f"{path}: {section}.{key}: unknown name (known: {', '.join(keys)})")
         if not isinstance(value, str) or not value.strip():
             raise PromptError(f"{path}: {section}.{key}: must be non-empty text")
-        out[str(key)] = value
-    missing = [k for k in keys if k not in out] if complete else []
-    if missing:
-        raise PromptError(f"{path}: {section}.{missing[0]}: missing")
-    return out
+    return table
 
 
 @lru_cache(maxsize=4)

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from .audio_io import WavSource
+from .audio_io import WavSource, WavStream
 from .audio_signal import BYTES_PER_SECOND, VoiceTest
 from .clocks import VirtualClock
 from .endpointing import FRAME_BYTES, FRAME_SECONDS, Endpointer, EndpointSettings
@@ -18,6 +18,8 @@ from .ports import AudioSource, Clock, EndOfInput, Expectation, Recognizer
 from .recognition import Decoded, clean_phrase
 from .replay import REPLY_AFTER_SECONDS, ScriptReplay
 
+REPORTS_KEPT = 256
+"""How many utterance reports a StreamListener keeps (pass `on_report` to see all of them)."""
 READ_SLICE_SECONDS = 0.25
 """Longest wait for the microphone in one read, so that the coach's deadline is checked often."""
 STOP_PHRASES = ("stop",)
@@ -78,8 +80,10 @@ class StreamListener:
     def __init__(self, source: AudioSource, recognizer: Recognizer, settings: EndpointSettings | None = None, *,
                  voice_test: VoiceTest | None = None, on_rejected: Callable[[], None] | None = None,
                  stop_phrases: tuple[str, ...] = STOP_PHRASES, stop_stable_seconds: float = STOP_STABLE_SECONDS,
-                 stop_pause_seconds: float = STOP_PAUSE_SECONDS, drain_on_listen: bool = False) -> None:
+                 stop_pause_seconds: float = STOP_PAUSE_SECONDS, drain_on_listen: bool = False,
+                 on_report: Callable[[UtteranceReport], None] | None = None) -> None:
         self.source, self.recognizer = source, recognizer
+        self.on_report = on_report
         self.endpointer = Endpointer(settings, voice_test=voice_test)
         self.on_rejected = on_rejected
         self.drain_on_listen = drain_on_listen
@@ -91,8 +95,9 @@ class StreamListener:
         self.prepare_frames = max(1, int(round(min(PREPARE_SECONDS, self.endpointer.settings.end_silence_seconds / 2)
                                                / FRAME_SECONDS)))
         self._prepared_at: int | None = None
-        self.reports: deque[UtteranceReport] = deque(maxlen=256)
-        """The latest utterances, oldest first."""
+        self.reports: deque[UtteranceReport] = deque(maxlen=REPORTS_KEPT)
+        """The latest utterances, oldest first (bounded: a listener may run all day); `on_report` sees every
+        one as it is cut."""
         self._frames: deque[bytes] = deque()
         self._buffer = bytearray()
         self._source_done = False
@@ -196,12 +201,15 @@ class StreamListener:
             heard = None  # sound that long is no reply (white noise fits "faint" well for seconds on end)
         decoded = self.recognizer.last
         ep = self.endpointer
-        self.reports.append(UtteranceReport(
+        report = UtteranceReport(
             start_seconds=round(self._start_frame * FRAME_SECONDS, 3),
             speech_end_seconds=round((ep.last_voiced_frame + 1) * FRAME_SECONDS, 3),
             end_seconds=round(ep.frames_seen * FRAME_SECONDS, 3), reason=reason, heard=heard,
             decoded=decoded, finalize_seconds=finalize, head_start_seconds=round(head_start, 3),
-            verify_seconds=self.recognizer.verify_seconds))
+            verify_seconds=self.recognizer.verify_seconds)
+        self.reports.append(report)
+        if self.on_report is not None:
+            self.on_report(report)
         if heard is None and self.on_rejected is not None:
             self.on_rejected()
         return heard
@@ -227,26 +235,31 @@ class AudioReplayListener(ScriptReplay):
         """Stream the next file until something is understood (the rest of the file is dropped); None when
         nothing in it was."""
         path = Path(self.replies.pop(0).text)
-        stream = StreamListener(WavSource(path), self.recognizer, self.settings, voice_test=self.voice_test)
+        before = len(self.reports)
+        stream = StreamListener(WavSource(path), self.recognizer, self.settings, voice_test=self.voice_test,
+                                on_report=self.reports.append)
         try:
             while True:
                 heard = stream.listen(None, clock, expect)
                 if heard is not None:
                     return heard
         except EndOfInput:
-            if self.on_rejected is not None and stream.reports:
+            if self.on_rejected is not None and len(self.reports) > before:
                 self.on_rejected()
             return None
         finally:
-            self.reports.extend(stream.reports)
+            stream.close()
 
 
 def wav_files(folder: Path) -> list[Path]:
-    """The .wav files of a folder, in name order; a folder without any is an AudioError."""
+    """The .wav files of a folder, in name order, each one's header checked (a damaged file is an AudioError now,
+    not in the middle of a session); a folder without any is an AudioError."""
     try:
         files = sorted(p for p in Path(folder).iterdir() if p.suffix.lower() == ".wav" and p.is_file())
     except OSError as exc:
         raise AudioError(f"{folder}: cannot list the folder ({exc.strerror}); check the path") from None
     if not files:
         raise AudioError(f"{folder}: no .wav files in this folder; put one reply per WAV file (01.wav, 02.wav, ...)")
+    for path in files:
+        WavStream(path).close()
     return files

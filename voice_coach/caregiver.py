@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from .day_bounds import check_day
 from .errors import CoachError
 from .intents import SYMPTOM_KINDS, Heard, Intent, load_phrasebook
 from .journal import SqliteJournal
 from .report import CAREGIVER_SESSION_ID
+from .terminal_text import shown
 
 FUTURE_SLACK = timedelta(minutes=5)
 """Clocks disagree a little; an --at further ahead than this is a typing mistake."""
@@ -28,16 +30,18 @@ def parse_at(text: str | None, now: datetime) -> datetime:
                 value = datetime.combine(local.date() - timedelta(days=1), value.time()).astimezone()
         elif len(raw) == 10:
             day = datetime.fromisoformat(raw).date()
+            check_day("--at", text, day)
             value = datetime.combine(day, time(12, 0)).astimezone()
             if day == now.astimezone().date():
                 value = min(value, now)  # "today" typed in the morning means earlier today
         else:
             value = datetime.fromisoformat(raw)
+            check_day("--at", text, value)
     except ValueError:
-        raise CoachError(f"--at {text!r}: use a time like 14:30 or 2026-11-25 14:30", code="usage") from None
+        raise CoachError(f"--at {shown(text)}: use a time like 14:30 or 2026-11-25 14:30", code="usage") from None
     value = value if value.tzinfo else value.astimezone()  # naive: this machine's local time
     if value > now + FUTURE_SLACK:
-        raise CoachError(f"--at {text!r} is in the future; give the time it happened", code="usage")
+        raise CoachError(f"--at {shown(text)} is in the future; give the time it happened", code="usage")
     return value
 
 
@@ -49,7 +53,7 @@ def parse_symptom(text: str) -> str:
     u = load_phrasebook().parse(Heard(text, 1.0, "caregiver"))
     if u is not None and u.intent is Intent.SYMPTOM and u.symptom is not None:
         return u.symptom
-    raise CoachError(f"--symptom {text!r}: not a symptom the coach knows; use one of "
+    raise CoachError(f"--symptom {shown(text)}: not a symptom the coach knows; use one of "
                      "cramp, twitching, dizzy, pain, exhausted, short of breath", code="usage")
 
 

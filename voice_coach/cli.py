@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,11 +12,19 @@ import click
 
 from .errors import CoachError
 from .paths import default_db
+from .terminal_text import one_line
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def app() -> None:
     """A hands-free exercise coach for people living with ALS. Offline; guided by voice."""
+
+
+def _finite(_ctx: click.Context, param: click.Parameter, value: float) -> float:
+    """FloatRange lets "nan" through (every comparison with it is false)."""
+    if not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a number", param=param)
+    return value
 
 
 def session_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -32,7 +41,7 @@ def session_options(f: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--backend", default="auto", show_default=True,
                      type=click.Choice(["auto", "pocketsphinx", "vosk"]), help="Speech recognizer."),
         click.option("--model", type=click.Path(path_type=Path), help="A vosk model directory."),
-        click.option("--time-scale", default=1.0, type=click.FloatRange(1.0, 100.0), hidden=True,
+        click.option("--time-scale", default=1.0, type=click.FloatRange(1.0, 100.0), hidden=True, callback=_finite,
                      help="Run the clock faster (demos and terminal tests only)."),
     ]):
         f = option(f)
@@ -41,41 +50,45 @@ def session_options(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def _run(program: str | None, input_: str, output: str, db: Path | None, backend: str, model: Path | None,
          time_scale: float, checkin: bool = False) -> None:
-    from .coach import Coach
+    from . import journal_lock
+    from .stop_signals import signals_interrupt
+
+    path = db or default_db()
+    with journal_lock.hold(path, what="checkin" if checkin else "session"), signals_interrupt():
+        _run_held(program, input_, output, path, backend, model, time_scale, checkin)
+
+
+def _run_held(program: str | None, input_: str, output: str, db: Path, backend: str, model: Path | None,
+              time_scale: float, checkin: bool) -> None:
+    """A session or check-in, with the journal held (no other session can write it) and SIGTERM/SIGHUP ending it
+    as Ctrl-C does."""
     from .intents import load_phrasebook
     from .journal import SqliteJournal
-    from .profile import coach_settings, load_profile
+    from .profile import load_profile
     from .prompts import load_prompts
-    from .session_loop import SessionLoop
-    from .session_start import finish, prepare_start
+    from .session_run import run_prepared, say_nothing_left
+    from .session_start import prepare_start
     from .wiring import make_clock, make_input, make_speaker
     from .words import load_aliases
 
     prompts, phrasebook, profile = load_prompts(), load_phrasebook(), load_profile()
     aliases = load_aliases(book=phrasebook)
-    journal = SqliteJournal(db or default_db())
+    journal = SqliteJournal(db)
     start = prepare_start(program, list(journal.entries()), checkin=checkin)  # today's plan, next-day question
     speaker = make_speaker(output, profile)
     if start.nothing_left:  # no --program, and nothing more is planned today
-        for line in start.nothing_left:
-            speaker.say(prompts.render(line), line.key)
+        say_nothing_left(start, speaker, prompts)
         journal.close()
         return
     source = make_input(input_, profile, speaker=speaker, phrasebook=phrasebook, aliases=aliases, backend=backend,
                         model=model)
-    coach = Coach(start.program, coach_settings(profile, start.settings), start.opening)
-    loop = SessionLoop(coach, listener=source.listener, speaker=speaker, journal=journal,
-                       clock=make_clock(source.replaying, time_scale), prompts=prompts, phrasebook=phrasebook,
-                       aliases=aliases)
     try:
-        result = loop.run()
+        run_prepared(start, listener=source.listener, speaker=speaker, journal=journal,
+                     clock=make_clock(source.replaying, time_scale), prompts=prompts, phrasebook=phrasebook,
+                     aliases=aliases, profile=profile, echo=lambda line: click.echo(line, err=True))
     finally:
         source.close()
-    for name, path in finish(list(journal.entries())):
-        click.echo(f"program {name}: the lighter program you accepted is saved in {path}", err=True)
     journal.close()
-    click.echo(f"session {result.session_id[:8]}: {result.outcome.replace('_', ' ')} "
-               f"({len(result.entries)} journal entries in {journal.path})", err=True)
 
 
 @app.command()
@@ -116,17 +129,16 @@ def programs() -> None:
 
     for name in available_programs():
         p = load_program(name)
-        click.echo(f"{name:<14} {p.kind:<11} {len(p.exercises)} exercises  ({p.source})")
+        click.echo(one_line(f"{name:<14} {p.kind:<11} {len(p.exercises)} exercises  ({p.source})"))
 
 
 def _write(text: str, out: Path | None) -> None:
     if out is None:
         sys.stdout.write(text)
         return
-    try:
-        out.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise CoachError(f"{out}: cannot write ({exc.strerror}); choose another file", code="usage") from None
+    from .private_files import write_private
+
+    write_private(out, text, CoachError, code="usage")
     click.echo(f"wrote {out}", err=True)
 
 
@@ -135,6 +147,7 @@ def _register() -> None:
     from .cli_access import register as register_access
     from .cli_demo import demo
     from .cli_devices import devices
+    from .cli_listen import register as register_listen
     from .cli_models import models
     from .cli_plan import register as register_plan
     from .cli_report import register as register_reports
@@ -147,6 +160,7 @@ def _register() -> None:
     register_reports(app)
     register_access(app)
     register_plan(app)
+    register_listen(app)
 
 
 _register()
@@ -157,14 +171,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         app.main(args=argv, prog_name="voice-coach", standalone_mode=False)
     except CoachError as exc:
-        click.echo(f"voice-coach: {exc.message}", err=True)
+        click.echo(f"voice-coach: {one_line(exc.message)}", err=True)
         return 2 if exc.code == "usage" else 1
     except click.exceptions.Abort:
         click.echo("voice-coach: interrupted", err=True)
         return 130
     except click.ClickException as exc:
         hint = " (see --help)" if isinstance(exc, click.UsageError) else ""
-        click.echo(f"voice-coach: {exc.format_message()}{hint}", err=True)
+        click.echo(f"voice-coach: {one_line(exc.format_message())}{hint}", err=True)
         return exc.exit_code
     except click.exceptions.Exit as exc:
         return exc.exit_code

@@ -8,6 +8,7 @@ import click
 
 from .errors import CoachError, ConfigError, DeviceError
 from .paths import default_db
+from .terminal_text import printable
 
 
 @click.group()
@@ -22,19 +23,23 @@ def profile_show() -> None:
 
     path = profile_path()
     for line in show_lines(load_profile(path), explicit_keys(path)):
-        click.echo(line)
+        click.echo(printable(line))
     click.echo(f"(file: {path})", err=True)
 
 
-@profile.command("set")
+@profile.command("set", context_settings={"ignore_unknown_options": True})  # `set speech_rate_wpm -5` is a value
 @click.argument("key")
 @click.argument("value")
 def profile_set(key: str, value: str) -> None:
     """Change one setting, e.g. `profile set end_silence_seconds 2.5` or `profile set input_mode scanning`."""
-    from .profile import set_value
+    from .profile import checked, key_name, set_value
 
+    if key_name(key) == "voice" and checked("voice", value).lower() != "default":
+        from .speech_out import installed_voice
+
+        installed_voice(checked("voice", value))  # a voice the engine lacks is refused now, not at the first line
     name, parsed = set_value(key, value)
-    click.echo(f"{name} = {parsed}")
+    click.echo(printable(f"{name} = {parsed}"))
 
 
 @profile.command("reset")
@@ -52,12 +57,19 @@ def words() -> None:
     """Your own command words, checked so that they cannot be mistaken for other words."""
 
 
-@words.command("set")
+@words.command("set", context_settings={"ignore_unknown_options": True})  # own words may start with "-"
 @click.argument("command")
 @click.argument("own_words")
 def words_set(command: str, own_words: str) -> None:
-    """Use OWN_WORDS for COMMAND, e.g. `words set next "carry on"`. Refused when too close to another word."""
+    """Use OWN_WORDS for COMMAND, e.g. `words set next "carry on"`. Refused when too close to another word.
+    `words set wake "hello coach"` changes the listener's wake phrase."""
     from .words import set_alias
+
+    if command.strip().lower() == "wake":
+        from .wake_words import set_wake
+        for line in set_wake(own_words):
+            click.echo(line)
+        return
 
     verdict = set_alias(command, own_words)
     lines = verdict.lines()
@@ -70,10 +82,13 @@ def words_set(command: str, own_words: str) -> None:
 @words.command("list")
 def words_list() -> None:
     """Your own words, by command."""
+    from .wake_words import load_wake, wake_path
     from .words import list_lines, load_aliases
 
     for line in list_lines(load_aliases()):
         click.echo(line)
+    mine = " (yours)" if wake_path().exists() else " (the default; change it with: words set wake \"WORDS\")"
+    click.echo(f'wake  "{load_wake()}"{mine}')
 
 
 @words.command("reset")
@@ -82,6 +97,11 @@ def words_reset(command: str | None) -> None:
     """Forget your own words (all of them, or those of one COMMAND)."""
     from .words import reset_aliases
 
+    if command is not None and command.strip().lower() == "wake":
+        from .wake_words import load_wake, reset_wake
+        reset_wake()
+        click.echo(f'the wake phrase is "{load_wake()}" again')
+        return
     n = reset_aliases(command)
     click.echo(f"removed {n} own word{'s' if n != 1 else ''}" + (f" for {command}" if command else ""))
 
@@ -198,11 +218,7 @@ def learn_voice(takes: dict[str, list[bytes]]) -> list[str]:
     if kept == 0:
         return [*lines, "your voice was not learned: no try held enough speech (say each word clearly after the "
                         "prompt, then run the check again)"]
-    try:
-        templates.save(path)
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot save how you say the commands ({exc.strerror or exc}); check that "
-                          "the folder is writable, then run the voice check again") from None
+    templates.save(path)
     phrases = sum(1 for p in takes if clean_phrase(p) in templates.takes)
     return [*lines, f"learned how you say {phrases} phrase{'s' if phrases != 1 else ''} from {kept} tries; the "
                     "coach now listens for them (to forget them: voice-coach voice-check --forget)"]

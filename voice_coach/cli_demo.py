@@ -6,12 +6,12 @@ from pathlib import Path
 
 import click
 
+from .errors import CoachError
 from .intents import Heard, PhraseBook
-from .paths import ROOT
+from .paths import DEMO_AUDIO
 from .ports import Clock, Expectation, Listener
-
-DEMO_AUDIO = ROOT / "tests" / "audio" / "sessions" / "demo_stretching"
-"""One WAV per reply: a person answering a short stretching session with a rating, a repeat and a next."""
+from .private_files import private_dir
+from .terminal_text import one_line
 
 
 class TurnPrinter:
@@ -26,7 +26,7 @@ class TurnPrinter:
             meant = self.phrasebook.parse(heard)
             what = "not understood" if meant is None else meant.intent.value + (
                 f" {meant.value}" if meant.value is not None else f" ({meant.symptom})" if meant.symptom else "")
-            click.echo(f"   heard: \"{heard.text}\" (confidence {heard.confidence:.2f}) -> {what}")
+            click.echo(f"   heard: \"{one_line(heard.text, 200)}\" (confidence {heard.confidence:.2f}) -> {what}")
         return heard
 
 
@@ -48,6 +48,7 @@ def _has_output_device() -> bool:
               help="A folder of reply WAVs to replay instead of the recorded demo.")
 def demo(db: Path | None, out: Path, backend: str, audio: Path) -> None:
     """Replay a recorded short stretching session through the recognizer and the coach, turn by turn."""
+    from . import journal_lock
     from .coach import Coach
     from .intents import load_phrasebook
     from .journal import SqliteJournal
@@ -56,21 +57,23 @@ def demo(db: Path | None, out: Path, backend: str, audio: Path) -> None:
     from .session_loop import SessionLoop
     from .settings import CoachSettings
     from .speech_wiring import audio_replay_listener
+    from .stop_signals import signals_interrupt
     from .wiring import make_clock, make_speaker
 
     phrasebook = load_phrasebook()
     speaking = _has_output_device()
     speaker = make_speaker("speaker" if speaking else str(out))
     db = db or out / "demo-journal.sqlite3"
-    out.mkdir(parents=True, exist_ok=True)
+    private_dir(out, CoachError, what="--out", code="usage")
     listener = TurnPrinter(audio_replay_listener(audio, backend), phrasebook)
-    journal = SqliteJournal(db)
-    clock = make_clock(replaying=True, time_scale=1.0)  # replayed at once, but dated today (the report reads it)
-    loop = SessionLoop(Coach(load_program("stretching"), CoachSettings(first_run=True)), listener=listener,
-                       speaker=speaker, journal=journal, clock=clock, prompts=load_prompts(),
-                       phrasebook=phrasebook)
-    result = loop.run()
-    journal.close()
+    with journal_lock.hold(db, what="demo"), signals_interrupt():
+        journal = SqliteJournal(db)
+        clock = make_clock(replaying=True, time_scale=1.0)  # replayed at once, but dated today (the report reads it)
+        loop = SessionLoop(Coach(load_program("stretching"), CoachSettings(first_run=True)), listener=listener,
+                           speaker=speaker, journal=journal, clock=clock, prompts=load_prompts(),
+                           phrasebook=phrasebook)
+        result = loop.run()
+        journal.close()
     where = "spoken aloud" if speaking else f"written as WAVs to {out}/ (no sound device here)"
     click.echo(f"demo: {result.outcome.replace('_', ' ')}; the coach's lines were {where}; journal: {db} "
                f"(see `voice-coach report --db {db} --format text`)", err=True)

@@ -50,22 +50,28 @@ def install(name: str, url: str | None) -> None:
 @click.argument("name", required=False)
 def verify(name: str | None) -> None:
     """Check that a model (or every installed one) has all its files."""
-    from .models import list_models, models_dir
+    from .models import list_models, load_catalog, model_path, models_dir
     from .models import verify as verify_model
 
     names = [name] if name else [r.name for r in list_models(models_dir()) if r.installed]
     if not names:
         raise ModelError("no models installed: run `voice-coach models install vosk-small-en-us`, "
                          "or use the built-in pocketsphinx (--backend pocketsphinx)")
-    bad = False
+    catalog = load_catalog()
+    bad = 0
     for n in names:
         problems = verify_model(n, models_dir())
         if problems:
-            bad = True
+            bad += 1
             text = "; ".join(problems)
             fix = "" if "run `" in text else f"; run `voice-coach models install {n}` again"
-            click.echo(f"model {n}: {text}{fix}", err=True)
+            if len(names) == 1:
+                raise ModelError(f"model {n}: {text}{fix}")
+            click.echo(f"voice-coach: model {n}: {text}{fix}", err=True)
+        elif catalog[n].pinned:
+            click.echo(f"model {n} is whole and each file matches its published SHA-256 "
+                       f"({model_path(catalog[n], models_dir())})")
         else:
             click.echo(f"model {n} is whole")
-    if bad:
-        raise click.exceptions.Exit(1)
+    if bad:  # (click's Exit would leave the exit status 0 under the app's own main)
+        raise ModelError(f"{bad} of {len(names)} installed models are damaged (see above)")

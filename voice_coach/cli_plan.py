@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 
 import click
 
+from .day_bounds import check_day
 from .errors import CoachError
 from .journal import Entry, SqliteJournal
 from .paths import default_db
 from .report import CAREGIVER_SESSION_ID
+from .terminal_text import one_line, printable, shown, warn_on_stderr
 
 if TYPE_CHECKING:
     from .programs import Program
@@ -36,9 +38,11 @@ def _day(text: str | None) -> date:
     if text is None:
         return date.today()
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError:
-        raise CoachError(f"--date {text!r}: use a date like 2026-03-02", code="usage") from None
+        raise CoachError(f"--date {shown(text)}: use a date like 2026-03-02", code="usage") from None
+    check_day("--date", text, day)
+    return day
 
 
 @click.command()
@@ -58,13 +62,13 @@ def plan(db: Path | None, day: str | None, output: str, plan_file: Path | None) 
     says = today_lines(today_status(weekly, entries, when)) + week_lines(week_status(weekly, entries, when))
     prompts = load_prompts()
     for s in says:
-        click.echo(prompts.render(s))
+        click.echo(printable(prompts.render(s)))
     monday = when - timedelta(days=when.weekday())
     days = [monday + timedelta(days=i) for i in range(7)]
     done = {(d.day, d.kind) for d in done_sessions(entries)}
     first = min((day_of(e.at) for e in entries), default=when)  # days before the journal are not judged
     click.echo(f"\nweek of {monday.isoformat():<16}" + " ".join(f"{d:%a}" for d in days)
-               + f"   (plan: {weekly.source})")
+               + printable(f"   (plan: {weekly.source})"))
     for kind in weekly.kinds() + sorted({k for d, k in done if d in days} - set(weekly.kinds())):
         row = []
         for d in days:
@@ -72,7 +76,7 @@ def plan(db: Path | None, day: str | None, output: str, plan_file: Path | None) 
             state = ("done" if planned else "extra") if (d, kind) in done else "before" if d < first else (
                 ("missed" if d < when else "planned") if planned else "free")
             row.append(f"{MARKS[state]:^3}")
-        click.echo(f"{weekly.title_of(kind):<24}" + " ".join(row))
+        click.echo(f"{one_line(weekly.title_of(kind), 60):<24}" + " ".join(row))
     click.echo("x done  o planned  - planned, not done  + done, not planned  . nothing planned")
     if output != "text":
         from .profile import load_profile
@@ -97,7 +101,8 @@ def _candidates(name: str | None) -> list[str]:
         return [name]
     try:
         names = list(dict.fromkeys(p.program for d in load_plan().week for p in d))
-    except ProgramError:
+    except ProgramError as exc:
+        warn_on_stderr(f"{exc.message} (every program is looked at instead)")
         names = available_programs()
     return [n for n in names if load_program(n).kind != "stretching"]
 
@@ -131,16 +136,17 @@ def show(name: str | None, db: Path | None) -> None:
     for n in _candidates(name):
         p = load_program(n)
         accepted = accepted_ids(p)
-        click.echo(f"{n} ({p.title}): {p.source}" + (f"; {len(accepted)} proposal(s) accepted" if accepted else ""))
+        click.echo(one_line(f"{n} ({p.title}): {p.source}"
+                            + (f"; {len(accepted)} proposal(s) accepted" if accepted else "")))
         if n not in proposals:
             click.echo("  nothing proposed")
             continue
         prop, new = proposals[n]
         click.echo(f"  proposal {prop.id} ({'new' if new else 'offered, not answered yet'}), rule {prop.rule}:")
-        click.echo(f"    {prop.reason}")
-        click.echo("    because of: " + "; ".join(_describe(by_id[i]) for i in prop.triggers if i in by_id))
+        click.echo(f"    {printable(prop.reason)}")
+        click.echo("    because of: " + printable("; ".join(_describe(by_id[i]) for i in prop.triggers if i in by_id)))
         for c in prop.changes:
-            click.echo(f"    {c.exercise}: {c.field} {c.was} -> {c.to}")
+            click.echo(printable(f"    {c.exercise}: {c.field} {c.was} -> {c.to}"))
         click.echo(f"  accept with: voice-coach program accept {n}   (or decline)")
 
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
-import os
 import shutil
 import sys
 import time
@@ -20,9 +18,12 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from . import report_labels as words
+from .day_bounds import check_day
 from .errors import CoachError, JournalError
-from .journal import Entry, SqliteJournal
+from .journal import Damaged, Entry, SqliteJournal
 from .paths import default_db
+from .private_files import write_private
+from .terminal_text import printable, scrub, shown
 
 FORMATS = ("text", "csv", "json", "html", "fhir")
 SUFFIXES = {".html": "html", ".htm": "html", ".csv": "csv", ".json": "json", ".txt": "text"}
@@ -83,15 +84,20 @@ def _window(since: str | None, until: str | None) -> tuple[datetime | None, date
 
     values: list[datetime | None] = []
     for option, text in (("--since", since), ("--until", until)):
+        if not text:
+            values.append(None)
+            continue
         try:
-            values.append(parse_date(text) if text else None)
+            value = datetime.fromisoformat(text)
         except ValueError:
-            raise CoachError(f"--since/--until: {option} {text!r} is not a date; use a date like 2026-11-25",
+            raise CoachError(f"--since/--until: {option} {shown(text)} is not a date; use a date like 2026-11-25",
                              code="usage") from None
+        check_day(option, text, value)  # before the time zone is added: year 1 or 9999 would overflow
+        values.append(parse_date(text))
     start, end = values
     if start and end and start >= end:
-        raise CoachError(f"--since {since} is not before --until {until}; --until is the first day left out",
-                         code="usage")
+        raise CoachError(f"--since {shown(since)} is not before --until {shown(until)}; --until is the first day "
+                         "left out", code="usage")
     return start, end
 
 
@@ -114,17 +120,21 @@ def report(db: Path | None, since: str | None, until: str | None, program: str |
     now = datetime.now().astimezone()
     err = Console(stderr=True)
     with LazyProgress(err, stages=3) as progress:
-        entries = read_entries(path, start, end, progress)
+        entries, damaged = read_entries(path, start, end, progress)
         progress.stage(f"Making the {fmt} report")
         text = produce(fmt, entries, path=path, program=program, since=start, until=end, now=now,
-                       progress=progress, to_terminal=out is None and sys.stdout.isatty())
+                       progress=progress, to_terminal=out is None and sys.stdout.isatty(), damaged=damaged)
         progress.stage("Writing")
     if not any(e.kind == "session_started" for e in entries) and fmt not in ("text", "html"):
         click.echo("no sessions yet in this journal" + (" for these dates" if start or end else ""), err=True)
+    if out is None and sys.stdout.isatty() and fmt != "text":
+        text = printable(text)  # csv or json on a screen: no ESC codes from notes and names (text is scrubbed)
     write_output(text, out, bom=fmt == "csv")
 
 
-def read_entries(path: Path, start: datetime | None, end: datetime | None, progress: LazyProgress) -> list[Entry]:
+def read_entries(path: Path, start: datetime | None, end: datetime | None,
+                 progress: LazyProgress) -> tuple[list[Entry], list[Damaged]]:
+    """The entries in the window, and the damaged rows left out (each warned about on stderr)."""
     progress.stage("Reading the journal")
     journal = SqliteJournal(path, readonly=True)
     entries: list[Entry] = []
@@ -133,16 +143,14 @@ def read_entries(path: Path, start: datetime | None, end: datetime | None, progr
             entries.append(e)
             if len(entries) % 2000 == 0:
                 progress.tick(f"Reading the journal ({len(entries)} entries)")
-    except (ValueError, KeyError, TypeError) as exc:
-        raise JournalError(f"journal {path}: entry {len(entries) + 1} cannot be read ({exc}); the file is damaged "
-                           "or from another program") from None
     finally:
         journal.close()
-    return entries
+    return entries, journal.damaged
 
 
 def produce(fmt: str, entries: list[Entry], *, path: Path, program: str | None, since: datetime | None,
-            until: datetime | None, now: datetime, progress: LazyProgress, to_terminal: bool = False) -> str:
+            until: datetime | None, now: datetime, progress: LazyProgress, to_terminal: bool = False,
+            damaged: list[Damaged] | None = None) -> str:
     """The report as text in `fmt`. Reading the entries is guarded: a malformed one becomes one JournalError
     line; drawing the report from the checked data is not (a failure there is a bug to see, not bad input)."""
     try:
@@ -152,6 +160,8 @@ def produce(fmt: str, entries: list[Entry], *, path: Path, program: str | None, 
                            "is it from a newer version?") from None
     if isinstance(interpreted, str):
         return interpreted
+    interpreted["damaged"] = [{"id": d.id, "session_id": d.session_id, "kind": d.kind, "why": d.why,
+                               "text": d.describe()} for d in damaged or []]
     if fmt == "text":
         from .report_text import render_text
 
@@ -159,14 +169,16 @@ def produce(fmt: str, entries: list[Entry], *, path: Path, program: str | None, 
         width = shutil.get_terminal_size((110, 40)).columns if to_terminal else 110
         console = Console(file=buf, width=width, force_terminal=to_terminal,
                           color_system="auto" if to_terminal else None, highlight=False, emoji=False)
-        render_text(interpreted, console)
+        render_text(scrub(interpreted), console)  # notes and names come from people: no ESC codes reach the screen
         return buf.getvalue()
+    if fmt == "json":
+        return json.dumps(interpreted, indent=2, ensure_ascii=False) + "\n"
     return _html(interpreted, progress)
 
 
 def _interpret(fmt: str, entries: list[Entry], *, program: str | None, since: datetime | None,
                until: datetime | None, now: datetime) -> str | dict[str, Any]:
-    """CSV, FHIR and JSON text straight from the entries; for text and HTML, the report data."""
+    """CSV and FHIR text straight from the entries; for JSON, text and HTML, the report data."""
     from .report import build_report, with_programs
 
     if fmt == "csv":
@@ -181,8 +193,6 @@ def _interpret(fmt: str, entries: list[Entry], *, program: str | None, since: da
     last_day = (until - timedelta(microseconds=1)).date() if until is not None else now.date()
     data = build_report(entries, program=program, since=since, until=until, today=min(last_day, now.date()),
                         generated_at=now)
-    if fmt == "json":
-        return json.dumps(data, indent=2, ensure_ascii=False) + "\n"
     return data
 
 
@@ -218,20 +228,10 @@ def write_output(text: str, out: Path | None, *, bom: bool = False) -> None:
         sys.stdout.write(text)
         sys.stdout.flush()
         return
-    if out.is_dir():
+    if out.is_dir() and not out.is_symlink():
         raise CoachError(f"-o {out}: is a folder; give a file name such as {out / 'report.html'}", code="usage")
-    if not out.parent.is_dir():
-        raise CoachError(f"-o {out}: the folder {out.parent} does not exist", code="usage")
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8-sig" if bom else "utf-8", newline="") as f:
-            f.write(text)
-        os.replace(tmp, out)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink(missing_ok=True)
-        raise CoachError(f"-o {out}: cannot write ({exc.strerror or exc}); choose another file", code="usage") from None
+    encoded = text.encode("utf-8-sig" if bom else "utf-8")
+    write_private(out, encoded, CoachError, what="-o", code="usage")
     click.echo(f"wrote {out}", err=True)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from .audio_io import PcmSource, read_wav
+from .audio_io import WavSource
 from .audio_listener import StreamListener, UtteranceReport
 from .clocks import VirtualClock
 from .coach_table import State
@@ -35,19 +36,24 @@ def grammar_states() -> list[str]:
     return [s.value for s, intents in intents_by_state().items() if intents]
 
 
-def recognize_file(path: Path, recognizer: Recognizer, phrases: tuple[str, ...], state: str,
-                   book: PhraseBook) -> dict[str, Any]:
-    """Every utterance in one WAV, through the same endpointing as the microphone."""
-    pcm = read_wav(path)
-    listener = StreamListener(PcmSource(pcm), recognizer)
+def recognize_file(path: Path, recognizer: Recognizer, phrases: tuple[str, ...], state: str, book: PhraseBook,
+                   on_utterance: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:
+    """Every utterance in one WAV, through the same endpointing as the microphone. The file is streamed a block
+    at a time; each utterance goes to `on_utterance` as soon as it is cut (when given, the result's list stays
+    empty: nothing is held for a long recording), else all are collected in the result."""
+    source = WavSource(path)  # the header is checked here: an AudioError before any audio is decoded
+    utterances: list[dict[str, Any]] = []
+    emit = on_utterance or utterances.append
+    listener = StreamListener(source, recognizer, on_report=lambda report: emit(_utterance(report, book)))
     clock, expect = VirtualClock(), Expectation(phrases, True, state)
     try:
         while True:
             listener.listen(None, clock, expect)
     except EndOfInput:
         pass
-    return {"file": str(path), "seconds": round(len(pcm) / 32000, 2),
-            "utterances": [_utterance(r, book) for r in listener.reports]}
+    finally:
+        listener.close()
+    return {"file": str(path), "seconds": round(source.duration_seconds, 2), "utterances": utterances}
 
 
 def _utterance(report: UtteranceReport, book: PhraseBook) -> dict[str, Any]:
@@ -77,21 +83,45 @@ def _utterance(report: UtteranceReport, book: PhraseBook) -> dict[str, Any]:
     return out
 
 
-def _line(result: dict[str, Any]) -> str:
-    if not result["utterances"]:
-        return f"{result['file']}: silence (no speech found in {result['seconds']} s)"
-    parts = []
-    for u in result["utterances"]:
-        said = f"\"{u['transcript']}\"" if u["transcript"] else "(nothing)"
-        if u["accepted"]:
-            intent = u["intent"] or "no intent"
-            extra = u.get("value", u.get("symptom"))
-            parts.append(f"{said} confidence {u['confidence']:.2f} → {intent}{'' if extra is None else f' {extra}'}")
-        else:
-            heard = f"; Whisper heard \"{u['whisper_heard']}\"" if u.get("whisper_heard") else ""
-            heard += f"; your nearest take \"{u['nearest_take']}\"" if u.get("nearest_take") else ""
-            parts.append(f"rejected ({u['reason']}; best guess {said}{heard})")
-    return f"{result['file']}: " + "; ".join(parts)
+def _line(file: str, u: dict[str, Any]) -> str:
+    """One utterance as a line: where it starts in the file, what was said, and what came of it."""
+    said = f"\"{u['transcript']}\"" if u["transcript"] else "(nothing)"
+    if u["accepted"]:
+        intent = u["intent"] or "no intent"
+        extra = u.get("value", u.get("symptom"))
+        part = f"{said} confidence {u['confidence']:.2f} → {intent}{'' if extra is None else f' {extra}'}"
+    else:
+        heard = f"; Whisper heard \"{u['whisper_heard']}\"" if u.get("whisper_heard") else ""
+        heard += f"; your nearest take \"{u['nearest_take']}\"" if u.get("nearest_take") else ""
+        part = f"rejected ({u['reason']}; best guess {said}{heard})"
+    return f"{file} [{u['start_seconds']:.2f} s]: {part}"
+
+
+class _JsonWriter:
+    """The --json document written as it goes (a long recording's utterances are never all held in memory)."""
+
+    def __init__(self, backend: str, state: str | None) -> None:
+        head = json.dumps({"backend": backend, "state": state}, ensure_ascii=False)[:-1]
+        click.echo(head + ', "files": [', nl=False)
+        self._files = 0
+        self._utterances = 0
+
+    def file(self, path: Path) -> None:
+        click.echo(("," if self._files else "") + "\n  " + json.dumps({"file": str(path)})[:-1], nl=False)
+        click.echo(', "utterances": [', nl=False)
+        self._files += 1
+        self._utterances = 0
+
+    def utterance(self, u: dict[str, Any]) -> None:
+        click.echo(("," if self._utterances else "") + "\n    " + json.dumps(u, ensure_ascii=False), nl=False)
+        self._utterances += 1
+
+    def end_file(self, seconds: float | None, error: str | None) -> None:
+        tail = {"seconds": seconds} if error is None else {"error": error}
+        click.echo("], " + json.dumps(tail, ensure_ascii=False)[1:], nl=False)
+
+    def close(self) -> None:
+        click.echo("\n]}")
 
 
 @click.command("recognize")
@@ -107,19 +137,37 @@ def recognize(files: tuple[Path, ...], state: str | None, backend: str, model: P
     book = load_phrasebook()
     phrases = tuple(book.phrases_for(state_intents(state)) if state else sorted(book.phrases))
     recognizer = make_recognizer(backend, model)
-    results, failed = [], []
+    out = _JsonWriter(recognizer.name, state) if as_json else None
+    failed: list[AudioError] = []
     for path in files:
+        said = 0
+
+        def show(u: dict[str, Any], path: Path = path) -> None:
+            nonlocal said
+            said += 1
+            if out is not None:
+                out.utterance(u)
+            else:
+                click.echo(_line(str(path), u))
+
+        if out is not None:
+            out.file(path)
         try:
-            result = recognize_file(path, recognizer, phrases, state or "any", book)
+            result = recognize_file(path, recognizer, phrases, state or "any", book, on_utterance=show)
         except AudioError as exc:
-            failed.append(exc.message)
-            click.echo(f"voice-coach: {exc.message}", err=True)
+            failed.append(exc)
+            if len(files) > 1:
+                click.echo(f"voice-coach: {exc.message}", err=True)
+            if out is not None:
+                out.end_file(None, exc.message)
             continue
-        results.append(result)
-        if not as_json:
-            click.echo(_line(result))
-    if as_json:
-        click.echo(json.dumps({"backend": recognizer.name, "state": state, "files": results}, indent=2,
-                              ensure_ascii=False))
+        if out is not None:
+            out.end_file(result["seconds"], None)
+        elif not said:
+            click.echo(f"{path}: silence (no speech found in {result['seconds']} s)")
+    if out is not None:
+        out.close()
+    if len(files) == 1 and failed:
+        raise failed[0]  # one file: its own line is the whole story
     if failed:
         raise AudioError(f"{len(failed)} of {len(files)} file(s) could not be read (see above)")

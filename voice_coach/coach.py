@@ -426,6 +426,9 @@ class Coach(CoachCore):
     def end_abandoned(self, u: U = None) -> None:
         self._end("abandoned")
 
+    def end_cut_off(self, outcome: object = "interrupted") -> None:
+        self._end(str(outcome))
+
     def _end(self, outcome: str) -> None:
         self.outcome = outcome
         if self.program is not None:

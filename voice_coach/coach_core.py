@@ -20,7 +20,7 @@ logging.getLogger("transitions.core").setLevel(logging.ERROR)  # it warns about 
 CHECKIN_QUESTIONS = (("new_cramps", "cramp"), ("new_twitching", "fasciculation"))
 SESSION_QUESTIONS = (("new_cramps_or_twitching", None),)
 INTERNAL_TRIGGERS = {"begin", "timeout", "give_up", "cue", "set_done", "rest_over", "feeling_ok",
-                     "rating_ok", "question_done", "advance", "device_lost", "device_back"}
+                     "rating_ok", "question_done", "advance", "device_lost", "device_back", "cut_off"}
 
 
 @dataclass(frozen=True)
@@ -152,6 +152,13 @@ class CoachCore:
         self.now = now
         if self.state is State.PAUSED:
             self._fire("device_back")
+
+    def end_early(self, now: float, outcome: str) -> None:
+        """The session cannot go on: its input ended ("input_ended") or the program was told to end
+        ("interrupted"). It ends at once with that outcome (never "stopped_by_user": the person said nothing)."""
+        self.now = now
+        if self.state not in (State.IDLE, State.ENDED):
+            self._fire("cut_off", outcome)
 
     def paused_for_device(self, *_: Any) -> bool:
         return self.device_paused

@@ -72,6 +72,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     # it) never ends a session on a guess: it pauses and asks; while paused, any "stop" ends.
     _row("stop", RESUMABLE, S.PAUSED, unless="sure_stop", then="pause_unsure_stop"),
     _row("stop", LIVE, S.ENDED, then="end_by_user"),
+    _row("cut_off", LIVE, S.ENDED, then="end_cut_off"),  # the input ended, or a signal: not the person's stop
     *[_row(trigger, list(states), None, unless="certain", then="unsure_ask_again")
       for trigger, states in MOVES_ON.items()],
     _row("help", LIVE, None, then="say_help"),

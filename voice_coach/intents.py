@@ -12,6 +12,7 @@ from pathlib import Path
 from .datafile import read_yaml
 from .errors import PromptError
 from .paths import PROMPTS_DIR
+from .terminal_text import shown
 
 
 class Intent(StrEnum):
@@ -87,17 +88,33 @@ class PhraseBook:
         """The exact phrases accepted for these intents (the grammar of a state), sorted."""
         wanted = set(intents)
         out = {p for p, (i, _, _) in self.phrases.items() if i in wanted}
-        for alias, target in (aliases or {}).items():
-            if self.phrases.get(normalize(target), (None,))[0] in wanted:
-                out.add(normalize(alias))
+        for alias, target in self.safe_aliases(aliases).items():
+            if self.phrases[target][0] in wanted:
+                out.add(alias)
         return sorted(out)
+
+    def safe_aliases(self, aliases: dict[str, str] | None) -> dict[str, str]:
+        """The own words (normalized alias → command phrase) that cannot take "stop" or a symptom word away,
+        whatever the words file said: an alias never replaces a phrase the coach knows, and an alias for an
+        ordinary command never contains a safety phrase. The words file is checked on load too; this is the
+        second line, where the grammar and the meaning of a reply are made."""
+        safety = [p for p, (i, _, _) in self.phrases.items() if i in (Intent.STOP, Intent.SYMPTOM)]
+        out: dict[str, str] = {}
+        for alias, target in (aliases or {}).items():
+            a, t = normalize(alias), normalize(target)
+            hit = self.phrases.get(t)
+            if not a or hit is None or a in self.phrases:
+                continue
+            if hit[0] not in (Intent.STOP, Intent.SYMPTOM) and any(f" {p} " in f" {a} " for p in safety):
+                continue
+            out[a] = t
+        return out
 
     def parse(self, heard: Heard, aliases: dict[str, str] | None = None) -> Utterance | None:
         """The utterance meant by `heard`, or None when nothing matches (an unknown word)."""
         text = normalize(heard.text)
         if aliases:
-            table = {normalize(a): normalize(t) for a, t in aliases.items()}
-            text = table.get(text, text)
+            text = self.safe_aliases(aliases).get(text, text)
         hit = self.phrases.get(text)
         if hit is None:
             words = [w for w in text.split() if w not in self.fillers]
@@ -137,10 +154,10 @@ def load_phrasebook(path: Path = PROMPTS_DIR / "phrases.yaml") -> PhraseBook:
 
     def add(phrase: object, hit: tuple[Intent, int | None, str | None], field: str) -> None:
         if not isinstance(phrase, str) or not normalize(phrase):
-            raise PromptError(f"{path}: {field}: phrases must be non-empty text (got {phrase!r})")
+            raise PromptError(f"{path}: {field}: phrases must be non-empty text (got {shown(phrase)})")
         key = normalize(phrase)
         if key in table and table[key] != hit:
-            raise PromptError(f"{path}: {field}: phrase {phrase!r} already means {table[key][0].value}")
+            raise PromptError(f"{path}: {field}: phrase {shown(phrase)} already means {table[key][0].value}")
         table[key] = hit
 
     intents = raw.get("intents") or {}
@@ -153,7 +170,7 @@ def load_phrasebook(path: Path = PROMPTS_DIR / "phrases.yaml") -> PhraseBook:
             add(p, (intent, None, None), f"intents.{name}")
     for phrase, value in (raw.get("numbers") or {}).items():
         if not isinstance(value, int) or not 0 <= value <= 10:
-            raise PromptError(f"{path}: numbers.{phrase}: must be a whole number 0-10 (got {value!r})")
+            raise PromptError(f"{path}: numbers.{phrase}: must be a whole number 0-10 (got {shown(value)})")
         add(phrase, (Intent.NUMBER, value, None), f"numbers.{phrase}")
     for kind, phrases in (raw.get("symptoms") or {}).items():
         if kind not in SYMPTOM_KINDS:

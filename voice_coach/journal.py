@@ -7,15 +7,19 @@ import json
 import os
 import shutil
 import sqlite3
+import stat
+import sys
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from .entry_checks import parse_row
 from .errors import JournalError
+from .private_files import tighten
 
 SCHEMA_VERSION = 1
 SOURCES = ("voice", "keyboard", "caregiver", "coach")
@@ -41,6 +45,26 @@ BEGIN SELECT RAISE(ABORT, 'journal entries are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
 BEGIN SELECT RAISE(ABORT, 'journal entries are append-only'); END;
 """
+
+
+@dataclass(frozen=True)
+class Damaged:
+    """A journal row that cannot be read (bad JSON, a bad time, missing fields): skipped, shown in reports."""
+
+    id: int
+    """Its row id."""
+    session_id: str
+    """Its session (as stored; cut to 40 characters)."""
+    seq: Any
+    """Its sequence number (as stored)."""
+    kind: str | None
+    """Its kind, when that is text."""
+    why: str
+    """What is wrong with it."""
+
+    def describe(self) -> str:
+        kind = f" ({self.kind[:40]})" if self.kind else ""
+        return f"entry {self.id}{kind} of session {self.session_id[:8]} is damaged: {self.why}"
 
 
 @dataclass(frozen=True)
@@ -96,11 +120,17 @@ def _fail(path: Path, exc: BaseException, doing: str) -> JournalError:
 class SqliteJournal:
     """The real journal. Every append is its own committed transaction (WAL, synchronous=FULL)."""
 
-    def __init__(self, path: Path, *, readonly: bool = False, busy_timeout_ms: int = 2000) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False, busy_timeout_ms: int = 2000,
+                 warn: Callable[[str], None] | None = None) -> None:
         self.path = Path(path)
         self.readonly = readonly
+        self.warn = warn or _to_stderr
+        """Where warnings go (a looser mode made private, a damaged entry skipped): one line each."""
+        self.damaged: list[Damaged] = []
+        """Rows read so far that were damaged and left out."""
         self._copy: tempfile.TemporaryDirectory[str] | None = None
         """A private copy of a WAL journal on a read-only file system (see _connect_read_only)."""
+        self._refuse_non_file()
         try:
             if readonly:
                 if not self.path.exists():
@@ -114,6 +144,7 @@ class SqliteJournal:
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=FULL")
                 self._migrate()
+                self._make_private()  # only once it is known to be our journal: another file is never touched
             else:
                 self._check_schema()
         except sqlite3.Error as exc:
@@ -144,6 +175,27 @@ class SqliteJournal:
             writable.close()
             return sqlite3.connect(f"file:{copy}?mode=ro", uri=True, isolation_level=None)
         return sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True, isolation_level=None)
+
+    def _refuse_non_file(self) -> None:
+        """A pipe, device or folder given as the journal is one line (SQLite would block on a pipe for ever)."""
+        try:
+            mode = os.stat(self.path).st_mode
+        except OSError:
+            return  # missing (created, or "no such file" when read) or unreadable: SQLite's error says which
+        if stat.S_ISDIR(mode):
+            raise JournalError(f"journal {self.path}: is a folder; give the journal file with --db")
+        if not stat.S_ISREG(mode):
+            raise JournalError(f"journal {self.path}: is not a regular file (a pipe or a device); give the journal "
+                               "file with --db")
+
+    def _make_private(self) -> None:
+        """A journal made by an older version or copied in with a looser mode is made private (0600) once, and
+        said so; the files SQLite keeps beside it too."""
+        was = tighten(self.path)
+        for side in ("-wal", "-shm"):
+            tighten(Path(f"{self.path}{side}"))
+        if was is not None:
+            self.warn(f"journal {self.path}: others could read it (mode {was:o}); it is now private (mode 600)")
 
     def _create_private(self) -> None:
         """New journals are private: file 0600, and every folder we create 0700 (it holds health information).
@@ -242,7 +294,20 @@ class SqliteJournal:
         if where:
             sql += " WHERE " + " AND ".join(where)
         for r in self._query(sql + " ORDER BY id", tuple(params)):
-            yield Entry(r[0], r[1], r[2], datetime.fromisoformat(r[3]), r[4], r[5], r[6], r[7], json.loads(r[8]))
+            row, why = parse_row(r)
+            if why is None:
+                yield Entry(*row)
+            else:
+                self._skip(row, why)
+
+    def _skip(self, row: tuple[Any, ...], why: str) -> None:
+        """A damaged row: remembered in `damaged` and warned about once, and left out (never a crash)."""
+        if row[0] in {d.id for d in self.damaged}:
+            return
+        session = row[1] if isinstance(row[1], str) else repr(row[1])
+        damaged = Damaged(row[0], session[:40], row[2], row[4] if isinstance(row[4], str) else None, why)
+        self.damaged.append(damaged)
+        self.warn(f"journal {self.path}: {damaged.describe()}; it is skipped, and the rest is read")
 
     def integrity_ok(self) -> bool:
         return self._query("PRAGMA integrity_check")[0][0] == "ok"
@@ -251,6 +316,11 @@ class SqliteJournal:
         self.db.close()
         if self._copy is not None:
             self._copy.cleanup()
+
+
+def _to_stderr(line: str) -> None:
+    sys.stderr.write(f"voice-coach: warning: {line}\n")
+    sys.stderr.flush()
 
 
 def _split(script: str) -> list[str]:

@@ -1,5 +1,5 @@
-"""Installing a catalog model: stream the archive to a temp file while hashing it, check the pinned
-size and SHA-256, unpack it safely into a temp folder, verify it, then rename it into place.
+"""Installing a catalog model: stream the archive (or each pinned file) to a temp file while hashing it, check
+the pinned size and SHA-256, unpack it safely into a temp folder, verify it, then rename it into place.
 
 Every temp file lives in the destination folder (so the final rename is atomic) and is removed on any
 failure: a model folder either is whole or does not exist.
@@ -28,6 +28,7 @@ from .models import (
     InstallResult,
     ModelSpec,
     ProgressCallback,
+    check_model_dir,
     install_hint,
     package_model_path,
     resolve_url,
@@ -48,11 +49,13 @@ def install_spec(
 ) -> InstallResult:
     """Install one catalog model into dest_dir/NAME (see `voice_coach.models.install`)."""
     name = spec.name
+    if spec.base_url:
+        return _install_files(spec, dest_dir=dest_dir, url=url, progress=progress, timeout_s=timeout_s)
     if spec.package:
         return _check_package_model(spec)
     target = dest_dir / name
-    if target.is_dir() and not verify_dir(target, spec.files, spec.engine):
-        return InstallResult(name, target, False, f"model '{name}' is already installed and verified at {target}")
+    if (done := _already_installed(spec, target)) is not None:
+        return done
     source = resolve_url(spec, url)
     if not source or not spec.sha256 or not spec.size_bytes or not spec.archive_dir:
         raise ModelError(f"model '{name}' has no download address or checksum: fix its entry in models/catalog.toml")
@@ -63,33 +66,90 @@ def install_spec(
         fd, archive_name = tempfile.mkstemp(dir=dest_dir, prefix=f".{name}.", suffix=".download")
         archive = Path(archive_name)
         with os.fdopen(fd, "wb") as out:
-            digest = _download(spec, source, out, progress, timeout_s)
+            digest = _download(name, source, spec.size_bytes, out, progress, timeout_s)
         if digest != spec.sha256:
-            raise ModelError(
-                f"checksum mismatch for model '{name}': expected sha256 {spec.sha256[:16]}..., got {digest[:16]}...; "
-                f"the download is damaged or not the pinned file: run `voice-coach models install {name}` again"
-            )
+            raise _mismatch(name, "", spec.sha256, digest)
         unpack_dir = Path(tempfile.mkdtemp(dir=dest_dir, prefix=f".{name}.", suffix=".unpack"))
         _unpack(name, archive, unpack_dir)
         root = unpack_dir / spec.archive_dir
         if not root.is_dir():
             raise ModelError(f"archive for model '{name}' has no folder '{spec.archive_dir}': "
                              "the catalog entry does not match the archive; fix models/catalog.toml")
-        problems = verify_dir(root, spec.files, spec.engine)
-        if problems:
-            more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-            raise ModelError(f"archive for model '{name}' is not a whole model: {problems[0]}{more}; "
-                             "fix the catalog entry or the download address")
-        _move_into_place(root, target, unpack_dir)
+        _place_if_whole(spec, root, target, unpack_dir, "archive for")
     except OSError as exc:
-        raise ModelError(f"cannot write model '{name}' into {dest_dir} ({exc.strerror or exc}): "
-                         "free some disk space or choose a writable folder with VOICE_COACH_MODELS") from None
+        raise _cannot_write(name, dest_dir, exc) from None
     finally:
         if archive is not None:
             archive.unlink(missing_ok=True)
         if unpack_dir is not None:
             shutil.rmtree(unpack_dir, ignore_errors=True)
     return InstallResult(name, target, True, f"model '{name}' installed and verified at {target}")
+
+
+def _install_files(spec: ModelSpec, *, dest_dir: Path, url: str | None, progress: ProgressCallback | None,
+                   timeout_s: float) -> InstallResult:
+    """Download each pinned file from base_url into a temp folder, check its size and SHA-256, then rename the
+    whole folder to dest_dir/NAME in one step."""
+    name, target = spec.name, dest_dir / spec.name
+    if (already := _already_installed(spec, target)) is not None:
+        return already
+    base = resolve_url(spec, url) or ""
+    base = base if base.endswith("/") else base + "/"
+    total, done = sum(p.size_bytes for p in spec.pinned), 0
+    scratch: Path | None = None
+    try:
+        dest_dir.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(dir=dest_dir, prefix=f".{name}.", suffix=".download"))
+        root = scratch / name
+        for pin in spec.pinned:
+            path = root / pin.path
+            path.parent.mkdir(parents=True, exist_ok=True)
+
+            def step(received: int, _: int | None, before: int = done) -> None:
+                if progress is not None:
+                    progress(before + received, total)
+
+            with path.open("wb") as out:
+                digest = _download(name, urllib.parse.urljoin(base, pin.path), pin.size_bytes, out, step, timeout_s)
+            if digest != pin.sha256:
+                raise _mismatch(name, f"{pin.path} of ", pin.sha256, digest)
+            done += pin.size_bytes
+        _place_if_whole(spec, root, target, scratch, "download of")
+    except OSError as exc:
+        raise _cannot_write(name, dest_dir, exc) from None
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return InstallResult(name, target, True, f"model '{name}' downloaded from {base}, checked against its published "
+                                             f"SHA-256s, and installed at {target}")
+
+
+def _already_installed(spec: ModelSpec, target: Path) -> InstallResult | None:
+    if target.is_dir() and not check_model_dir(spec, target):
+        return InstallResult(spec.name, target, False,
+                             f"model '{spec.name}' is already installed and verified at {target}")
+    return None
+
+
+def _place_if_whole(spec: ModelSpec, root: Path, target: Path, scratch: Path, what: str) -> None:
+    """Rename the model at `root` to `target` when it is whole (and its files are the pinned ones)."""
+    problems = check_model_dir(spec, root)
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise ModelError(f"{what} model '{spec.name}' is not a whole model: {problems[0]}{more}; "
+                         "fix the catalog entry or the download address")
+    _move_into_place(root, target, scratch)
+
+
+def _mismatch(name: str, what: str, expected: str, digest: str) -> ModelError:
+    return ModelError(f"checksum mismatch for {what}model '{name}': expected sha256 {expected[:16]}..., got "
+                      f"{digest[:16]}...; the download is damaged or not the pinned file: run "
+                      f"`voice-coach models install {name}` again")
+
+
+def _cannot_write(name: str, dest_dir: Path, exc: OSError) -> ModelError:
+    return ModelError(f"cannot write model '{name}' into {dest_dir} ({exc.strerror or exc}): "
+                      "free some disk space or choose a writable folder with VOICE_COACH_MODELS")
 
 
 def _check_package_model(spec: ModelSpec) -> InstallResult:
@@ -117,10 +177,11 @@ def _why(reason: object, timeout_s: float) -> str:
     return " ".join(str(reason).split()) or type(reason).__name__
 
 
-def _download(spec: ModelSpec, source: str, out: BinaryIO, progress: ProgressCallback | None,
+def _download(name: str, source: str, expected_bytes: int | None, out: BinaryIO, progress: ProgressCallback | None,
               timeout_s: float) -> str:
-    """Stream `source` into `out`; return the SHA-256 hex digest. Raises one-line ModelErrors."""
-    name, expected = spec.name, spec.size_bytes or 0
+    """Stream `source` into `out` (model `name`, exactly `expected_bytes` long); return the SHA-256 hex digest.
+    Raises one-line ModelErrors."""
+    expected = expected_bytes or 0
     parts = urllib.parse.urlsplit(source)
     if parts.scheme not in ("http", "https", "file"):
         raise ModelError(f"cannot download model '{name}' from {source!r}: use an https:// address "

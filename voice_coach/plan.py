@@ -10,13 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 from .datafile import read_yaml
 from .errors import ProgramError
-from .paths import ROOT, config_dir
+from .paths import PLANS_DIR, config_dir
 from .programs import KINDS, MAX_AEROBIC_BOUT_MINUTES, MAX_AEROBIC_DAY_MINUTES, Program, load_program
+from .terminal_text import SHOWN_CHARS, one_line, shown
 
 if TYPE_CHECKING:
     from .report_adherence import WeeklyPlan as ReportPlan
 
-PLANS_DIR = ROOT / "plans"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 ACSM_LIMITS: dict[str, tuple[int, int, str]] = {
     "aerobic_bout_minutes": (1, MAX_AEROBIC_BOUT_MINUTES, "ACSM: aerobic bouts of at most 10 minutes"),
@@ -90,17 +90,17 @@ def parse_plan(path: Path, raw: Any, programs: Callable[[str], Program] = load_p
         raise ProgramError(f"{path}: must be a mapping with name, limits and week")
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise fail("name", f"must be non-empty text (got {name!r})")
+        raise fail("name", f"must be non-empty text (got {shown(name)})")
     title = raw.get("title", name)
     if not isinstance(title, str) or not title.strip():
-        raise fail("title", f"must be non-empty text (got {title!r})")
+        raise fail("title", f"must be non-empty text (got {shown(title)})")
     limits = _limits(raw.get("limits", {}), fail)
     week_raw = raw.get("week")
     if not isinstance(week_raw, dict):
         raise fail("week", "must map weekdays (monday ... sunday) to lists of program names")
     for key in week_raw:
         if key not in WEEKDAYS:
-            raise fail(f"week.{key}", f"not a weekday; use {', '.join(WEEKDAYS)}")
+            raise fail(f"week.{one_line(str(key), SHOWN_CHARS)}", f"not a weekday; use {', '.join(WEEKDAYS)}")
     loaded: dict[str, Program] = {}
     week = tuple(_day(day, week_raw.get(day) or [], limits, loaded, programs, fail) for day in WEEKDAYS)
     resistance_days = sum(1 for d in week if any(p.kind == "resistance" for p in d))
@@ -116,11 +116,11 @@ def _limits(raw: Any, fail: Callable[[str, str], ProgramError]) -> dict[str, int
     out: dict[str, int] = {}
     for key in raw:
         if key not in ACSM_LIMITS:
-            raise fail(f"limits.{key}", f"unknown limit; known: {', '.join(ACSM_LIMITS)}")
+            raise fail(f"limits.{one_line(str(key), SHOWN_CHARS)}", f"unknown limit; known: {', '.join(ACSM_LIMITS)}")
     for key, (lo, hi, why) in ACSM_LIMITS.items():
         value = raw.get(key, hi)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise fail(f"limits.{key}", f"must be a whole number (got {value!r})")
+            raise fail(f"limits.{key}", f"must be a whole number (got {shown(value)})")
         if not lo <= value <= hi:
             span = f"{lo}" if lo == hi else f"between {lo} and {hi}"
             raise fail(f"limits.{key}", f"must be {span} (got {value}); {why}")
@@ -132,12 +132,12 @@ def _day(day: str, items: Any, limits: dict[str, int], loaded: dict[str, Program
          programs: Callable[[str], Program], fail: Callable[[str, str], ProgramError]) -> tuple[Planned, ...]:
     field = f"week.{day}"
     if not isinstance(items, list):
-        raise fail(field, f"must be a list of program names (got {items!r})")
+        raise fail(field, f"must be a list of program names (got {shown(items)})")
     planned: list[Planned] = []
     aerobic_minutes = 0.0
     for i, name in enumerate(items):
         if not isinstance(name, str) or not name.strip():
-            raise fail(f"{field}[{i}]", f"must be a program name (got {name!r})")
+            raise fail(f"{field}[{i}]", f"must be a program name (got {shown(name)})")
         if name not in loaded:
             try:
                 loaded[name] = programs(name)
@@ -184,4 +184,5 @@ def report_plan(plan: WeeklyPlan) -> ReportPlan:
             daily=len(on) == 7 and kind == "stretching",
             not_on_days_with=("aerobic",) if kind == "resistance" else (),
             plan_text=f"{'up to ' + str(per_day) + ' times ' if per_day > 1 else ''}{text}"))
-    return ReportWeeklyPlan(name=f"{plan.title} ({plan.source})", rules=tuple(rules))
+    where = f" ({plan.source.name})" if plan.source is not None else ""  # the file's name: no folder of the machine
+    return ReportWeeklyPlan(name=f"{plan.title}{where}", rules=tuple(rules))

@@ -90,10 +90,16 @@ class Recognizer(Protocol):
 
     name: str
     """pocketsphinx or vosk."""
-    last: Decoded | None
-    """How the last utterance was judged (None before the first, or when the recognizer gives no details)."""
-    verify_seconds: float
-    """Of the last `end`, the wall time spent on a slow second opinion (0 without one)."""
+
+    @property
+    def last(self) -> Decoded | None:
+        """How the last utterance was judged (None before the first, or when the recognizer gives no details)."""
+        ...
+
+    @property
+    def verify_seconds(self) -> float:
+        """Of the last `end`, the wall time spent on a slow second opinion (0 without one)."""
+        ...
 
     @property
     def phrases(self) -> frozenset[str]:

@@ -14,6 +14,7 @@ from .datafile import read_toml, write_atomically
 from .errors import ConfigError
 from .paths import config_dir
 from .settings import CoachSettings
+from .terminal_text import SHOWN_CHARS, one_line, shown
 
 INPUT_MODES = ("speech", "any-sound", "switch", "scanning")
 """How the person answers: speech; any sound = yes and silence = no; one key; options read out one by one."""
@@ -62,6 +63,14 @@ class Profile:
     """How long a sound must last to count as an answer."""
     pause_sound_seconds: float = 1.0
     """How long a sound must last to pause an exercise in progress (effort noises are shorter)."""
+    reminder_times: str = "none"
+    """When `voice-coach listen` says a planned session is due ("09:30, 16:00"); "none": no reminders."""
+    quiet_hours: str = "21:00-08:00"
+    """No reminders in these hours ("21:00-08:00"; "none" for none)."""
+    reminders_per_day: int = 3
+    """Never more reminders than this in a day, snoozes included."""
+    reminder_snooze_minutes: int = 30
+    """After "later" (or no answer), a reminder comes back this much later."""
 
 
 @dataclass(frozen=True)
@@ -109,8 +118,34 @@ def _voice(value: Any) -> str | None:
     return None if ok else 'a voice name or language like "en-us", or "default"'
 
 
+def _clock_list(parse: Callable[[str], Any]) -> Callable[[str], Any]:
+    """A text setting kept as written (tidied) once `parse` (reminders.py) accepts it."""
+    def checked_text(text: str) -> str:
+        from .errors import ConfigError as Bad
+        try:
+            parse(text)
+        except Bad:
+            raise ValueError(text) from None
+        return ", ".join(p.strip() for p in text.split(",") if p.strip()) or "none"
+    return checked_text
+
+
+def _text(value: Any) -> str | None:
+    return None if isinstance(value, str) else "times like 09:30 (a list: 09:30, 16:00; a range: 21:00-08:00)"
+
+
 def _word(text: str) -> str:
     return text.strip().lower().replace("_", "-")
+
+
+def _times(text: str) -> Any:
+    from .reminders import parse_times
+    return parse_times(text)
+
+
+def _quiet(text: str) -> Any:
+    from .reminders import parse_quiet
+    return parse_quiet(text)
 
 
 FIELDS: dict[str, Field] = {
@@ -138,6 +173,11 @@ FIELDS: dict[str, Field] = {
     "sound_min_seconds": Field(_number(float, "s"), _between(0.1, 2.0, " seconds"), "shortest sound that answers"),
     "pause_sound_seconds": Field(_number(float, "s"), _between(0.2, 5.0, " seconds"),
                                  "shortest sound that pauses an exercise"),
+    "reminder_times": Field(_clock_list(_times), _text, "when `listen` reminds you of a planned session"),
+    "quiet_hours": Field(_clock_list(_quiet), _text, "no reminders in these hours"),
+    "reminders_per_day": Field(_number(int), _between(0, 10, " a day"), "most reminders in a day"),
+    "reminder_snooze_minutes": Field(_number(int, "min"), _between(5, 240, " minutes"),
+                                     "a reminder comes back after \"later\""),
 }
 assert set(FIELDS) == {f.name for f in fields(Profile)}
 
@@ -154,7 +194,7 @@ def key_name(key: str) -> str:
     prefixed = [name for name in FIELDS if name.startswith(k + "_")]
     if len(prefixed) == 1:
         return prefixed[0]
-    raise ConfigError(f"unknown profile key '{key}' (known: {', '.join(FIELDS)})")
+    raise ConfigError(f"unknown profile key {shown(key)} (known: {', '.join(FIELDS)})")
 
 
 def checked(key: str, value: Any, where: str = "") -> Any:
@@ -174,8 +214,8 @@ def checked(key: str, value: Any, where: str = "") -> Any:
             parsed = int(value)
     problem = field.check(parsed)
     if problem:
-        shown = value if isinstance(value, str) else repr(value)
-        raise ConfigError(f"{where}{key} = {shown}: use {problem}")
+        text = one_line(value, SHOWN_CHARS) if isinstance(value, str) else shown(value)
+        raise ConfigError(f"{where}{key} = {text}: use {problem}")
     return parsed
 
 
@@ -188,7 +228,7 @@ def load_profile(path: Path | None = None) -> Profile:
     values: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in FIELDS:
-            raise ConfigError(f"{path}: unknown key '{key}'; remove it (known: {', '.join(FIELDS)})")
+            raise ConfigError(f"{path}: unknown key {shown(key)}; remove it (known: {', '.join(FIELDS)})")
         values[key] = checked(key, value, f"{path}: ")
     return replace(Profile(), **values)
 
@@ -299,3 +339,11 @@ def sound_options(profile: Profile) -> dict[str, Any]:
     """Keyword arguments for `input_modes.SoundSelector` (any-sound mode and scanning by sound)."""
     return {"threshold_dbfs": profile.sound_threshold_dbfs, "aggressiveness": profile.vad_aggressiveness,
             "min_seconds": profile.sound_min_seconds, "long_seconds": profile.pause_sound_seconds}
+
+
+def reminder_settings(profile: Profile) -> Any:
+    """`reminders.ReminderSettings` from the profile (the listener's reminders)."""
+    from .reminders import ReminderSettings, parse_quiet, parse_times
+
+    return ReminderSettings(times=parse_times(profile.reminder_times), quiet=parse_quiet(profile.quiet_hours),
+                            max_per_day=profile.reminders_per_day, snooze_minutes=profile.reminder_snooze_minutes)

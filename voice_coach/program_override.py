@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from .datafile import parse_yaml, write_atomically
+from .datafile import parse_yaml, read_text, write_atomically
 from .errors import ProgramError
 from .journal import Entry
 from .paths import config_dir
@@ -60,8 +60,8 @@ def accepted_ids(program: Program) -> list[dict[str, Any]]:
     if program.source is None or not program.source.is_file():
         return []
     try:
-        raw = parse_yaml(program.source.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError):
+        raw = parse_yaml(read_text(program.source))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return []
     items = raw.get("accepted_proposals") if isinstance(raw, dict) else None
     return [i for i in items if isinstance(i, dict)] if isinstance(items, list) else []

@@ -9,6 +9,7 @@ from typing import Any
 from .datafile import read_yaml
 from .errors import ProgramError
 from .paths import PROGRAMS_DIR, config_dir
+from .terminal_text import shown
 
 KINDS = ("stretching", "resistance", "aerobic")
 MIN_EXERCISES = {"stretching": 6, "resistance": 6, "aerobic": 1}
@@ -101,7 +102,7 @@ class _Check:
     def text(self, field: str, default: str | None = None) -> str:
         value = self.raw.get(field, default)
         if not isinstance(value, str) or not value.strip():
-            raise self.fail(field, f"must be non-empty text (got {value!r})")
+            raise self.fail(field, f"must be non-empty text (got {shown(value)})")
         return value.strip()
 
     def number(self, field: str, lo: float, hi: float, default: float | None = None,
@@ -110,7 +111,7 @@ class _Check:
         ok_type = isinstance(value, int) if integer else isinstance(value, (int, float))
         if isinstance(value, bool) or not ok_type:
             kind = "a whole number" if integer else "a number"
-            raise self.fail(field, f"must be {kind} (got {value!r})")
+            raise self.fail(field, f"must be {kind} (got {shown(value)})")
         assert value is not None
         if not lo <= value <= hi:
             raise self.fail(field, f"must be between {lo:g} and {hi:g} (got {value:g})")
@@ -126,15 +127,15 @@ def _exercise(path: Path, kind: str, raw: Any, index: int) -> Exercise:
     if kind == "stretching":
         mode = c.text("mode")
         if mode not in ("active", "passive"):
-            raise c.fail("mode", f"must be active or passive (got {mode!r})")
+            raise c.fail("mode", f"must be active or passive (got {shown(mode)})")
         sides = raw.get("sides", ["both"])
         if not isinstance(sides, list) or not sides or any(s not in ("left", "right", "both") for s in sides):
-            raise c.fail("sides", f"must be a list of left, right or both (got {sides!r})")
+            raise c.fail("sides", f"must be a list of left, right or both (got {shown(sides)})")
         return Exercise(name, description, mode=mode, hold_seconds=c.number("hold_seconds", 5, 120),
                         reps_per_side=int(c.number("reps_per_side", 1, 5, integer=True)), sides=tuple(sides))
     if kind == "resistance":
         if raw.get("sets", 1) != 1:
-            raise c.fail("sets", f"the ACSM advice for ALS is one set (got {raw.get('sets')!r})")
+            raise c.fail("sets", f"the ACSM advice for ALS is one set (got {shown(raw.get('sets'))})")
         reps = int(c.number("reps", 8, 12, integer=True))
         min_reps = int(c.number("min_reps", 1, reps, default=min(8, reps), integer=True))
         tempo_raw = raw.get("tempo")
@@ -155,7 +156,7 @@ def parse_program(path: Path, raw: Any) -> Program:
     c = _Check(path, raw)
     kind = c.text("kind")
     if kind not in KINDS:
-        raise c.fail("kind", f"must be one of {', '.join(KINDS)} (got {kind!r})")
+        raise c.fail("kind", f"must be one of {', '.join(KINDS)} (got {shown(kind)})")
     items = raw.get("exercises")
     if not isinstance(items, list) or len(items) < MIN_EXERCISES[kind]:
         raise c.fail("exercises", f"a {kind} program needs at least {MIN_EXERCISES[kind]} exercises")
@@ -201,4 +202,4 @@ def load_program(name_or_path: str) -> Program:
         if candidate.is_file():
             return load_program_file(candidate)
     known = ", ".join(available_programs()) or "none"
-    raise ProgramError(f"unknown program {name_or_path!r}: choose one of {known}, or give a path to a .yaml file")
+    raise ProgramError(f"unknown program {shown(name_or_path)}: choose one of {known}, or give a path to a .yaml file")

@@ -10,9 +10,9 @@ from typing import Any
 from .datafile import read_yaml
 from .errors import ProgramError
 from .intents import SYMPTOM_KINDS
-from .paths import ROOT, config_dir
+from .paths import RULES_DIR, config_dir
+from .terminal_text import shown
 
-RULES_DIR = ROOT / "rules"
 WHEN = ("effort_trend", "symptoms", "daily_activities")
 """What a rule can watch: CR10 ratings over sessions, reported symptoms, a "yes" to the next-day question."""
 LOWERABLE = ("reps", "weight", "minutes")
@@ -92,17 +92,17 @@ def parse_rules(path: Path, raw: Any) -> Rules:
     num = _numbers(c, "changes.", fail)
     lighter = c.get("lighter_weight", Changes.lighter_weight)
     if not isinstance(lighter, str) or not lighter.strip():
-        raise fail("changes.lighter_weight", f"must be non-empty text (got {lighter!r})")
+        raise fail("changes.lighter_weight", f"must be non-empty text (got {shown(lighter)})")
     unweighted = c.get("unweighted", list(Changes.unweighted))
     if not isinstance(unweighted, list) or not all(isinstance(u, str) and u.strip() for u in unweighted):
-        raise fail("changes.unweighted", f"must be a list of words (got {unweighted!r})")
+        raise fail("changes.unweighted", f"must be a list of words (got {shown(unweighted)})")
     changes = Changes(num("reps_step", 1, 4, Changes.reps_step), num("bout_step_minutes", 1, 5, 2),
                       num("min_bout_minutes", 1, 10, 2), lighter.strip(), tuple(u.lower() for u in unweighted))
     rules = tuple(_rule(r, i, fail) for i, r in enumerate(raw["rules"]))
     ids = [r.id for r in rules]
     dup = next((i for i in ids if ids.count(i) > 1), None)
     if dup is not None:
-        raise fail(f"rules[{ids.index(dup, ids.index(dup) + 1)}].id", f"{dup!r} is used twice")
+        raise fail(f"rules[{ids.index(dup, ids.index(dup) + 1)}].id", f"{shown(dup)} is used twice")
     return Rules(changes, rules, path)
 
 
@@ -110,7 +110,7 @@ def _numbers(raw: dict[str, Any], prefix: str, fail: Callable[[str, str], Progra
     def num(field: str, lo: int, hi: int, default: int | None = None) -> int:
         value = raw.get(field, default)
         if isinstance(value, bool) or not isinstance(value, int):
-            raise fail(prefix + field, f"must be a whole number (got {value!r})")
+            raise fail(prefix + field, f"must be a whole number (got {shown(value)})")
         if not lo <= value <= hi:
             raise fail(prefix + field, f"must be between {lo} and {hi} (got {value}); a rule only ever "
                                        "lowers the load, in small steps")
@@ -127,19 +127,19 @@ def _rule(raw: Any, i: int, fail: Callable[[str, str], ProgramError]) -> Rule:
     for field in ("id", "when", "reason"):
         value = raw.get(field)
         if not isinstance(value, str) or not value.strip():
-            raise fail(prefix + field, f"must be non-empty text (got {value!r})")
+            raise fail(prefix + field, f"must be non-empty text (got {shown(value)})")
         texts[field] = " ".join(value.split())
     if texts["when"] not in WHEN:
-        raise fail(prefix + "when", f"must be one of {', '.join(WHEN)} (got {texts['when']!r})")
+        raise fail(prefix + "when", f"must be one of {', '.join(WHEN)} (got {shown(texts['when'])})")
     lower = raw.get("lower")
     if not isinstance(lower, list) or not lower or any(x not in LOWERABLE for x in lower):
-        raise fail(prefix + "lower", f"must list some of {', '.join(LOWERABLE)} (got {lower!r}); "
+        raise fail(prefix + "lower", f"must list some of {', '.join(LOWERABLE)} (got {shown(lower)}); "
                                      "a rule can only lower the load")
     symptoms: tuple[str, ...] = ()
     if texts["when"] == "symptoms":
         raw_s = raw.get("symptoms")
         if not isinstance(raw_s, list) or not raw_s or any(s not in SYMPTOM_KINDS for s in raw_s):
-            raise fail(prefix + "symptoms", f"must list some of {', '.join(SYMPTOM_KINDS)} (got {raw_s!r})")
+            raise fail(prefix + "symptoms", f"must list some of {', '.join(SYMPTOM_KINDS)} (got {shown(raw_s)})")
         symptoms = tuple(raw_s)
     effort = texts["when"] == "effort_trend"
     return Rule(id=texts["id"], when=texts["when"], reason=texts["reason"], lower=tuple(lower),

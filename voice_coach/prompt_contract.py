@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .intents import SYMPTOM_KINDS
 
-OUTCOMES = ("completed", "stopped_by_user", "stopped_for_safety", "abandoned")
+OUTCOMES = ("completed", "stopped_by_user", "stopped_for_safety", "abandoned", "interrupted", "input_ended")
 
 PROMPT_SLOTS: dict[str, frozenset[str]] = {
     key: frozenset(slots.split()) for key, slots in {

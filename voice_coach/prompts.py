@@ -96,3 +96,21 @@ def load_prompts(lang: str = "en", directory: Path = PROMPTS_DIR) -> Prompts:
                               f"{', '.join(keys)} needs words")
         sections[section] = {str(k): str(v) for k, v in table.items()}
     return Prompts(lines=lines, sections=sections)
+
+
+def named_table(raw: dict[str, Any], section: str, keys: tuple[str, ...], path: Path, what: str, *,
+                complete: bool = True) -> dict[str, Any]:
+    """`raw[section]`, a mapping whose names are all in `keys` (every one of them when `complete`); the values
+    are left for the caller to check. A bad table is one PromptError line naming the file and the field."""
+    table = raw.get(section)
+    if not isinstance(table, dict):
+        raise PromptError(f"{path}: {section}: missing (a mapping of name → {what})")
+    out: dict[str, Any] = {}
+    for key, value in table.items():
+        if str(key) not in keys:
+            raise PromptError(f"{path}: {section}.{key}: unknown name (known: {', '.join(keys)})")
+        out[str(key)] = value
+    missing = [k for k in keys if k not in out] if complete else []
+    if missing:
+        raise PromptError(f"{path}: {section}.{missing[0]}: missing")
+    return out

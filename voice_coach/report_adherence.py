@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
+
+from .terminal_text import warn_on_stderr
 
 KIND_ORDER = ("stretching", "resistance", "aerobic")
 """Program kinds in the order reports show them."""
@@ -60,16 +62,17 @@ ACSM_PLAN = WeeklyPlan(
 )
 
 
-def default_plan() -> WeeklyPlan:
+def default_plan(warn: Callable[[str], None] = warn_on_stderr) -> WeeklyPlan:
     """The plan reports measure against: the user's weekly plan file (or the bundled ACSM one); the
-    built-in ACSM rules when no plan file can be read."""
+    built-in ACSM rules when no plan file can be read, said in one `warn` line and in the plan's name."""
     from .errors import CoachError
     from .plan import load_plan, report_plan
 
     try:
         return report_plan(load_plan())
-    except CoachError:
-        return ACSM_PLAN
+    except CoachError as exc:
+        warn(f"{exc.message} (the report measures against the built-in ACSM plan instead)")
+        return replace(ACSM_PLAN, name=f"{ACSM_PLAN.name}; the weekly plan file could not be read")
 
 
 def session_counts(session: Mapping[str, Any]) -> bool:

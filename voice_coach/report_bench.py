@@ -213,7 +213,7 @@ def main() -> None:
         quiet = LazyProgress(Console(stderr=True), stages=3, enabled=False)
         for fmt in ("json", "text", "csv", "fhir", "html"):
             t0 = time.perf_counter()
-            entries = read_entries(path, None, None, quiet)
+            entries, _ = read_entries(path, None, None, quiet)
             text = produce(fmt, entries, path=path, program=None, since=None, until=None, now=now, progress=quiet)
             print(f"{fmt:<5} {time.perf_counter() - t0:6.2f} s  {len(text) / 1e6:6.2f} MB  (in process)")
         out = Path(tmp) / "report.html"

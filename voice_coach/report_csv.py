@@ -34,7 +34,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
                 "breathless."),
     ("caution", "Key of the caution read out (caution_spoken)."),
     ("outcome", "How the session ended (session_ended): completed, stopped_for_safety, stopped_by_user, "
-                "abandoned."),
+                "abandoned, interrupted (Ctrl-C, SIGTERM, SIGHUP), input_ended (the replies ran out)."),
     ("flags", "Safety flags of the session (session_ended), separated by `;`."),
     ("note", "A caregiver's note."),
     ("data", "Every field of the entry, as JSON."),

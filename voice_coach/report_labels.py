@@ -19,6 +19,8 @@ OUTCOMES = {
     "stopped_for_safety": "stopped for safety",
     "stopped_by_user": "stopped by the person",
     "abandoned": "not finished",
+    "interrupted": "interrupted (the program was closed)",
+    "input_ended": "input ended (no more replies came)",
     None: "in progress or cut off",
 }
 FLAGS = {

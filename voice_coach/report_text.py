@@ -15,6 +15,7 @@ from . import report_labels as words
 from .report import voice_trend_line
 from .report_adherence import KIND_ORDER
 from .report_attention import proposal_change
+from .report_listen import listening_line
 
 LAST_SESSIONS = 10
 LAST_CAREGIVER = 10
@@ -35,6 +36,8 @@ def render_text(report: Mapping[str, Any], console: Console) -> None:
     console.print(Text("Exercise report", style="bold"), Text(f" to {words.day(period['today'])}"
                                                                + (f" · program {period['program']}"
                                                                   if period["program"] else "")))
+    for damaged in report.get("damaged", []):
+        console.print(Text(f"Damaged journal entry left out: {damaged['text']}", style="yellow"), soft_wrap=True)
     voice_line = voice_trend_line(list(report.get("voice_checks", [])))
     proposals = list(report.get("proposals", []))
     if not sessions and not report["caregiver"] and not proposals:
@@ -56,6 +59,9 @@ def render_text(report: Mapping[str, Any], console: Console) -> None:
         console.print(_proposals(proposals))
     if voice_line:
         console.print(Text(voice_line), soft_wrap=True)
+    listen_line = listening_line(report.get("listening"))
+    if listen_line:
+        console.print(Text(listen_line), soft_wrap=True)
     console.print(Text("Charts, the calendar and transcripts: voice-coach report --format html -o report.html",
                        style="dim"))
 

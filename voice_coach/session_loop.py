@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from .barge_in import live_microphone, say_watching
 from .coach import Coach
 from .errors import DeviceError, JournalError
-from .intents import Heard, Intent, PhraseBook, Utterance
-from .messages import LogEntry, Say
+from .intents import Heard, Intent, PhraseBook
+from .messages import Action, LogEntry, Say
 from .ports import Clock, EndOfInput, Expectation, Journal, Listener, Speaker
 from .prompt_contract import is_caution
 from .prompts import Prompts
+from .stop_signals import signals_deferred
 
 JOURNAL_FAILED = "journal_failed"
 """Prompt key said when the journal cannot be written; JOURNAL_FAILED_TEXT is said while prompts/ lacks it."""
@@ -47,6 +48,11 @@ class SessionLoop:
         """The first journal write that failed; nothing is written after it and the session ends."""
         self.barged: Heard | None = None
         """A reply heard while the coach spoke ("stop" cuts the line), handled once the lines are said."""
+        self.queue: list[Action] = []
+        """What the coach asked for and the loop has not said or written yet."""
+        self.started_logged = False
+        self.ended_logged = False
+        """This session's session_started / session_ended entries are written."""
 
     def expectation(self) -> Expectation:
         phrases = self.phrasebook.phrases_for(self.coach.accepted_intents(), self.aliases)
@@ -60,10 +66,10 @@ class SessionLoop:
             self.journal.close_dangling(self.clock.wall())
         except JournalError as exc:
             self.failure = exc
-        if self.failure is None:
-            self.coach.start(self.clock.now())
-            self.flush()
         try:
+            if self.failure is None:
+                self.coach.start(self.clock.now())
+                self.flush()
             while not self.coach.ended and self.failure is None:
                 try:
                     heard = self.listener.listen(self.coach.wake_at(), self.clock, self.expectation())
@@ -78,8 +84,10 @@ class SessionLoop:
                     heard, self.barged = self.barged, None
                     self.hear(heard)
                     self.flush()
-        except (EndOfInput, KeyboardInterrupt) as why:
-            self.stop_because("input_closed" if isinstance(why, EndOfInput) else "interrupted")
+        except EndOfInput:
+            self.stop_because("input_closed", "input_ended")
+        except KeyboardInterrupt as why:  # Ctrl-C, or SIGTERM/SIGHUP (stop_signals.Interrupted)
+            self.stop_because("interrupted", "interrupted", signal=str(why) or "SIGINT")
         if self.failure is not None:
             self.say_journal_failed()
             raise self.failure
@@ -115,21 +123,35 @@ class SessionLoop:
                           heard.text, heard.confidence, heard.source))
         self.coach.hear(utterance, self.clock.now(), heard.text, heard.confidence, heard.source)
 
-    def stop_because(self, reason: str) -> None:
-        """The input is gone (stdin closed, Ctrl-C): stop as if the user said stop, and say so."""
-        if self.coach.ended:
+    def stop_because(self, reason: str, outcome: str, **details: str) -> None:
+        """The input is gone (stdin closed, the replies ran out) or the program was told to end (Ctrl-C, SIGTERM,
+        SIGHUP): log why, and end the session with `outcome` (the person did not say stop).
+
+        An interruption can land anywhere in a step: the entries of the step it cut are written first (its lines
+        are not said), and a session whose end entry was lost on the way (the coach had ended) still gets one."""
+        for action in self.queue:
+            if isinstance(action, LogEntry):
+                self.log(action)
+        self.queue = []
+        if self.ended_logged:
             return
-        self.log(LogEntry(reason, {"state": self.coach.state.value}))
-        stop = Utterance(Intent.STOP, Heard("", 1.0, "keyboard"))
-        self.coach.hear(stop, self.clock.now())
-        self.flush()
+        if not self.coach.ended:
+            self.log(LogEntry(reason, {"state": self.coach.state.value, **details}))
+            self.coach.end_early(self.clock.now(), outcome)
+            self.flush()
+        if self.started_logged and not self.ended_logged:
+            self.log(LogEntry("session_ended", {"outcome": self.coach.outcome or outcome, "reason": reason,
+                                                "flags": sorted(set(self.coach.flags)),
+                                                "exercises_done": self.coach.exercises_done}))
 
     def flush(self) -> None:
         """Speak and log what the coach asked for, in order. With a live microphone, "stop" said while the
         coach speaks cuts the line (barge-in) and the rest of the lines; entries are still all written."""
-        outbox, self.coach.outbox = self.coach.outbox, []
+        self.queue.extend(self.coach.outbox)
+        self.coach.outbox = []
         spoke = False
-        for action in outbox:
+        while self.queue:  # taken one by one: what an interruption leaves is still in the queue
+            action = self.queue.pop(0)
             if isinstance(action, Say):
                 if self.barged is None or is_caution(action.key):  # a caution is never cut short by a reply
                     self.say(action)
@@ -158,9 +180,12 @@ class SessionLoop:
         if self.failure is not None:
             return
         try:
-            self.written.append(self.journal.append(
-                self.session_id, entry.kind, self.clock.wall(), entry.data, source=entry.source,
-                transcript=entry.transcript, confidence=entry.confidence))
+            with signals_deferred():  # written and counted, or not written: never cut between the two
+                self.written.append(self.journal.append(
+                    self.session_id, entry.kind, self.clock.wall(), entry.data, source=entry.source,
+                    transcript=entry.transcript, confidence=entry.confidence))
+                self.started_logged |= entry.kind == "session_started"
+                self.ended_logged |= entry.kind == "session_ended"
         except JournalError as exc:
             self.failure = exc
 

@@ -17,6 +17,7 @@ from .programs import Program, load_program
 from .progression import offer_for, propose
 from .progression_rules import load_rules
 from .settings import CoachSettings
+from .terminal_text import warn_on_stderr
 
 
 @dataclass(frozen=True)
@@ -53,9 +54,10 @@ def prepare_start(program_arg: str | None, entries: list[Entry], *, checkin: boo
     try:
         status = today_status(load_plan(), entries, today)
         lines = tuple(today_lines(status))
-    except ProgramError:
+    except ProgramError as exc:
         if from_plan:
             raise
+        warn_on_stderr(f"{exc.message} (this session goes on without today's plan)")
         status, lines = None, (Say("plan_unavailable"),)
     announce: tuple[Say, ...] = ()
     name = program_arg

@@ -25,6 +25,8 @@ import numpy as np
 from .devices import Clip, PlaybackLine, Player, find_device
 from .errors import ConfigError, DeviceError
 from .ports import Speaker
+from .private_files import append_private, private_dir, write_private
+from .terminal_text import shown
 from .text_io import TextSpeaker
 
 DEFAULT_RATE_WPM = 175
@@ -256,7 +258,15 @@ class _EngineThread:
         if score:
             return best
         english = sorted({v.id.rsplit("/", 1)[-1] for v in self.voices if v.id.rsplit("/", 1)[-1].startswith("en")})
-        raise ConfigError(f"speech voice '{wanted}' not found; try one of: {', '.join(english[:8]) or 'none'}")
+        every = "espeak-ng --voices" if self.backend == "espeak" else "your system's speech settings"
+        raise ConfigError(f"speech voice {shown(wanted)} not found; try one of: {', '.join(english[:8]) or 'none'} "
+                          f"(every voice installed: {every})")
+
+
+def installed_voice(wanted: str) -> str:
+    """The speech engine's id for the voice `wanted` names (as a session will choose it); ConfigError naming some
+    voices and how to list them all when there is none, DeviceError when the engine cannot start."""
+    return _EngineThread.shared().resolve_voice(wanted)
 
 
 class Pyttsx3Synth:
@@ -271,15 +281,16 @@ class Pyttsx3Synth:
     def synthesize(self, text: str) -> Clip:
         return self._engine.synthesize(text, self.voice, self.voice_id)
 
-    def to_file(self, text: str, path: Path) -> Clip:
-        """Writes the line as a 16-bit mono WAV (22050 Hz with espeak-ng); returns its audio."""
+    def to_wav(self, text: str) -> bytes:
+        """The line as a 16-bit mono WAV file's bytes (22050 Hz with espeak-ng)."""
         clip = self.synthesize(text) if text.strip() else Clip(np.zeros(0, dtype=np.int16), 22050)
-        with wave.open(str(path), "wb") as w:
+        buffer = io.BytesIO()
+        with wave.open(buffer, "wb") as w:
             w.setnchannels(1)
             w.setsampwidth(2)
             w.setframerate(clip.sample_rate)
             w.writeframes(clip.samples.astype("<i2").tobytes())
-        return clip
+        return buffer.getvalue()
 
 
 def read_wav(path: Path) -> Clip:
@@ -354,35 +365,26 @@ class WavSpeaker:
 
     @staticmethod
     def prepare(directory: str | Path) -> Path:
-        """The folder, created if needed and checked writable (DeviceError otherwise)."""
-        folder = Path(directory)
+        """The folder, created private (0700) if needed and checked writable (DeviceError otherwise)."""
+        folder = private_dir(Path(directory), DeviceError, what="--output")
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            probe = folder / ".voice-coach-write-test"
-            probe.write_bytes(b"")
-            probe.unlink()
+            fd, probe = tempfile.mkstemp(prefix=".voice-coach-write-test.", dir=folder)  # O_EXCL: never a link
+            os.close(fd)
+            os.unlink(probe)
         except OSError as exc:
             raise DeviceError(f"--output {directory}: cannot write there ({exc.strerror or exc}); "
                               "choose another folder, or --output text") from exc
         return folder
 
     def say(self, text: str, key: str) -> None:
+        """One private (0600) WAV and a transcript row; never written through a planted link or onto a pipe."""
         self.number += 1
         safe_key = re.sub(r"[^A-Za-z0-9._-]+", "-", key).strip("-") or "line"
         path = self.directory / f"{self.number:04d}_{safe_key}.wav"
-        partial = path.with_name("." + path.name + ".part")
-        try:
-            self.synth.to_file(text, partial)
-            os.replace(partial, path)
-            new = not self.transcript.exists()
-            with self.transcript.open("a", encoding="utf-8") as f:
-                if new:
-                    f.write("number\tkey\ttext\n")
-                f.write(f"{self.number}\t{key}\t{' '.join(text.split())}\n")
-        except OSError as exc:
-            raise DeviceError(f"cannot write {path}: {exc.strerror or exc}") from exc
-        finally:
-            partial.unlink(missing_ok=True)
+        write_private(path, self.synth.to_wav(text), DeviceError, what="--output")
+        row = f"{self.number}\t{key}\t{' '.join(text.split())}\n"
+        header = "" if os.path.lexists(self.transcript) else "number\tkey\ttext\n"
+        append_private(self.transcript, header + row, DeviceError, what="--output")
         self.paths.append(path)
 
 

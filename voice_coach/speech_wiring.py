@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from .audio_io import WavSource
-from .audio_listener import AudioReplayListener, StreamListener
+from .audio_listener import AudioReplayListener, StreamListener, wav_files
 from .endpointing import EndpointSettings
 from .errors import AudioError
 from .ports import Listener
@@ -21,10 +21,11 @@ def audio_replay_listener(path: Path, backend: str = "auto", model: Path | None 
     settings = endpoint_settings(end_silence_seconds, vad_aggressiveness)
     path = Path(path)
     if path.is_dir():
+        wav_files(path)  # every file's header checked before the model loads
         return AudioReplayListener(path, make_recognizer(backend, model), settings, on_rejected=on_rejected)
-    if not path.is_file():
+    if not path.exists():
         raise AudioError(f"{path}: no such WAV file or folder; check the path")
-    source = WavSource(path)  # read (and checked) before the model loads
+    source = WavSource(path)  # its header checked before the model loads; the audio is streamed
     return StreamListener(source, make_recognizer(backend, model), settings, on_rejected=on_rejected)
 
 

@@ -9,6 +9,7 @@ from typing import TextIO
 
 from .intents import Heard
 from .ports import Clock, EndOfInput, Expectation
+from .terminal_text import printable
 
 
 class TextListener:
@@ -69,7 +70,7 @@ class TextSpeaker:
         self.stream = stream or sys.stdout
 
     def say(self, text: str, key: str) -> None:
-        self.stream.write(f"coach: {text}\n")
+        self.stream.write(f"coach: {printable(text)}\n")  # names come from files: no ESC codes
         self.stream.flush()
 
 

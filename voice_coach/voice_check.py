@@ -24,6 +24,8 @@ PASS_RATE = 2 / 3
 COMMANDS = ("yes", "no", "next", "repeat", "skip", "pause", "resume", "rest", "stop", "help")
 """Checked by default (with the person's own words); numbers and symptoms on request."""
 CHUNK_BYTES = 960
+TAKE_MAX_SECONDS = 30.0
+"""A take in a folder is one command: a longer WAV is refused (one line) rather than held in memory."""
 WAV_NAME = re.compile(r"^(?P<phrase>.+?)_(?P<n>\d+)\.wav$", re.IGNORECASE)
 
 
@@ -172,7 +174,7 @@ def check_folder(folder: Path, recognizer: Recognizer, *, book: PhraseBook | Non
         grammar = grammar_for(meaning, book, aliases)
         heard = []
         for path in paths:
-            pcm = read_wav(path)
+            pcm = read_wav(path, max_seconds=TAKE_MAX_SECONDS)
             takes.setdefault(phrase, []).append(pcm)
             recognizer.begin(grammar)
             for i in range(0, len(pcm), CHUNK_BYTES):

@@ -14,8 +14,8 @@ The takes live in the person's config folder (`voice_templates.npz`); `voice-coa
 
 from __future__ import annotations
 
+import io
 import logging
-import os
 import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -27,6 +27,7 @@ from .audio_signal import frame_levels
 from .errors import ConfigError
 from .intents import Heard
 from .ports import Recognizer
+from .private_files import write_private
 from .recognizer_wrapper import Wrapped
 
 log = logging.getLogger(__name__)
@@ -208,7 +209,8 @@ class VoiceTemplates:
         nearest: dict[str, float] = {}
         for p, d in zip(phrase_of[lo:hi], bank.distances(frames, lo, hi), strict=True):
             nearest[p] = min(float(d), nearest.get(p, np.inf))
-        ranked = sorted(((p, d) for p, d in nearest.items() if p in chosen), key=lambda x: (x[1], x[0]))
+        # distances equal but for float rounding (block sums) are a tie: it goes to the first phrase in order
+        ranked = sorted(((p, d) for p, d in nearest.items() if p in chosen), key=lambda x: (round(x[1], 6), x[0]))
         if not ranked:
             return None  # no take of the state's phrases is of a length this utterance could be
         runner_up = min((d for p, d in nearest.items() if p != ranked[0][0]), default=np.inf)
@@ -236,22 +238,17 @@ class VoiceTemplates:
 
     # ----- on disk ----------------------------------------------------------------------------------------------
     def save(self, path: Path) -> None:
-        """Write atomically (a half-written file never replaces good takes)."""
+        """Write atomically and privately (0600; a half-written file never replaces good takes); ConfigError when
+        it cannot be written."""
         arrays: dict[str, np.ndarray] = {}
         for i, (phrase, takes) in enumerate(sorted(self.takes.items())):
             for k, t in enumerate(takes):
                 arrays[f"{i}_{k}"] = t.astype(np.float16)
             arrays[f"{i}_phrase"] = np.array(phrase)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        try:
-            with open(tmp, "wb") as f:
-                np.savez_compressed(f, **arrays)  # type: ignore[arg-type]
-                f.flush()
-                os.fsync(f.fileno())
-            tmp.replace(path)
-        finally:
-            tmp.unlink(missing_ok=True)
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, **arrays)  # type: ignore[arg-type]
+        write_private(path, buffer.getvalue(), ConfigError, make_folder=True,
+                      failed="cannot save how you say the commands")
 
     @classmethod
     def load(cls, path: Path) -> VoiceTemplates:

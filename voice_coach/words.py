@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -13,6 +14,7 @@ from .errors import ConfigError
 from .intents import Intent, PhraseBook, load_phrasebook, normalize
 from .paths import config_dir
 from .profile import toml_key, toml_value
+from .terminal_text import shown, warn_on_stderr
 
 Meaning = tuple[Intent, int | None, str | None]
 """What a phrase means to the coach: intent, number value, symptom kind."""
@@ -196,19 +198,53 @@ def suggest(book: PhraseBook, meaning: Meaning, aliases: dict[str, str], diction
 
 
 # ----- the file ------------------------------------------------------------------------------------------
-def load_aliases(path: Path | None = None, book: PhraseBook | None = None) -> dict[str, str]:
-    """Own words → command phrase, as the session loop takes them; a damaged file is one ConfigError line."""
+MAX_ENTRIES = 100
+"""Own words read from the file at most; more is a hand-edit gone wrong (each is checked like `words set`)."""
+MAX_WARNINGS = 10
+"""Entries of the file named one by one in warnings; past this, one line counts the rest."""
+
+
+def entry_problem(alias: object, target: object, accepted: dict[str, str], book: PhraseBook,
+                  dictionary: Dictionary | None = None) -> str | None:
+    """Why one entry of the words file cannot be used (the checks of `words set`, "stop" and the symptom
+    words first); None when it can. `accepted` are the entries already taken from the file."""
+    if not isinstance(alias, str) or not isinstance(target, str) or normalize(target) not in book.phrases:
+        commands = ", ".join(i.value for i in Intent if i.value in book.phrases)
+        return f"not a command the coach knows (use {commands}, a number word or a symptom word)"
+    taken = book.phrases.get(normalize(alias))
+    if taken is not None and taken[0] in (Intent.STOP, Intent.SYMPTOM) and taken != book.phrases[normalize(target)]:
+        return f'"{normalize(alias)}" always means {canonical_phrases(book)[taken]}, whatever this file says'
+    verdict = check_alias(target, alias, accepted, book=book, dictionary=dictionary, candidates={})
+    return verdict.refused
+
+
+def load_aliases(path: Path | None = None, book: PhraseBook | None = None,
+                 warn: Callable[[str], None] = warn_on_stderr) -> dict[str, str]:
+    """Own words → command phrase, as the session loop takes them. A damaged file is one ConfigError line; an
+    entry that `words set` would refuse (one that would take "stop" or a symptom word away above all) is left
+    out with one `warn` line naming the file and the entry, and the rest of the file still loads."""
     path = path or words_path()
     book = book or load_phrasebook()
     raw = read_toml(path, ConfigError, "your words", "fix it, or run: voice-coach words reset")
-    if raw is None:
+    if not raw:
         return {}
+    dictionary = load_dictionary()
     out: dict[str, str] = {}
-    for alias, target in raw.items():
-        if not isinstance(target, str) or normalize(target) not in book.phrases or not normalize(alias):
-            raise ConfigError(f'{path}: "{alias}" = {target!r}: not a command the coach knows; '
-                              "fix it, or run: voice-coach words reset")
-        out[normalize(alias)] = normalize(target)
+    ignored = 0
+    for n, (alias, target) in enumerate(raw.items()):
+        if n == MAX_ENTRIES:
+            warn(f"{path}: only the first {MAX_ENTRIES} own words are read; the other {len(raw) - n} are ignored")
+            break
+        problem = entry_problem(alias, target, out, book, dictionary)
+        if problem is not None:
+            ignored += 1
+            if ignored <= MAX_WARNINGS:
+                warn(f"{path}: {shown(alias)} = {shown(target)} is ignored: {problem}")
+            continue
+        if meaning_of(book, alias) is None:  # words that already mean this command need no entry
+            out[normalize(alias)] = normalize(str(target))
+    if ignored > MAX_WARNINGS:
+        warn(f"{path}: {ignored - MAX_WARNINGS} more own words are ignored the same way; fix or remove them")
     return out
 
 
@@ -232,6 +268,13 @@ def set_alias(target: str, alias: str, path: Path | None = None, *, book: Phrase
 def reset_aliases(target: str | None = None, path: Path | None = None, *, book: PhraseBook | None = None) -> int:
     """Forget all own words, or those of one command; how many were removed."""
     book = book or load_phrasebook()
+    if target is None and (path or words_path()).exists():
+        try:
+            aliases = load_aliases(path, book, warn=lambda _: None)
+        except ConfigError:  # a damaged file is what "reset" is for: it is replaced whole
+            aliases = {}
+        save_aliases({}, path)
+        return len(aliases)
     aliases = load_aliases(path, book)
     if target is None:
         keep: dict[str, str] = {}
