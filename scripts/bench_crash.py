@@ -58,7 +58,14 @@ def child_main(ack_fd: int, argv: list[str]) -> int:
 
     os.write on a pipe is one system call, atomic for lines this short: a line is either whole or absent."""
     sys.path.insert(0, str(ROOT))
-    from voice_coach import cli, coach, intents, journal, programs, prompts, replay, session_loop  # noqa: F401
+    from voice_coach.cli import main as cli
+    from voice_coach.coach import coach
+    from voice_coach.coach import intents
+    from voice_coach.journal import journal
+    from voice_coach.coach import programs
+    from voice_coach.coach import prompts
+    from voice_coach.speech import replay
+    from voice_coach.session import loop as session_loop  # noqa: F401
 
     original = journal.SqliteJournal.append
 
@@ -642,7 +649,7 @@ def finish_journal(db: Path, scripts: dict[str, Path], expected: dict[str, str],
     after = snapshot(db, work / "scratch")
     check_run(f"final run on {db.name}", run, before, after, tally, kill_planned=False)
     expected.update(outcomes(after, run))
-    done = subprocess.run([sys.executable, "-m", "voice_coach.cli", "report", "--db", str(db), "--format", "json"],
+    done = subprocess.run([sys.executable, "-m", "voice_coach.cli.main", "report", "--db", str(db), "--format", "json"],
                           capture_output=True, text=True, cwd=ROOT, timeout=120)
     if done.returncode != 0:
         tally.fail(f"report on {db.name}", done.stderr.strip())

@@ -32,7 +32,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from voice_coach.audio_io import read_wav, resample  # noqa: E402
+from voice_coach.speech.audio_io import read_wav, resample  # noqa: E402
 
 RATE, CHANNELS = 48000, 2
 PHRASES = ("yes", "no", "five", "three", "seven", "next", "repeat", "resume", "put the kettle on",
@@ -84,7 +84,7 @@ def run(args: list[str], env: dict[str, str]) -> dict[str, Any]:
     """One command in its own process: its exit code, wall time, peak RSS and output."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, "-m", "voice_coach.cli", *args], stdout=out, stderr=err,
+        proc = subprocess.Popen([sys.executable, "-m", "voice_coach.cli.main", *args], stdout=out, stderr=err,
                                 cwd=ROOT, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         proc.returncode = os.waitstatus_to_exitcode(status)

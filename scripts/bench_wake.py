@@ -137,11 +137,11 @@ def wake_clip(text: str, voice: str, wpm: int, condition: str, seed: int) -> tup
 # ----- the pipeline -------------------------------------------------------------------------------------------
 def pipeline() -> tuple[Any, Any, tuple[str, ...]]:
     """The listener's waiting-state pipeline exactly as cli_listen wires it (a detector, its grammar phrases)."""
-    from voice_coach.listen_prompts import load_listen_prompts
-    from voice_coach.recognizer_sphinx import SphinxRecognizer
-    from voice_coach.recognizers import whisper_check
-    from voice_coach.resident import wake_grammar
-    from voice_coach.wake import WakeDetector
+    from voice_coach.listen.prompts import load_listen_prompts
+    from voice_coach.speech.sphinx import SphinxRecognizer
+    from voice_coach.speech.recognizers import whisper_check
+    from voice_coach.listen.resident import wake_grammar
+    from voice_coach.listen.wake import WakeDetector
 
     detector = WakeDetector(SphinxRecognizer(None), whisper_check())
     return detector, None, wake_grammar(WAKE, load_listen_prompts())
@@ -149,13 +149,13 @@ def pipeline() -> tuple[Any, Any, tuple[str, ...]]:
 
 def stream(pcm: bytes, detector: Any, phrases: tuple[str, ...]) -> dict[str, Any]:
     """Run `pcm` through the endpointer and the detector as the listener does; wakes, near misses, reports."""
-    from voice_coach.audio_io import PcmSource
-    from voice_coach.audio_listener import StreamListener
-    from voice_coach.clocks import VirtualClock
-    from voice_coach.listener import SECOND_CHANCE_SECONDS
-    from voice_coach.ports import EndOfInput, Expectation
-    from voice_coach.profile import Profile, endpoint_options
-    from voice_coach.speech_wiring import endpoint_settings
+    from voice_coach.speech.audio_io import PcmSource
+    from voice_coach.speech.listener import StreamListener
+    from voice_coach.coach.clocks import VirtualClock
+    from voice_coach.listen.listener import SECOND_CHANCE_SECONDS
+    from voice_coach.coach.ports import EndOfInput, Expectation
+    from voice_coach.access.profile import Profile, endpoint_options
+    from voice_coach.speech.wiring import endpoint_settings
 
     listener = StreamListener(PcmSource(pcm, name="bench"), detector,
                               endpoint_settings(**endpoint_options(Profile())))
@@ -202,7 +202,7 @@ TAKE_COMMANDS = ["yes", "no", "next", "stop", "repeat", "help"]
 def person_templates(check: Any, voice: str, wpm: int) -> Any:
     """The voice's own tries of the wake phrase and of a few commands, learned as `words learn-wake` and
     `voice-check` learn them."""
-    from voice_coach.voice_templates import learn
+    from voice_coach.speech.voice_templates import learn
 
     takes: dict[str, list[bytes]] = {}
     for phrase in [WAKE, *TAKE_COMMANDS]:

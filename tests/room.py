@@ -8,7 +8,7 @@ from functools import cache
 
 import numpy as np
 
-from voice_coach.audio_io import SAMPLE_RATE
+from voice_coach.speech.audio_io import SAMPLE_RATE
 
 PEAK = 0.5 * 32767
 """Speech is peak-normalised to -6 dBFS, as in tests/audio."""

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voice_coach.audio_io import CHUNK_BYTES, PcmSource, WavSource, read_wav, resample, write_wav
+from voice_coach.speech.audio_io import CHUNK_BYTES, PcmSource, WavSource, read_wav, resample, write_wav
 from voice_coach.errors import AudioError
 
 AUDIO = Path(__file__).parent / "audio"

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from tests.journals import read_entries, run_cli
-from voice_coach.caregiver import parse_at, parse_symptom
+from voice_coach.journal.caregiver import parse_at, parse_symptom
 from voice_coach.errors import CoachError
-from voice_coach.journal import SqliteJournal
+from voice_coach.journal.journal import SqliteJournal
 from voice_coach.paths import default_db
 
 NOW = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)

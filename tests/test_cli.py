@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-EXE = [sys.executable, "-m", "voice_coach.cli"]
+EXE = [sys.executable, "-m", "voice_coach.cli.main"]
 
 
 def cli(*args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess[str]:

@@ -20,24 +20,24 @@ import numpy as np
 import pytest
 
 from tests.fakes import MemoryJournal, RecordingSpeaker
-from voice_coach.audio_io import BYTES_PER_SECOND, PcmSource
-from voice_coach.audio_listener import StreamListener
-from voice_coach.cli_speech import state_intents
-from voice_coach.clocks import VirtualClock
-from voice_coach.coach import Coach
-from voice_coach.intents import load_phrasebook
-from voice_coach.korean_bridge import KoreanBridge as _Bridge
-from voice_coach.prompts import load_prompts
-from voice_coach.recognizers import make_recognizer
-from voice_coach.session_loop import SessionLoop
-from voice_coach.settings import CoachSettings
+from voice_coach.speech.audio_io import BYTES_PER_SECOND, PcmSource
+from voice_coach.speech.listener import StreamListener
+from voice_coach.cli.speech import state_intents
+from voice_coach.coach.clocks import VirtualClock
+from voice_coach.coach.coach import Coach
+from voice_coach.coach.intents import load_phrasebook
+from tests.korean_bridge import KoreanBridge as _Bridge
+from voice_coach.coach.prompts import load_prompts
+from voice_coach.speech.recognizers import make_recognizer
+from voice_coach.session.loop import SessionLoop
+from voice_coach.coach.settings import CoachSettings
 
 BOOK = load_phrasebook()
 STATES = ("asking_feeling", "asking_rating", "asking_symptoms", "waiting_next", "exercising", "paused")
 
 
 class KoreanBridge(_Bridge):
-    """The shared bridge (voice_coach.korean_bridge), refusing a grammar with no Korean stand-in at all."""
+    """The shared bridge (tests.korean_bridge), refusing a grammar with no Korean stand-in at all."""
 
     def begin(self, phrases: tuple[str, ...]) -> None:
         assert self.stand_ins(phrases), f"no Korean stand-in for any of {phrases}"

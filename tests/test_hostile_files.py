@@ -13,7 +13,7 @@ import pytest
 
 from tests.test_cli import ROOT
 
-EXE = [sys.executable, "-m", "voice_coach.cli"]
+EXE = [sys.executable, "-m", "voice_coach.cli.main"]
 LOL = "lol: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"l{i}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 10)}]\n" for i in range(9))
 """A "billion laughs" document: 10^10 values once its aliases are expanded, 300 bytes on disk."""

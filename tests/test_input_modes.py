@@ -14,12 +14,12 @@ import pytest
 
 from tests.fakes import MemoryJournal, ScriptedListener
 from tests.sessions import OPENINGS, ROUTES_BEFORE_EXERCISE, run_session
-from voice_coach.access_prompts import load_access_prompts
-from voice_coach.clocks import VirtualClock
-from voice_coach.coach import Coach
-from voice_coach.coach_table import LIVE, State
+from voice_coach.access.prompts import load_access_prompts
+from voice_coach.coach.clocks import VirtualClock
+from voice_coach.coach.coach import Coach
+from voice_coach.coach.table import LIVE, State
 from voice_coach.errors import CoachError
-from voice_coach.input_modes import (
+from voice_coach.access.input_modes import (
     FRAME_BYTES,
     EitherSelector,
     FallbackListener,
@@ -27,16 +27,16 @@ from voice_coach.input_modes import (
     VoiceDetector,
     make_input_listener,
 )
-from voice_coach.intents import Heard, Intent, load_phrasebook
-from voice_coach.ports import Clock, Expectation
-from voice_coach.profile import Profile
-from voice_coach.programs import load_program
-from voice_coach.prompts import load_prompts
-from voice_coach.scanning import ScanningListener, scan_options
-from voice_coach.session_loop import SessionLoop
-from voice_coach.settings import CoachSettings
-from voice_coach.switch import KeySwitch
-from voice_coach.words import canonical_phrases, intents_by_state
+from voice_coach.coach.intents import Heard, Intent, load_phrasebook
+from voice_coach.coach.ports import Clock, Expectation
+from voice_coach.access.profile import Profile
+from voice_coach.coach.programs import load_program
+from voice_coach.coach.prompts import load_prompts
+from voice_coach.access.scanning import ScanningListener, scan_options
+from voice_coach.session.loop import SessionLoop
+from voice_coach.coach.settings import CoachSettings
+from voice_coach.access.switch import KeySwitch
+from voice_coach.access.words import canonical_phrases, intents_by_state
 
 AUDIO = Path(__file__).parent / "audio"
 CHUNK_SECONDS = 0.03
@@ -477,7 +477,7 @@ def test_key_switch_reads_space_or_enter_and_ignores_other_keys() -> None:
         os.write(write_end, b"\n")
         assert switch.wait(clock.now() + 60, clock) == "keyboard"
         os.close(write_end)
-        from voice_coach.ports import EndOfInput
+        from voice_coach.coach.ports import EndOfInput
         with pytest.raises(EndOfInput):
             switch.wait(clock.now() + 60, clock)
 
@@ -593,7 +593,7 @@ def test_every_line_the_modes_speak_is_in_the_contract_and_renders() -> None:
     import ast
     import re
 
-    from voice_coach.access_prompts import ACCESS_SLOTS
+    from voice_coach.access.prompts import ACCESS_SLOTS
 
     used = set()
     for module in ("scanning", "input_modes", "voice_check"):

@@ -17,18 +17,18 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeClock, MemoryJournal, RecordingSpeaker, ScriptedListener
-from voice_coach import journal_lock
-from voice_coach.coach import Coach
-from voice_coach.entry_checks import CHANGE_FIELDS
+from voice_coach.journal import lock as journal_lock
+from voice_coach.coach.coach import Coach
+from voice_coach.journal.entry_checks import CHANGE_FIELDS
 from voice_coach.errors import ConfigError
-from voice_coach.intents import load_phrasebook
-from voice_coach.journal import SqliteJournal
-from voice_coach.programs import load_program
-from voice_coach.progression import Change
-from voice_coach.prompts import load_prompts
-from voice_coach.session_loop import SessionLoop
+from voice_coach.coach.intents import load_phrasebook
+from voice_coach.journal.journal import SqliteJournal
+from voice_coach.coach.programs import load_program
+from voice_coach.plan.progression import Change
+from voice_coach.coach.prompts import load_prompts
+from voice_coach.session.loop import SessionLoop
 from voice_coach.stop_signals import Interrupted
-from voice_coach.voice_templates import VoiceTemplates
+from voice_coach.speech.voice_templates import VoiceTemplates
 
 ROOT = Path(__file__).resolve().parent.parent
 REPLIES = ROOT / "scripts" / "demo_replies.txt"
@@ -48,12 +48,12 @@ class Person:
         self.db = self.home / "vc" / "data" / "journal.sqlite3"
 
     def run(self, *args: str, stdin: str | None = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "voice_coach.cli", *args], input=stdin, capture_output=True,
+        return subprocess.run([sys.executable, "-m", "voice_coach.cli.main", *args], input=stdin, capture_output=True,
                               text=True, timeout=120, cwd=ROOT, env=self.env)
 
     def start(self, *args: str) -> subprocess.Popen[str]:
         """A session left running, waiting at its first question (its stdin stays open)."""
-        proc = subprocess.Popen([sys.executable, "-m", "voice_coach.cli", *args], stdin=subprocess.PIPE,
+        proc = subprocess.Popen([sys.executable, "-m", "voice_coach.cli.main", *args], stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT, env=self.env)
         assert proc.stdout is not None
         for line in proc.stdout:  # blocks until the coach has asked: the session is under way

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from voice_coach.errors import JournalError
-from voice_coach.journal import SCHEMA_VERSION, SqliteJournal
-from voice_coach.report import build_report
+from voice_coach.journal.journal import SCHEMA_VERSION, SqliteJournal
+from voice_coach.report.model import build_report
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -75,7 +75,7 @@ def test_entry_survives_a_killed_writer(tmp_path: Path) -> None:
     code = (
         "import sys, os, signal\n"
         "from datetime import datetime, timezone\n"
-        "from voice_coach.journal import SqliteJournal\n"
+        "from voice_coach.journal.journal import SqliteJournal\n"
         f"j = SqliteJournal({str(path)!r})\n"
         "sid = j.new_session_id()\n"
         "i = j.append(sid, 'session_started', datetime.now(timezone.utc), {'program': 'x', 'kind': 'x'})\n"

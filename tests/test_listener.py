@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from voice_coach.listen_prompts import LISTEN_SLOTS, load_listen_prompts
-from voice_coach.listener import ASK_SECONDS, REMINDER_WINDOW_SECONDS, Facts, Mode, Reminder, ResidentListener, Run
-from voice_coach.messages import LogEntry, Say
-from voice_coach.prompt_contract import PROMPT_SLOTS
+from voice_coach.listen.prompts import LISTEN_SLOTS, load_listen_prompts
+from voice_coach.listen.listener import ASK_SECONDS, REMINDER_WINDOW_SECONDS, Facts, Mode, Reminder, ResidentListener, Run
+from voice_coach.coach.messages import LogEntry, Say
+from voice_coach.coach.prompt_contract import PROMPT_SLOTS
 
 PLANNED = Facts(next_program="stretching", next_title="daily stretching", today=(Say("plan_today", {"planned": "x"}),),
                 week=(Say("plan_week_empty"),), titles={"stretching": "daily stretching", "aerobic": "aerobic bouts"})

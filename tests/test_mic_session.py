@@ -29,7 +29,7 @@ def test_a_checkin_answered_through_the_virtual_microphone(vmic: dict[str, str],
     db = tmp_path / "journal.sqlite3"
     env = {**vmic, "VOICE_COACH_HOME": str(tmp_path / "home"), "VOICE_COACH_INPUT": "mic",
            "VOICE_COACH_OUTPUT": "text", "PYTHONUNBUFFERED": "1"}
-    child = subprocess.Popen([sys.executable, "-m", "voice_coach.cli", "checkin", "--backend", "pocketsphinx",
+    child = subprocess.Popen([sys.executable, "-m", "voice_coach.cli.main", "checkin", "--backend", "pocketsphinx",
                               "--db", str(db)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              text=True)
     timer = threading.Timer(90, child.kill)  # a hung child must not hang the suite
@@ -49,7 +49,7 @@ def test_a_checkin_answered_through_the_virtual_microphone(vmic: dict[str, str],
         child.kill()
     stderr = child.stderr.read() if child.stderr else ""
     assert code == 0, f"{stderr}\n" + "\n".join(seen[-20:])
-    report = subprocess.run([sys.executable, "-m", "voice_coach.cli", "report", "--db", str(db), "--format",
+    report = subprocess.run([sys.executable, "-m", "voice_coach.cli.main", "report", "--db", str(db), "--format",
                              "json"], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
     (checkin,) = json.loads(report.stdout)["checkins"]
     assert checkin["outcome"] == "completed"

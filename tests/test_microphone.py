@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 
 from tests.pulse import run_child
-from voice_coach.cli_devices import NO_DEVICES, render_devices
-from voice_coach.devices import DeviceInfo, Resampler, find_device, resample
+from voice_coach.cli.devices import NO_DEVICES, render_devices
+from voice_coach.speech.devices import DeviceInfo, Resampler, find_device, resample
 from voice_coach.errors import DeviceError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -116,7 +116,7 @@ def test_the_microphone_records_what_is_played_into_it(vmic: dict[str, str], tmp
 
 @pytest.mark.audio
 def test_the_devices_command_lists_the_virtual_devices(vmic: dict[str, str]) -> None:
-    done = subprocess.run([sys.executable, "-c", "from voice_coach.cli_devices import devices; devices()"],
+    done = subprocess.run([sys.executable, "-c", "from voice_coach.cli.devices import devices; devices()"],
                           env=vmic, capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     lines = done.stdout.splitlines()
@@ -138,7 +138,7 @@ def test_a_microphone_that_vanishes_raises_device_error_and_reopen_recovers(vmic
 # --- child process ------------------------------------------------------------------------------------------------
 
 def _child_record(out: str, device: str, device_rate: str) -> dict[str, object]:
-    from voice_coach.microphone import MicrophoneSource
+    from voice_coach.speech.microphone import MicrophoneSource
 
     mic = MicrophoneSource(device or None, device_rate=int(device_rate) if device_rate else None)
     player = subprocess.Popen(["paplay", "--device=vmic", str(NEXT_WAV)])
@@ -158,7 +158,7 @@ def _child_record(out: str, device: str, device_rate: str) -> dict[str, object]:
 
 
 def _child_vanish() -> dict[str, object]:
-    from voice_coach.microphone import MicrophoneSource
+    from voice_coach.speech.microphone import MicrophoneSource
 
     mic = MicrophoneSource(None)
     for _ in range(5):

@@ -19,7 +19,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from voice_coach import models, paths
+from voice_coach.speech import models
+from voice_coach import paths
 from voice_coach.errors import ModelError
 
 NAME = "tiny-en"
@@ -372,7 +373,7 @@ def test_models_dir_default_and_override(tmp_path: Path, monkeypatch: pytest.Mon
 
 
 def test_importing_models_opens_no_network_code() -> None:
-    code = ("import sys, voice_coach.models as m; m.list_models(m.models_dir()); "
+    code = ("import sys, voice_coach.speech.models as m; m.list_models(m.models_dir()); "
             "print(sorted(k for k in ('urllib.request', 'http.client') if k in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
@@ -498,7 +499,7 @@ def test_models_install_whisper_fetches_the_pinned_files_through_the_real_cli(tm
     files = {p.name: p.read_bytes() for p in wheel_copy().iterdir() if p.is_file()}
     base = serve_files(server, files, "/Systran/faster-whisper-tiny.en/resolve/pinned/")
     env = {**os.environ, "VOICE_COACH_MODELS": str(tmp_path / "models"), "VOICE_COACH_MODEL_URL_WHISPER_TINY_EN": base}
-    exe = [sys.executable, "-m", "voice_coach.cli", "models"]
+    exe = [sys.executable, "-m", "voice_coach.cli.main", "models"]
     server.routes["/Systran/faster-whisper-tiny.en/resolve/pinned/model.bin"] = (
         bytes(len(files["model.bin"])), len(files["model.bin"]))
     done = subprocess.run([*exe, "install", "whisper-tiny.en"], capture_output=True, text=True, env=env, timeout=120)
@@ -517,7 +518,7 @@ def test_a_tampered_whisper_copy_is_refused_at_load_and_by_verify(tmp_path: Path
                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """A whisper-tiny.en folder whose model.bin differs from the published one by a single byte: `models verify`
     says so in one line and exits 1, and the recognizer does not load it (pocketsphinx decides alone)."""
-    from voice_coach.recognizers import load_whisper_check
+    from voice_coach.speech.recognizers import load_whisper_check
 
     folder = tmp_path / "whisper-tiny.en"
     shutil.copytree(wheel_copy(), folder)
@@ -525,7 +526,7 @@ def test_a_tampered_whisper_copy_is_refused_at_load_and_by_verify(tmp_path: Path
     data[len(data) // 2] ^= 1
     (folder / "model.bin").write_bytes(bytes(data))
     env = {**os.environ, "VOICE_COACH_MODELS": str(tmp_path)}
-    done = subprocess.run([sys.executable, "-m", "voice_coach.cli", "models", "verify", "whisper-tiny.en"],
+    done = subprocess.run([sys.executable, "-m", "voice_coach.cli.main", "models", "verify", "whisper-tiny.en"],
                           capture_output=True, text=True, env=env, timeout=120)
     assert done.returncode == 1 and "Traceback" not in done.stderr
     assert "model.bin does not match its published SHA-256" in done.stderr and len(done.stderr.splitlines()) == 1

@@ -15,7 +15,8 @@ from pathlib import Path
 import click
 import pytest
 
-from voice_coach import cli, netguard
+from voice_coach.cli import main as cli
+from tests import netguard
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = str(ROOT / "scripts" / "demo_replies.txt")
@@ -61,7 +62,7 @@ def test_the_guard_refuses_the_network() -> None:
         for attempt in (lambda: socket.socket(), lambda: socket.create_connection(("192.0.2.1", 80)),
                         lambda: socket.getaddrinfo("example.org", 443),
                         lambda: urllib.request.urlopen("http://example.org", timeout=1)):
-            with pytest.raises(OSError, match="refused by voice_coach.netguard"):
+            with pytest.raises(OSError, match="refused by tests.netguard"):
                 attempt()
         socket.socketpair()[0].close()  # local sockets are not network
     assert len(attempts) == 4
@@ -82,8 +83,8 @@ def test_a_whole_session_runs_offline(no_network: list[str], tmp_path: Path,
 def test_an_audio_replay_runs_offline(no_network: list[str], tmp_path: Path) -> None:
     """The recognizer adapters are where a lazy import could reach for the network (model downloads)."""
     folder = ROOT / "tests" / "audio" / "sessions" / "checkin"
-    if importlib.util.find_spec("voice_coach.speech_wiring") is None or not folder.is_dir():
-        pytest.skip("replaying audio is not wired into the CLI yet (voice_coach.speech_wiring)")
+    if importlib.util.find_spec("voice_coach.speech.wiring") is None or not folder.is_dir():
+        pytest.skip("replaying audio is not wired into the CLI yet (voice_coach.speech.wiring)")
     pytest.importorskip("pocketsphinx")
     code = cli.main(["checkin", "--input", str(folder), "--backend", "pocketsphinx", "--db",
                      str(tmp_path / "journal.sqlite3")])
@@ -108,7 +109,7 @@ def test_every_report_format_runs_offline(fmt: str, journal: Path, no_network: l
 SITECUSTOMIZE = f"""
 import sys
 sys.path.insert(0, {str(ROOT)!r})
-from voice_coach import netguard
+from tests import netguard
 netguard.block()
 """
 
@@ -125,14 +126,14 @@ def offline_env(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path]]:
     env = {**os.environ, "PYTHONPATH": path, netguard.LOG_ENV: str(log)}
     probe = subprocess.run([sys.executable, "-c", "import socket; socket.create_connection(('192.0.2.1', 9), 1)"],
                            env=env, capture_output=True, text=True, timeout=60)
-    assert "refused by voice_coach.netguard" in probe.stderr, probe.stderr  # the guard is really on
+    assert "refused by tests.netguard" in probe.stderr, probe.stderr  # the guard is really on
     log.unlink()
     yield env, log
     assert not log.exists(), f"network access was attempted: {log.read_text()}"
 
 
 def run_offline(env: dict[str, str], *args: str, prefix: tuple[str, ...] = ()) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*prefix, sys.executable, "-m", "voice_coach.cli", *args], env=env, capture_output=True,
+    return subprocess.run([*prefix, sys.executable, "-m", "voice_coach.cli.main", *args], env=env, capture_output=True,
                           text=True, timeout=120, cwd=ROOT, stdin=subprocess.DEVNULL)
 
 

@@ -16,10 +16,10 @@ import yaml
 
 from tests.journals import MONDAY, FakeDays, days
 from voice_coach.errors import ProgramError
-from voice_coach.journal import SqliteJournal
-from voice_coach.plan import PLANS_DIR, load_plan
-from voice_coach.plan_today import asks_daily, today_lines, today_status, week_status
-from voice_coach.session_start import prepare_start
+from voice_coach.journal.journal import SqliteJournal
+from voice_coach.plan.plan import PLANS_DIR, load_plan
+from voice_coach.plan.today import asks_daily, today_lines, today_status, week_status
+from voice_coach.session.start import prepare_start
 
 ROOT = Path(__file__).resolve().parent.parent
 BUNDLED = yaml.safe_load((PLANS_DIR / "weekly.yaml").read_text())
@@ -28,7 +28,7 @@ NO_AEROBIC = {"name": "no-aerobic", "week": {d: ["stretching", "resistance"] if 
 
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "voice_coach.cli", *args], input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "voice_coach.cli.main", *args], input=stdin, capture_output=True,
                           text=True, timeout=120, cwd=ROOT, env=dict(os.environ))
 
 
@@ -306,8 +306,8 @@ def test_checkin_asks_the_next_day_question_after_an_exercise_day(tmp_path: Path
     assert json.dumps(starts)  # plain data
 
 
-@pytest.mark.skipif(importlib.util.find_spec("voice_coach.speech_wiring") is None,
-                    reason="speech output is not wired yet (voice_coach.speech_wiring)")
+@pytest.mark.skipif(importlib.util.find_spec("voice_coach.speech.wiring") is None,
+                    reason="speech output is not wired yet (voice_coach.speech.wiring)")
 def test_plan_is_also_spoken(tmp_path: Path) -> None:
     out = tmp_path / "wavs"
     done = cli("plan", "--date", "2026-03-04", "--output", str(out))
@@ -317,7 +317,7 @@ def test_plan_is_also_spoken(tmp_path: Path) -> None:
 
 
 def test_the_reports_can_measure_against_the_plan(tmp_path: Path) -> None:
-    from voice_coach.plan import report_plan
+    from voice_coach.plan.plan import report_plan
 
     rules = {r.kind: r for r in report_plan(load_plan()).rules}
     assert (rules["stretching"].min_days_per_week, rules["stretching"].daily, rules["stretching"].max_per_day) == (

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from voice_coach import profile as p
-from voice_coach.cli import app, main
-from voice_coach.cli_access import register
+from voice_coach.access import profile as p
+from voice_coach.cli.main import app, main
+from voice_coach.cli.access import register
 from voice_coach.errors import ConfigError
-from voice_coach.settings import CoachSettings
+from voice_coach.coach.settings import CoachSettings
 
 register(app)  # until cli._register adds the command groups itself (idempotent)
 
@@ -131,7 +131,7 @@ def test_profile_maps_onto_the_coach_speaker_and_endpointing() -> None:
             settings.always_confirm_rating, settings.confirm_below, settings.first_run) == (40, 3, 6, False, 0.7, True)
     assert p.speaker_options(prof) == {"rate": 140, "volume": 0.7, "voice": None}
     assert p.endpoint_options(prof) == {"end_silence_seconds": 2.5, "vad_aggressiveness": 2}
-    from voice_coach.speech_wiring import endpoint_settings
+    from voice_coach.speech.wiring import endpoint_settings
     assert endpoint_settings(**p.endpoint_options(prof)).end_silence_seconds == 2.5
 
 

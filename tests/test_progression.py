@@ -17,13 +17,13 @@ from hypothesis import strategies as st
 
 from tests.journals import MONDAY, FakeDays, at
 from voice_coach.errors import ProgramError
-from voice_coach.intents import SYMPTOM_KINDS
-from voice_coach.journal import Entry, SqliteJournal
-from voice_coach.program_override import apply_accepted, override_path, write_override
-from voice_coach.programs import Exercise, Program, Tempo, load_program
-from voice_coach.progression import Change, Proposal, apply, lighten, offer_for, propose
-from voice_coach.progression_rules import RULES_DIR, load_rules
-from voice_coach.session_start import prepare_start
+from voice_coach.coach.intents import SYMPTOM_KINDS
+from voice_coach.journal.journal import Entry, SqliteJournal
+from voice_coach.plan.override import apply_accepted, override_path, write_override
+from voice_coach.coach.programs import Exercise, Program, Tempo, load_program
+from voice_coach.plan.progression import Change, Proposal, apply, lighten, offer_for, propose
+from voice_coach.plan.rules import RULES_DIR, load_rules
+from voice_coach.session.start import prepare_start
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = load_rules()
@@ -34,7 +34,7 @@ DAY = MONDAY + timedelta(days=20)
 
 
 def cli(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "voice_coach.cli", *args], input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "voice_coach.cli.main", *args], input=stdin, capture_output=True,
                           text=True, timeout=120, cwd=ROOT, env=dict(os.environ))
 
 

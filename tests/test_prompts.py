@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from voice_coach.coach_core import CHECKIN_QUESTIONS, SESSION_QUESTIONS
+from voice_coach.coach.core import CHECKIN_QUESTIONS, SESSION_QUESTIONS
 from voice_coach.errors import PromptError
-from voice_coach.intents import SYMPTOM_KINDS
-from voice_coach.messages import Say
-from voice_coach.prompt_contract import OUTCOMES, PROMPT_SLOTS
-from voice_coach.prompts import load_prompts
+from voice_coach.coach.intents import SYMPTOM_KINDS
+from voice_coach.coach.messages import Say
+from voice_coach.coach.prompt_contract import OUTCOMES, PROMPT_SLOTS
+from voice_coach.coach.prompts import load_prompts
 
 PACKAGE = Path(__file__).resolve().parent.parent / "voice_coach"
 PROMPTS = PACKAGE / "data" / "prompts"
@@ -44,7 +44,7 @@ def keys_used_in_code() -> set[str]:
 
 
 def test_every_key_the_coach_uses_is_in_the_contract_and_the_file() -> None:
-    from voice_coach.listen_prompts import LISTEN_SLOTS
+    from voice_coach.listen.prompts import LISTEN_SLOTS
 
     used = keys_used_in_code() - set(LISTEN_SLOTS)  # the listener's own lines (tests/test_listener.py)
     assert len(used) > 40

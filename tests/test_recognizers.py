@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from voice_coach.audio_io import read_wav
-from voice_coach.cli_speech import recognize
+from voice_coach.speech.audio_io import read_wav
+from voice_coach.cli.speech import recognize
 from voice_coach.errors import CoachError, ModelError
-from voice_coach.intents import Heard
-from voice_coach.recognizer_sphinx import SphinxRecognizer
-from voice_coach.recognizers import make_recognizer
+from voice_coach.coach.intents import Heard
+from voice_coach.speech.sphinx import SphinxRecognizer
+from voice_coach.speech.recognizers import make_recognizer
 
 from .phrasing import BOOK, meaning, phrases
 
@@ -114,7 +114,7 @@ def test_stop_is_heard_in_every_state(rec: SphinxRecognizer) -> None:
 
 def test_the_product_recognizer_has_the_second_opinion_behind_it(whisper_on: None) -> None:
     """make_recognizer wraps the engine in the Whisper check when it is installed; off, the engine stands alone."""
-    from voice_coach.second_opinion import SecondOpinion
+    from voice_coach.speech.second_opinion import SecondOpinion
 
     rec = make_recognizer("pocketsphinx")
     assert isinstance(rec, SecondOpinion) and isinstance(rec.inner, SphinxRecognizer)

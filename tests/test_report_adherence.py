@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from voice_coach.report_adherence import ACSM_PLAN, ActivityRule, WeeklyPlan, adherence, default_plan
-from voice_coach.report_attention import attention
+from voice_coach.report.adherence import ACSM_PLAN, ActivityRule, WeeklyPlan, adherence, default_plan
+from voice_coach.report.attention import attention
 
 MON = date(2026, 3, 2)  # a Monday
 

@@ -13,8 +13,8 @@ import pytest
 from rich.console import Console
 
 from tests.journals import run_cli
-from voice_coach.cli_report import LazyProgress, infer_format
-from voice_coach.journal import SqliteJournal
+from voice_coach.cli.report import LazyProgress, infer_format
+from voice_coach.journal.journal import SqliteJournal
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

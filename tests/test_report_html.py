@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.journals import run_cli
-from voice_coach.cli import app, main
-from voice_coach.cli_report import register
-from voice_coach.report_bench import make_demo_journal
+from voice_coach.cli.main import app, main
+from voice_coach.cli.report import register
+from tests.report_bench import make_demo_journal
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = os.environ.get("VOICE_COACH_TEST_ARTIFACTS")
@@ -98,7 +98,7 @@ def test_the_report_renders_in_chromium_with_attention_first(demo_page: Path, tm
 @pytest.mark.browser
 @browser
 def test_an_empty_journal_page_says_no_sessions_yet(capsys, tmp_path: Path) -> None:
-    from voice_coach.journal import SqliteJournal
+    from voice_coach.journal.journal import SqliteJournal
 
     db = tmp_path / "empty.sqlite3"
     SqliteJournal(db).close()

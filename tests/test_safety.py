@@ -6,7 +6,7 @@ import pytest
 
 from tests.fakes import Reply
 from tests.sessions import ROUTES_BEFORE_EXERCISE, run_session
-from voice_coach.coach_table import LIVE, State
+from voice_coach.coach.table import LIVE, State
 
 LATE = {"when_asked": False}
 READY = ["three", "no", "ready"]

@@ -16,7 +16,7 @@ import pytest
 
 from tests.pulse import run_child
 from voice_coach.errors import ConfigError, DeviceError
-from voice_coach.speech_out import (
+from voice_coach.speech.speech_out import (
     FallbackSpeaker,
     Pyttsx3Synth,
     TeeSpeaker,
@@ -24,7 +24,7 @@ from voice_coach.speech_out import (
     speech_speaker,
     stop_speech,
 )
-from voice_coach.text_io import TextSpeaker
+from voice_coach.speech.text_io import TextSpeaker
 
 LONG_LINE = ("Lift your right arm slowly to shoulder height, hold it there while you breathe in and out, "
              "and lower it again, gently, without rushing. ") * 3
@@ -184,8 +184,8 @@ def test_speech_plays_to_the_end_and_stops_at_once_on_barge_in(vmic: dict[str, s
 def _child_speak() -> dict[str, float]:
     import numpy as np
 
-    from voice_coach.microphone import MicrophoneSource
-    from voice_coach.speech_out import Pyttsx3Speaker
+    from voice_coach.speech.microphone import MicrophoneSource
+    from voice_coach.speech.speech_out import Pyttsx3Speaker
 
     speaker = Pyttsx3Speaker(rate=175)
     mic = MicrophoneSource(None)  # the null sink's monitor: what the "speaker" plays
@@ -240,7 +240,7 @@ def _child_speak() -> dict[str, float]:
 
 
 def _child_pyttsx3_backend() -> dict[str, float]:
-    from voice_coach.speech_out import Voice, _EngineThread
+    from voice_coach.speech.speech_out import Voice, _EngineThread
 
     engine = _EngineThread("pyttsx3")  # what macOS and Windows use; its own process: one engine per process
     assert engine.broken is None, engine.broken

@@ -17,14 +17,14 @@ from typing import Any
 import pytest
 
 from tests.fakes import FakeClock, MemoryJournal, RecordingSpeaker, Reply, ScriptedListener
-from voice_coach.coach import Coach
+from voice_coach.coach.coach import Coach
 from voice_coach.errors import JournalError
-from voice_coach.intents import load_phrasebook
-from voice_coach.journal import SqliteJournal
-from voice_coach.programs import load_program
-from voice_coach.prompts import load_prompts
-from voice_coach.session_loop import JOURNAL_FAILED_TEXT, SessionLoop
-from voice_coach.settings import CoachSettings
+from voice_coach.coach.intents import load_phrasebook
+from voice_coach.journal.journal import SqliteJournal
+from voice_coach.coach.programs import load_program
+from voice_coach.coach.prompts import load_prompts
+from voice_coach.session.loop import JOURNAL_FAILED_TEXT, SessionLoop
+from voice_coach.coach.settings import CoachSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
@@ -33,7 +33,7 @@ JOURNAL_FAILED_LINE = "coach: " + JOURNAL_FAILED_TEXT.split(",")[0]
 
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "voice_coach.cli", *args], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "voice_coach.cli.main", *args], capture_output=True, text=True,
                           timeout=timeout, cwd=ROOT, stdin=subprocess.DEVNULL)
 
 
@@ -130,7 +130,7 @@ def test_read_only_journal_through_the_cli(read_only_dir) -> None:
 KILLED_WRITER = """
 import os, signal, sys
 from datetime import UTC, datetime
-from voice_coach.journal import SqliteJournal
+from voice_coach.journal.journal import SqliteJournal
 SqliteJournal(sys.argv[1]).close()  # created and checkpointed: the table is in the file, the entries will not be
 j = SqliteJournal(sys.argv[1])
 sid = j.new_session_id()

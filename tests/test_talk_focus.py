@@ -9,11 +9,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voice_coach import whisper_check
-from voice_coach.audio_io import read_wav
-from voice_coach.audio_signal import frame_levels
-from voice_coach.talk_focus import MARGIN_SECONDS, reply_under_talk, voiced_frames
-from voice_coach.whisper_check import WhisperCheck
+from voice_coach.speech import whisper_check
+from voice_coach.speech.audio_io import read_wav
+from voice_coach.speech.signal import frame_levels
+from voice_coach.speech.talk_focus import MARGIN_SECONDS, reply_under_talk, voiced_frames
+from voice_coach.speech.whisper_check import WhisperCheck
 
 from .mixing import babble, placed, speech_rms, to_pcm, with_babble, with_own_tail, with_white_noise
 from .phrasing import meaning, phrases

@@ -7,14 +7,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from voice_coach.coach import Coach
-from voice_coach.coach_table import MOVES_ON, State, needs_agreement
-from voice_coach.intents import Certainty, Heard, Intent, Utterance
-from voice_coach.messages import Say
-from voice_coach.opinion_rules import Verdict, verified
-from voice_coach.programs import load_program
-from voice_coach.recognition import Decoded
-from voice_coach.voice_templates import Match
+from voice_coach.coach.coach import Coach
+from voice_coach.coach.table import MOVES_ON, State, needs_agreement
+from voice_coach.coach.intents import Certainty, Heard, Intent, Utterance
+from voice_coach.coach.messages import Say
+from voice_coach.speech.opinion_rules import Verdict, verified
+from voice_coach.coach.programs import load_program
+from voice_coach.speech.recognition import Decoded
+from voice_coach.speech.voice_templates import Match
 
 URGENT = frozenset({"stop", "cramp"})
 SURE_TAKE, NEAR_TAKE = 0.1, 0.45
@@ -132,7 +132,7 @@ def test_an_unsure_no_to_a_symptom_question_is_asked_again() -> None:
 def test_no_table_row_lets_an_unsure_reply_move_on_where_agreement_is_needed(state: State) -> None:
     """For every (state, trigger) that needs agreement, the first row for that trigger and state is the ask-again
     row guarded by `certain`."""
-    from voice_coach.coach_table import TRANSITIONS
+    from voice_coach.coach.table import TRANSITIONS
 
     for trigger, states in MOVES_ON.items():
         if state not in states:

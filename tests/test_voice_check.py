@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import MemoryJournal, RecordingSpeaker, ScriptedListener
-from voice_coach.cli import app, main
-from voice_coach.cli_access import register
-from voice_coach.clocks import VirtualClock
+from voice_coach.cli.main import app, main
+from voice_coach.cli.access import register
+from voice_coach.coach.clocks import VirtualClock
 from voice_coach.errors import AudioError, CoachError
-from voice_coach.intents import Heard, load_phrasebook
-from voice_coach.journal import SqliteJournal
+from voice_coach.coach.intents import Heard, load_phrasebook
+from voice_coach.journal.journal import SqliteJournal
 from voice_coach.paths import default_db
-from voice_coach.recognizers import make_recognizer
-from voice_coach.voice_check import (
+from voice_coach.speech.recognizers import make_recognizer
+from voice_coach.access.voice_check import (
     PhraseResult,
     VoiceCheckResult,
     check_folder,

@@ -15,15 +15,15 @@ import numpy as np
 import pytest
 
 from tests.fakes import RecordingSpeaker
-from voice_coach.audio_io import PcmSource, read_wav
-from voice_coach.audio_listener import StreamListener
-from voice_coach.cli import app, main
-from voice_coach.cli_access import register
-from voice_coach.cli_speech import state_intents
-from voice_coach.clocks import VirtualClock
+from voice_coach.speech.audio_io import PcmSource, read_wav
+from voice_coach.speech.listener import StreamListener
+from voice_coach.cli.main import app, main
+from voice_coach.cli.access import register
+from voice_coach.cli.speech import state_intents
+from voice_coach.coach.clocks import VirtualClock
 from voice_coach.errors import ConfigError
-from voice_coach.intents import Heard, load_phrasebook
-from voice_coach.opinion_rules import (
+from voice_coach.coach.intents import Heard, load_phrasebook
+from voice_coach.speech.opinion_rules import (
     VOICE_CONFIDENCE,
     VOICE_FAR,
     VOICE_GAP,
@@ -33,12 +33,12 @@ from voice_coach.opinion_rules import (
     verified,
     voice_rule,
 )
-from voice_coach.recognition import UNSURE_CONFIDENCE, Decoded
-from voice_coach.recognizer_sphinx import SphinxRecognizer
-from voice_coach.recognizers import known_phrases, load_whisper_check
-from voice_coach.second_opinion import SecondOpinion
-from voice_coach.voice_check import PhraseResult, VoiceCheckResult, check_live
-from voice_coach.voice_templates import (
+from voice_coach.speech.recognition import UNSURE_CONFIDENCE, Decoded
+from voice_coach.speech.sphinx import SphinxRecognizer
+from voice_coach.speech.recognizers import known_phrases, load_whisper_check
+from voice_coach.speech.second_opinion import SecondOpinion
+from voice_coach.access.voice_check import PhraseResult, VoiceCheckResult, check_live
+from voice_coach.speech.voice_templates import (
     LENGTH_RATIO,
     MAX_TAKE_FRAMES,
     MAX_TAKES,
@@ -54,7 +54,7 @@ from voice_coach.voice_templates import (
     warped_distances,
     with_pink_noise,
 )
-from voice_coach.whisper_check import WhisperCheck
+from voice_coach.speech.whisper_check import WhisperCheck
 
 from .mixing import placed
 
@@ -402,7 +402,7 @@ def test_takes_that_cannot_be_saved_are_one_line(check: WhisperCheck, few_takes:
                                                  monkeypatch: pytest.MonkeyPatch,
                                                  capsys: pytest.CaptureFixture[str]) -> None:
     folder, make_read_only = read_only_dir
-    monkeypatch.setattr("voice_coach.voice_templates.templates_path", lambda: folder / "voice_templates.npz")
+    monkeypatch.setattr("voice_coach.speech.voice_templates.templates_path", lambda: folder / "voice_templates.npz")
     make_read_only()  # type: ignore[operator]
     code = main(["voice-check", "--input", str(few_takes), "--backend", "pocketsphinx", "--learn"])
     err = capsys.readouterr().err
@@ -497,7 +497,7 @@ def test_a_try_unlike_its_phrases_other_tries_is_not_learned(monkeypatch: pytest
 
     tries = {"next": [clips["next"], b"next-2" + clips["next"], b"tv" + clips["next"]],
              **{p: [clips[p]] for p in ("stop", "pause", "skip")}}
-    monkeypatch.setattr("voice_coach.voice_templates.with_pink_noise", lambda pcm, snr, seed: pcm)
+    monkeypatch.setattr("voice_coach.speech.voice_templates.with_pink_noise", lambda pcm, snr, seed: pcm)
     t, kept = learn(tries, frames_of)
     assert len(t.takes["next"]) == 4 and kept == 5  # two tries, each with its noisy copy
 

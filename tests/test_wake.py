@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from tests.room import Track, speak
-from voice_coach.listen_prompts import load_listen_prompts
-from voice_coach.recognizer_sphinx import SphinxRecognizer
-from voice_coach.resident import wake_grammar
-from voice_coach.wake import WakeDetector, with_request
-from voice_coach.whisper_check import Verdict
+from voice_coach.listen.prompts import load_listen_prompts
+from voice_coach.speech.sphinx import SphinxRecognizer
+from voice_coach.listen.resident import wake_grammar
+from voice_coach.listen.wake import WakeDetector, with_request
+from voice_coach.speech.whisper_check import Verdict
 
 PHRASES = wake_grammar("okay coach", load_listen_prompts())
 

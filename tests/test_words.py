@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from voice_coach.cli import app, main
-from voice_coach.cli_access import register
-from voice_coach.coach_table import State
-from voice_coach.confusability import REFUSE_BELOW, WARN_BELOW, distance, phone_distance, substitution_cost
+from voice_coach.cli.main import app, main
+from voice_coach.cli.access import register
+from voice_coach.coach.table import State
+from voice_coach.access.confusability import REFUSE_BELOW, WARN_BELOW, distance, phone_distance, substitution_cost
 from voice_coach.errors import ConfigError
-from voice_coach.intents import Heard, Intent, load_phrasebook
-from voice_coach.words import (
+from voice_coach.coach.intents import Heard, Intent, load_phrasebook
+from voice_coach.access.words import (
     check_alias,
     competitors,
     intents_by_state,

@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
-from .errors import CoachError, ConfigError
-from .private_files import write_private
+from voice_coach.errors import CoachError, ConfigError
+from voice_coach.private_files import write_private
 
 try:  # libyaml's parser is several times faster, which matters at every CLI start
     from yaml import CSafeLoader as SafeLoader

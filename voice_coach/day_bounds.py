@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from .errors import CoachError
-from .terminal_text import shown
+from voice_coach.errors import CoachError
+from voice_coach.terminal_text import shown
 
 EARLIEST = date(1970, 1, 2)
 """No entry is older than the computers it runs on; a day before this is a typing mistake."""

@@ -1,0 +1,1 @@
+"""How the person answers: input modes, switch, scanning, own words, profile, voice check."""

@@ -1,0 +1,1 @@
+"""The `voice-coach` command, one module per command group; wiring only."""

@@ -1,0 +1,181 @@
+"""Turn what a person said into an intent with slots: commands, numbers 0-10, yes/no and symptoms."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from voice_coach.datafile import read_yaml
+from voice_coach.errors import PromptError
+from voice_coach.paths import PROMPTS_DIR
+from voice_coach.terminal_text import shown
+
+
+class Intent(StrEnum):
+    """What a reply means to the coach."""
+
+    YES = "yes"
+    NO = "no"
+    NEXT = "next"
+    REPEAT = "repeat"
+    SKIP = "skip"
+    PAUSE = "pause"
+    RESUME = "resume"
+    REST = "rest"
+    STOP = "stop"
+    HELP = "help"
+    NUMBER = "number"
+    SYMPTOM = "symptom"
+    TODAY = "today"
+
+
+class Certainty(StrEnum):
+    """How sure the recognizer is of what it heard: the contract between speech and the coach."""
+
+    SURE = "sure"
+    """Act at once."""
+    UNSURE = "unsure"
+    """Heard, but without agreement: the coach reads it back or asks again where a mistake would move it on."""
+    REJECTED = "rejected"
+    """Not a reply (silence, noise, speech not meant for the coach): never reaches the coach."""
+
+
+SYMPTOM_KINDS = ("cramp", "fasciculation", "dizziness", "pain", "extreme_fatigue", "breathless")
+
+
+@dataclass(frozen=True)
+class Heard:
+    """A reply as it came in, before interpretation."""
+
+    text: str
+    """The transcript (or the typed line)."""
+    confidence: float = 1.0
+    """0..1; typed replies are 1.0."""
+    source: str = "keyboard"
+    """voice, keyboard or caregiver."""
+    certainty: Certainty = Certainty.SURE
+    """The recognizer's judgement (typed replies are sure); never REJECTED here (a rejection is no Heard)."""
+    why: str = ""
+    """Why it is unsure ("grammar_only", "probed", "takes_unsure", ...); empty when sure."""
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A reply the coach understood."""
+
+    intent: Intent
+    heard: Heard
+    value: int | None = None
+    """The number, for Intent.NUMBER."""
+    symptom: str | None = None
+    """One of SYMPTOM_KINDS, for Intent.SYMPTOM."""
+
+
+@dataclass(frozen=True)
+class PhraseBook:
+    """Every phrase the coach understands, by intent."""
+
+    phrases: dict[str, tuple[Intent, int | None, str | None]]
+    """normalized phrase → (intent, number value, symptom kind)."""
+    fillers: frozenset[str]
+    """Words dropped before a second matching attempt."""
+
+    def phrases_for(self, intents: Iterable[Intent], aliases: dict[str, str] | None = None) -> list[str]:
+        """The exact phrases accepted for these intents (the grammar of a state), sorted."""
+        wanted = set(intents)
+        out = {p for p, (i, _, _) in self.phrases.items() if i in wanted}
+        for alias, target in self.safe_aliases(aliases).items():
+            if self.phrases[target][0] in wanted:
+                out.add(alias)
+        return sorted(out)
+
+    def safe_aliases(self, aliases: dict[str, str] | None) -> dict[str, str]:
+        """The own words (normalized alias → command phrase) that cannot take "stop" or a symptom word away,
+        whatever the words file said: an alias never replaces a phrase the coach knows, and an alias for an
+        ordinary command never contains a safety phrase. The words file is checked on load too; this is the
+        second line, where the grammar and the meaning of a reply are made."""
+        safety = [p for p, (i, _, _) in self.phrases.items() if i in (Intent.STOP, Intent.SYMPTOM)]
+        out: dict[str, str] = {}
+        for alias, target in (aliases or {}).items():
+            a, t = normalize(alias), normalize(target)
+            hit = self.phrases.get(t)
+            if not a or hit is None or a in self.phrases:
+                continue
+            if hit[0] not in (Intent.STOP, Intent.SYMPTOM) and any(f" {p} " in f" {a} " for p in safety):
+                continue
+            out[a] = t
+        return out
+
+    def parse(self, heard: Heard, aliases: dict[str, str] | None = None) -> Utterance | None:
+        """The utterance meant by `heard`, or None when nothing matches (an unknown word)."""
+        text = normalize(heard.text)
+        if aliases:
+            text = self.safe_aliases(aliases).get(text, text)
+        hit = self.phrases.get(text)
+        if hit is None:
+            words = [w for w in text.split() if w not in self.fillers]
+            hit = self.phrases.get(" ".join(words))
+            if hit is None and len(words) == 1 and words[0].isdigit() and 0 <= int(words[0]) <= 10:
+                hit = (Intent.NUMBER, int(words[0]), None)
+            if hit is None:
+                hit = self._symptom_inside(text)
+        if hit is None:
+            return None
+        intent, value, symptom = hit
+        return Utterance(intent=intent, heard=heard, value=value, symptom=symptom)
+
+    def _symptom_inside(self, text: str) -> tuple[Intent, int | None, str | None] | None:
+        """A symptom named inside a longer sentence ("my leg has a cramp") still counts: safety first."""
+        padded = f" {text} "
+        for phrase, hit in sorted(self.phrases.items(), key=lambda kv: -len(kv[0])):
+            if hit[0] is Intent.SYMPTOM and f" {phrase} " in padded:
+                return hit
+        return None
+
+
+def normalize(text: str) -> str:
+    """Lowercase, digits kept, punctuation (but apostrophes) dropped, spaces collapsed."""
+    text = text.lower().replace("’", "'")
+    text = re.sub(r"[^a-z0-9' ]+", " ", text)
+    return " ".join(text.split())
+
+
+@lru_cache(maxsize=4)
+def load_phrasebook(path: Path = PROMPTS_DIR / "phrases.yaml") -> PhraseBook:
+    """Read and check the phrase file; a bad file is one PromptError line naming file and field."""
+    raw = read_yaml(path, PromptError, "phrase file", line_numbers=False)
+    if not isinstance(raw, dict):
+        raise PromptError(f"{path}: must be a mapping with intents, numbers, symptoms, fillers")
+    table: dict[str, tuple[Intent, int | None, str | None]] = {}
+
+    def add(phrase: object, hit: tuple[Intent, int | None, str | None], field: str) -> None:
+        if not isinstance(phrase, str) or not normalize(phrase):
+            raise PromptError(f"{path}: {field}: phrases must be non-empty text (got {shown(phrase)})")
+        key = normalize(phrase)
+        if key in table and table[key] != hit:
+            raise PromptError(f"{path}: {field}: phrase {shown(phrase)} already means {table[key][0].value}")
+        table[key] = hit
+
+    intents = raw.get("intents") or {}
+    for name, phrases in intents.items():
+        try:
+            intent = Intent(name)
+        except ValueError:
+            raise PromptError(f"{path}: intents.{name}: unknown intent") from None
+        for p in phrases or []:
+            add(p, (intent, None, None), f"intents.{name}")
+    for phrase, value in (raw.get("numbers") or {}).items():
+        if not isinstance(value, int) or not 0 <= value <= 10:
+            raise PromptError(f"{path}: numbers.{phrase}: must be a whole number 0-10 (got {shown(value)})")
+        add(phrase, (Intent.NUMBER, value, None), f"numbers.{phrase}")
+    for kind, phrases in (raw.get("symptoms") or {}).items():
+        if kind not in SYMPTOM_KINDS:
+            raise PromptError(f"{path}: symptoms.{kind}: unknown symptom (known: {', '.join(SYMPTOM_KINDS)})")
+        for p in phrases or []:
+            add(p, (Intent.SYMPTOM, None, kind), f"symptoms.{kind}")
+    fillers = frozenset(normalize(f) for f in raw.get("fillers") or [])
+    return PhraseBook(phrases=table, fillers=fillers)

@@ -1,0 +1,1 @@
+"""The journal: the append-only SQLite record of everything the person did and reported."""

@@ -1,0 +1,240 @@
+"""Wake detection: the voice-activity gate, a grammar of wake phrases, and Whisper's opinion on short speech only.
+
+The gate in front is the listener's endpointer (audio_listener.StreamListener): silence and steady noise never reach
+a decoder. Each utterance is decoded by pocketsphinx against the wake phrase alone and followed by each request
+("okay coach", "okay coach start", "okay coach check in", ...); an utterance longer than MAX_WAKE_SECONDS (room
+talk runs on) is not decoded past that and never judged further. Every shorter one that is not a click or a hiss
+goes to Whisper (whisper_check.WhisperCheck.judge, with the person's voice-check takes when they have some), which
+transcribes it freely and scores the wake phrases against its transcript:
+
+- a wake: Whisper took a phrase, or its best wake phrase is within WAKE_GAP of its transcript, or the grammar
+  accepted the same phrase and it is within AGREE_GAP;
+- never when Whisper's transcript is much longer than the phrase (MAX_EXTRA_WORDS);
+- a near miss: within NEAR_GAP. It is journalled, and for a few seconds (listener.SECOND_CHANCE_SECONDS) a near
+  miss counts as a wake: a person who was not heard says it again; a television rarely says the same thing twice.
+
+The grammar alone decides nothing while Whisper is installed: under babble or slowed speech it rejected most wake
+phrases measured (scripts/bench_wake.py shows the figures). Whisper hears the request better than "coach", so the
+request is read from the end of its transcript when it scored the bare wake phrase best (`with_request`).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from voice_coach.coach.intents import Heard
+from voice_coach.coach.ports import Recognizer
+from voice_coach.speech.recognition import Decoded, clean_phrase
+from voice_coach.speech.whisper_check import WhisperCheck
+
+log = logging.getLogger(__name__)
+
+WAKE_GAP = 4.5
+"""Natural-log units: Whisper finds the best wake phrase at most this much less likely than its own transcript.
+Chosen on tuning voices (en-us, en-us+f3, en-gb, en-us+m3, en-gb-x-rp+f4) and 8 minutes of room talk (another seed
+than the benchmark's): wake phrases scored -8.9 to +6.8 (espeak's "coach" is often "go": "Okay, go." -3 to -8),
+room talk at best -5.4 ("Okay, go sign in, everyone." for "okay, coats on everyone"), mostly below -10."""
+AGREE_GAP = 7.0
+"""The grammar accepted the wake phrase and Whisper finds it at most this much less likely: a wake."""
+NEAR_GAP = 8.0
+"""At most this much less likely: a near miss (and a wake on the second chance)."""
+MAX_EXTRA_WORDS = 4
+"""Whisper's transcript may hold at most this many words more than the wake phrase it scored (for any wake or near
+miss but a phrase Whisper took itself). On tuning voices wake phrases came out at most 3 words longer ("Okay, go,
+what's the name?" for "okay coach what's today"), bar one in babble (6); room talk that came close held 5 to 10 more
+("A coach and horses, the coach trip was lovely.", "She's a new poth of all, and it's a"): measured gaps are relative
+to the transcript, and a long garbled transcript is so unlikely that almost any phrase comes near it."""
+MAX_WAKE_SECONDS = 5.0
+"""Longer utterances are not a wake phrase with a request (they are never decoded further)."""
+
+
+@dataclass(frozen=True)
+class WakeResult:
+    """What the detector made of one utterance (for the journal, the bench and the loop)."""
+
+    outcome: str
+    """"wake", "near_miss" or "none"."""
+    phrase: str | None
+    """The wake phrase (with its request) decided on, or the near one."""
+    grammar: str
+    """What the grammar decoder chose ("" none) and why ("ok" or its rejection reason): "okay coach start/ok"."""
+    transcript: str | None = None
+    """What Whisper heard, when it ran."""
+    gap: float | None = None
+    """Whisper's log-probability of the phrase minus that of its transcript."""
+    seconds: float = 0.0
+    """Length of the utterance."""
+
+    def how(self) -> dict[str, Any]:
+        """Journal fields."""
+        return {"phrase": self.phrase, "grammar": self.grammar, "transcript": self.transcript,
+                "gap": None if self.gap is None else round(self.gap, 2), "seconds": round(self.seconds, 2)}
+
+
+class WakeDetector:
+    """The Recognizer port for the waiting state. `grammar` is a bare pocketsphinx recognizer (no second opinion
+    behind it: this detector weighs Whisper's scores itself); `check` is the Whisper check (None: the grammar
+    alone)."""
+
+    name = "wake"
+
+    def __init__(self, grammar: Recognizer, check: WhisperCheck | None, *, wake_gap: float = WAKE_GAP,
+                 agree_gap: float = AGREE_GAP, near_gap: float = NEAR_GAP) -> None:
+        self.grammar, self.check = grammar, check
+        self.wake_gap, self.agree_gap, self.near_gap = wake_gap, agree_gap, near_gap
+        self.lenient = False
+        """Set by the loop during a second chance: a near miss counts as a wake."""
+        self.results: list[WakeResult] = []
+        """Every utterance judged since the loop last took them."""
+        self.whisper_runs = 0
+        self.verify_seconds = 0.0
+        """Wall time the last `end` spent on Whisper."""
+        self._phrases: tuple[str, ...] = ()
+        self._bare = ""
+        self._pcm = bytearray()
+        self._too_long = False
+
+    @property
+    def last(self) -> Decoded | None:
+        """The grammar's decoding of the last utterance (the wake's own judgement is in `results`)."""
+        return self.grammar.last
+
+    @property
+    def phrases(self) -> frozenset[str]:
+        return self.grammar.phrases
+
+    def prepare(self) -> bool:
+        return False  # Whisper runs at the end only, on short speech (most of what reaches here is room talk)
+
+    def begin(self, phrases: tuple[str, ...]) -> None:
+        self._phrases = tuple(clean_phrase(p) for p in phrases)
+        self._bare = min(self._phrases, key=len) if self._phrases else ""
+        self._pcm = bytearray()
+        self._too_long = False
+        self.grammar.begin(phrases)
+
+    def feed(self, pcm: bytes) -> str | None:
+        if self._too_long:
+            return None
+        self._pcm += pcm
+        if len(self._pcm) > MAX_WAKE_SECONDS * 32000:
+            self._too_long = True  # room talk: stop decoding it (the grammar's end below rejects it)
+            return None
+        self.grammar.feed(pcm)
+        # No partial result: ending the utterance at the first short pause after the bare wake phrase (as "stop"
+        # does) answered sooner, but cut "okay coach, check in" at the comma, and the request said while the coach
+        # answered "Yes?" was lost with the coach's own voice (the microphone's audio is dropped while it speaks).
+        return None
+
+    def end(self) -> Heard | None:
+        heard = self.grammar.end()
+        seconds = len(self._pcm) / 32000
+        decoded = self.grammar.last
+        text = heard.text if heard is not None else (decoded.text if decoded is not None else "")
+        reason = "ok" if heard is not None else (decoded.reason if decoded is not None else "none")
+        result = WakeResult("none", None, f"{text}/{reason}", seconds=seconds)
+        started = time.perf_counter()
+        if not self._too_long and self._candidate(heard, decoded):
+            result = self._second_opinion(clean_phrase(text), heard is not None, result)
+        self.verify_seconds = time.perf_counter() - started
+        self.results.append(result)
+        del self.results[:-64]
+        if result.outcome == "wake" and result.phrase is not None:
+            return Heard(result.phrase, 1.0, "voice")
+        return None
+
+    def take_results(self) -> list[WakeResult]:
+        out, self.results = self.results, []
+        return out
+
+    # ----- internals ---------------------------------------------------------------------------------------
+    def _candidate(self, heard: Heard | None, decoded: Decoded | None) -> bool:
+        """Short speech is a candidate, whatever the grammar made of it: under babble or slowed the grammar
+        rejects most wake phrases ("unexplained speech", "no grammar"), and Whisper is what decides. A click, a
+        hiss or an unpronounceable grammar is not."""
+        if heard is not None:
+            return True
+        return decoded is not None and decoded.reason not in ("silence", "noise", "unknown_word")
+
+    def _second_opinion(self, text: str, accepted: bool, result: WakeResult) -> WakeResult:
+        if self.check is None:  # the grammar alone (no Whisper model): only its acceptance wakes
+            if text not in self._phrases:
+                return result
+            return WakeResult("wake" if accepted else "near_miss", text, result.grammar, seconds=result.seconds)
+        self.whisper_runs += 1
+        try:
+            verdict = self.check.judge(bytes(self._pcm), self._phrases, (text,) if text in self._phrases else ())
+        except Exception as exc:  # noqa: BLE001 - a broken second opinion must not stop the listener
+            log.warning("the Whisper check failed on a wake (%s): the grammar decides alone", exc)
+            return WakeResult("wake" if accepted else "none", text or None, result.grammar, seconds=result.seconds)
+        phrase, gap = verdict.phrase or verdict.candidate, verdict.gap
+        if phrase is None or phrase not in self._phrases:
+            return WakeResult("none", None, result.grammar, verdict.transcript, None, result.seconds)
+        phrase = with_request(phrase, verdict.transcript, self._phrases, self._bare)
+        if verdict.phrase is None and len(clean_phrase(verdict.transcript).split()) > len(phrase.split()) + \
+                MAX_EXTRA_WORDS:
+            return WakeResult("none", phrase, result.grammar, verdict.transcript, gap, result.seconds)
+        if verdict.phrase is not None or gap >= -self.wake_gap or (accepted and text == phrase
+                                                                    and gap >= -self.agree_gap):
+            outcome = "wake"
+        elif gap >= -self.near_gap:
+            outcome = "wake" if self.lenient else "near_miss"
+        else:
+            outcome = "none"
+        return WakeResult(outcome, phrase, result.grammar, verdict.transcript, gap, result.seconds)
+
+
+def with_request(phrase: str, transcript: str, phrases: tuple[str, ...], bare: str) -> str:
+    """The bare wake phrase Whisper scored best, with the request its transcript ends in when there is one
+    ("Okay, go check in." → "okay coach check in"): Whisper scores only a shortlist of the wake grammar, and
+    hears the request far better than "coach"."""
+    if phrase != bare:
+        return phrase
+    said = clean_phrase(transcript)
+    for candidate in sorted(phrases, key=len, reverse=True):
+        request = candidate[len(bare):].strip()
+        if request and (said.endswith(" " + request) or said == request):
+            return candidate
+    return phrase
+
+
+class ModeRecognizer:
+    """One recognizer port that gives the waiting state's utterances to the wake detector and every other
+    state's (the listener's questions, and a whole session) to the coach's own recognizer: one microphone, one
+    endpointer, one stream, as `voice-coach session` has."""
+
+    name = "listen"
+
+    def __init__(self, wake: WakeDetector, coach: Recognizer, wake_states: frozenset[str]) -> None:
+        self.wake, self.coach, self.wake_states = wake, coach, wake_states
+        self.state = ""
+        """Set by the loop before each listen (Expectation.state)."""
+        self._active: Recognizer = coach
+
+    @property
+    def last(self) -> Decoded | None:
+        return self._active.last
+
+    @property
+    def verify_seconds(self) -> float:
+        return self._active.verify_seconds
+
+    @property
+    def phrases(self) -> frozenset[str]:
+        return self._active.phrases
+
+    def prepare(self) -> bool:
+        return self._active.prepare()
+
+    def begin(self, phrases: tuple[str, ...]) -> None:
+        self._active = self.wake if self.state in self.wake_states else self.coach
+        self._active.begin(phrases)
+
+    def feed(self, pcm: bytes) -> str | None:
+        return self._active.feed(pcm)
+
+    def end(self) -> Heard | None:
+        return self._active.end()

@@ -1,0 +1,1 @@
+"""Plans, programs and progression: what is planned, checked against the ACSM limits."""

@@ -1,0 +1,1 @@
+"""Reports for caregivers, one module per format."""
