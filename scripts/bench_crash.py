@@ -59,12 +59,7 @@ def child_main(ack_fd: int, argv: list[str]) -> int:
     os.write on a pipe is one system call, atomic for lines this short: a line is either whole or absent."""
     sys.path.insert(0, str(ROOT))
     from voice_coach.cli import main as cli
-    from voice_coach.coach import coach
-    from voice_coach.coach import intents
     from voice_coach.journal import journal
-    from voice_coach.coach import programs
-    from voice_coach.coach import prompts
-    from voice_coach.speech import replay
     from voice_coach.session import loop as session_loop  # noqa: F401
 
     original = journal.SqliteJournal.append

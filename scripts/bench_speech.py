@@ -54,12 +54,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.mixing import placed, with_babble, with_own_tail, with_white_noise  # noqa: E402
-from voice_coach.speech.audio_io import PcmSource, read_wav  # noqa: E402
-from voice_coach.speech.listener import StreamListener  # noqa: E402
 from voice_coach.cli.speech import state_intents  # noqa: E402
 from voice_coach.coach.clocks import VirtualClock  # noqa: E402
 from voice_coach.coach.intents import Certainty, Heard, load_phrasebook, normalize  # noqa: E402
 from voice_coach.coach.ports import EndOfInput, Expectation, Recognizer  # noqa: E402
+from voice_coach.speech.audio_io import PcmSource, read_wav  # noqa: E402
+from voice_coach.speech.listener import StreamListener  # noqa: E402
 
 AUDIO = ROOT / "tests" / "audio"
 KIND_STATE = {"number": "asking_rating", "yesno": "asking_symptoms", "symptom": "asking_rating",
@@ -185,8 +185,8 @@ class FixedGrammar(NoDetails):
 def make(backend: str, mode: str) -> Recognizer:
     all_phrases = tuple(sorted(BOOK.phrases))
     if backend == "pocketsphinx":
-        from voice_coach.speech.sphinx import SphinxRecognizer
         from voice_coach.speech.recognizers import known_phrases
+        from voice_coach.speech.sphinx import SphinxRecognizer
         if mode == "state":
             return SphinxRecognizer(known_phrases())
         if mode in ("whisper", "voice"):  # the product with the Whisper check installed (scripts/setup installs it)
@@ -201,8 +201,8 @@ def make(backend: str, mode: str) -> Recognizer:
         if mode == "plain":
             return PlainSphinx()
         return OpenSphinx()
-    from voice_coach.speech.vosk import VoskRecognizer
     from voice_coach.speech.recognizers import english_vosk_model
+    from voice_coach.speech.vosk import VoskRecognizer
     path = english_vosk_model()
     assert path is not None
     rec = VoskRecognizer(path)
@@ -313,8 +313,8 @@ class Voices:
     put in the Whisper check before each clip of that voice."""
 
     def __init__(self, rec: Recognizer) -> None:
-        from voice_coach.speech.recognition import clean_phrase
         from voice_coach.access.voice_check import folder_takes
+        from voice_coach.speech.recognition import clean_phrase
         from voice_coach.speech.voice_templates import learn
         if not TAKES.is_dir():
             subprocess.run([sys.executable, str(ROOT / "scripts" / "make_test_audio.py"), "--takes", str(TAKES)],

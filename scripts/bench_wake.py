@@ -138,10 +138,10 @@ def wake_clip(text: str, voice: str, wpm: int, condition: str, seed: int) -> tup
 def pipeline() -> tuple[Any, Any, tuple[str, ...]]:
     """The listener's waiting-state pipeline exactly as cli_listen wires it (a detector, its grammar phrases)."""
     from voice_coach.listen.prompts import load_listen_prompts
-    from voice_coach.speech.sphinx import SphinxRecognizer
-    from voice_coach.speech.recognizers import whisper_check
     from voice_coach.listen.resident import wake_grammar
     from voice_coach.listen.wake import WakeDetector
+    from voice_coach.speech.recognizers import whisper_check
+    from voice_coach.speech.sphinx import SphinxRecognizer
 
     detector = WakeDetector(SphinxRecognizer(None), whisper_check())
     return detector, None, wake_grammar(WAKE, load_listen_prompts())
@@ -149,12 +149,12 @@ def pipeline() -> tuple[Any, Any, tuple[str, ...]]:
 
 def stream(pcm: bytes, detector: Any, phrases: tuple[str, ...]) -> dict[str, Any]:
     """Run `pcm` through the endpointer and the detector as the listener does; wakes, near misses, reports."""
+    from voice_coach.access.profile import Profile, endpoint_options
+    from voice_coach.coach.clocks import VirtualClock
+    from voice_coach.coach.ports import EndOfInput, Expectation
+    from voice_coach.listen.listener import SECOND_CHANCE_SECONDS
     from voice_coach.speech.audio_io import PcmSource
     from voice_coach.speech.listener import StreamListener
-    from voice_coach.coach.clocks import VirtualClock
-    from voice_coach.listen.listener import SECOND_CHANCE_SECONDS
-    from voice_coach.coach.ports import EndOfInput, Expectation
-    from voice_coach.access.profile import Profile, endpoint_options
     from voice_coach.speech.wiring import endpoint_settings
 
     listener = StreamListener(PcmSource(pcm, name="bench"), detector,

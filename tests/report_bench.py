@@ -13,8 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from voice_coach.journal.journal import SqliteJournal
-from voice_coach.report.model import CAREGIVER_SESSION_ID
+from voice_coach.journal.journal import CAREGIVER_SESSION_ID, SqliteJournal
 
 EXERCISES = {
     "stretching": ["Neck side stretch", "Shoulder rolls and reach", "Wrist and finger stretch", "Hamstring stretch",

@@ -10,16 +10,16 @@ from typing import Any
 from tests.fakes import FakeClock, MemoryJournal, RecordingSpeaker, Reply, ScriptedListener
 from voice_coach.coach.coach import Coach
 from voice_coach.coach.core import Opening
-from voice_coach.coach.table import State
 from voice_coach.coach.intents import load_phrasebook
-from voice_coach.plan.plan import load_plan
-from voice_coach.plan.today import today_lines, today_status
 from voice_coach.coach.programs import load_program
+from voice_coach.coach.prompts import load_prompts
+from voice_coach.coach.settings import CoachSettings
+from voice_coach.coach.table import State
+from voice_coach.plan.plan import load_plan
 from voice_coach.plan.progression import Proposal, lighten, offer_for
 from voice_coach.plan.rules import load_rules
-from voice_coach.coach.prompts import load_prompts
+from voice_coach.plan.today import today_lines, today_status
 from voice_coach.session.loop import SessionLoop, SessionResult
-from voice_coach.coach.settings import CoachSettings
 
 
 @dataclass

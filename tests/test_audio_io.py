@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voice_coach.speech.audio_io import CHUNK_BYTES, PcmSource, WavSource, read_wav, resample, write_wav
 from voice_coach.errors import AudioError
+from voice_coach.speech.audio_io import CHUNK_BYTES, PcmSource, WavSource, read_wav, resample, write_wav
 
 AUDIO = Path(__file__).parent / "audio"
 

@@ -8,22 +8,22 @@ import numpy as np
 import pytest
 
 from tests.fakes import MemoryJournal, RecordingSpeaker
-from voice_coach.speech.audio_io import PcmSource, read_wav, write_wav
-from voice_coach.speech.listener import AudioReplayListener, StreamListener
-from voice_coach.speech.signal import frame_dbfs
 from voice_coach.coach.clocks import SystemClock, VirtualClock
 from voice_coach.coach.coach import Coach
-from voice_coach.speech.endpointing import FRAME_BYTES, Endpointer, EndpointSettings, Step
-from voice_coach.errors import AudioError, CoachError, ConfigError
 from voice_coach.coach.intents import Heard, load_phrasebook
-from voice_coach.journal.journal import SqliteJournal
 from voice_coach.coach.ports import EndOfInput, Expectation, Journal, Listener
 from voice_coach.coach.programs import load_program
 from voice_coach.coach.prompts import load_prompts
-from voice_coach.speech.sphinx import SphinxRecognizer
+from voice_coach.errors import AudioError, CoachError, ConfigError
+from voice_coach.journal.journal import SqliteJournal
+from voice_coach.session.loop import SessionLoop
+from voice_coach.speech.audio_io import PcmSource, read_wav, write_wav
+from voice_coach.speech.endpointing import FRAME_BYTES, Endpointer, EndpointSettings, Step
+from voice_coach.speech.listener import AudioReplayListener, StreamListener
 from voice_coach.speech.recognizers import make_recognizer
 from voice_coach.speech.replay import TextReplayListener
-from voice_coach.session.loop import SessionLoop
+from voice_coach.speech.signal import frame_dbfs
+from voice_coach.speech.sphinx import SphinxRecognizer
 from voice_coach.speech.wiring import audio_replay_listener
 
 from .mixing import babble_like, placed, with_babble

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from tests.journals import read_entries, run_cli
-from voice_coach.journal.caregiver import parse_at, parse_symptom
 from voice_coach.errors import CoachError
+from voice_coach.journal.caregiver import parse_at, parse_symptom
 from voice_coach.journal.journal import SqliteJournal
 from voice_coach.paths import default_db
 

@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 
 from tests.sessions import hard_week_offer, plan_day
 from voice_coach.coach.coach import Coach
-from voice_coach.coach.table import TRANSITIONS, State
 from voice_coach.coach.intents import SYMPTOM_KINDS, Heard, Intent, Utterance
 from voice_coach.coach.messages import LogEntry, Say
 from voice_coach.coach.programs import load_program
 from voice_coach.coach.prompt_contract import PROMPT_SLOTS
+from voice_coach.coach.table import TRANSITIONS, State
 
 PROGRAMS = {name: load_program(name) for name in ("stretching", "resistance", "aerobic")}
 OPENINGS = [None, plan_day(), hard_week_offer(), hard_week_offer(first_time=False)]

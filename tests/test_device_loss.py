@@ -6,11 +6,11 @@ import pytest
 
 from tests.fakes import FakeClock, MemoryJournal, RecordingSpeaker, Reply, ScriptedListener
 from voice_coach.coach.coach import Coach
-from voice_coach.errors import DeviceError
 from voice_coach.coach.intents import Heard, load_phrasebook
 from voice_coach.coach.ports import Clock, Expectation
 from voice_coach.coach.programs import load_program
 from voice_coach.coach.prompts import load_prompts
+from voice_coach.errors import DeviceError
 from voice_coach.session.loop import SessionLoop
 
 

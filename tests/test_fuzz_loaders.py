@@ -18,18 +18,18 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from voice_coach.journal.caregiver import parse_at
+from voice_coach.access.profile import FIELDS, checked, key_name, load_profile
+from voice_coach.access.words import load_aliases
 from voice_coach.cli.plan import _day
 from voice_coach.cli.report import _interpret, _window
-from voice_coach.errors import CoachError
 from voice_coach.coach.intents import Heard, Intent, load_phrasebook
+from voice_coach.coach.programs import load_program_file
+from voice_coach.errors import CoachError
+from voice_coach.journal.caregiver import parse_at
 from voice_coach.paths import PROGRAMS_DIR
 from voice_coach.plan.plan import PLANS_DIR, WEEKDAYS, load_plan
-from voice_coach.plan.today import today_status, week_status
-from voice_coach.access.profile import FIELDS, checked, key_name, load_profile
-from voice_coach.coach.programs import load_program_file
 from voice_coach.plan.rules import RULES_DIR, load_rules
-from voice_coach.access.words import load_aliases
+from voice_coach.plan.today import today_status, week_status
 
 EXAMPLES = int(os.environ.get("VOICE_COACH_FUZZ_EXAMPLES", "150"))
 """Cases per fuzz test; raise it for a longer run (the figure in the report is from 2000)."""

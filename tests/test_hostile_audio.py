@@ -20,17 +20,17 @@ import numpy as np
 import pytest
 
 from tests.fakes import MemoryJournal, RecordingSpeaker
-from voice_coach.speech.audio_io import BYTES_PER_SECOND, PcmSource
-from voice_coach.speech.listener import StreamListener
+from tests.korean_bridge import KoreanBridge as _Bridge
 from voice_coach.cli.speech import state_intents
 from voice_coach.coach.clocks import VirtualClock
 from voice_coach.coach.coach import Coach
 from voice_coach.coach.intents import load_phrasebook
-from tests.korean_bridge import KoreanBridge as _Bridge
 from voice_coach.coach.prompts import load_prompts
-from voice_coach.speech.recognizers import make_recognizer
-from voice_coach.session.loop import SessionLoop
 from voice_coach.coach.settings import CoachSettings
+from voice_coach.session.loop import SessionLoop
+from voice_coach.speech.audio_io import BYTES_PER_SECOND, PcmSource
+from voice_coach.speech.listener import StreamListener
+from voice_coach.speech.recognizers import make_recognizer
 
 BOOK = load_phrasebook()
 STATES = ("asking_feeling", "asking_rating", "asking_symptoms", "waiting_next", "exercising", "paused")

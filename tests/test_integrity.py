@@ -17,18 +17,18 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import FakeClock, MemoryJournal, RecordingSpeaker, ScriptedListener
-from voice_coach.journal import lock as journal_lock
 from voice_coach.coach.coach import Coach
-from voice_coach.journal.entry_checks import CHANGE_FIELDS
-from voice_coach.errors import ConfigError
 from voice_coach.coach.intents import load_phrasebook
-from voice_coach.journal.journal import SqliteJournal
 from voice_coach.coach.programs import load_program
-from voice_coach.plan.progression import Change
 from voice_coach.coach.prompts import load_prompts
+from voice_coach.errors import ConfigError
+from voice_coach.journal import lock as journal_lock
+from voice_coach.journal.entry_checks import CHANGE_FIELDS
+from voice_coach.journal.journal import SqliteJournal
+from voice_coach.plan.progression import Change
 from voice_coach.session.loop import SessionLoop
-from voice_coach.stop_signals import Interrupted
 from voice_coach.speech.voice_templates import VoiceTemplates
+from voice_coach.stop_signals import Interrupted
 
 ROOT = Path(__file__).resolve().parent.parent
 REPLIES = ROOT / "scripts" / "demo_replies.txt"

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from voice_coach.errors import PromptError
 from voice_coach.coach.intents import Heard, Intent, load_phrasebook
+from voice_coach.errors import PromptError
 
 CASES = yaml.safe_load((Path(__file__).parent / "data" / "utterances.yaml").read_text())
 

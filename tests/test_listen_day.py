@@ -15,17 +15,17 @@ import pytest
 
 from tests.fakes import FakeClock, MemoryJournal, RecordingSpeaker
 from tests.room import Track, speak
-from voice_coach.journal import lock as journal_lock
-from voice_coach.speech.audio_io import write_wav
 from voice_coach.cli.listen import parse_start_at
 from voice_coach.cli.service import unit_text
-from voice_coach.errors import CoachError, DeviceError, JournalError
 from voice_coach.coach.intents import Heard, load_phrasebook
-from voice_coach.listen.prompts import load_listen_prompts
-from voice_coach.listen.listener import Facts, Mode, ResidentListener
 from voice_coach.coach.ports import Clock, EndOfInput, Expectation
 from voice_coach.coach.prompts import load_prompts
+from voice_coach.errors import CoachError, DeviceError, JournalError
+from voice_coach.journal import lock as journal_lock
+from voice_coach.listen.listener import Facts, Mode, ResidentListener
+from voice_coach.listen.prompts import load_listen_prompts
 from voice_coach.listen.resident import Resident, Wiring
+from voice_coach.speech.audio_io import write_wav
 
 ROOT = Path(__file__).resolve().parent.parent
 ROOM_TALK = [("stop the car here please", "en-gb"), ("I'm ready when you are", "en-us+f4"),
@@ -214,7 +214,7 @@ def test_learn_wake_keeps_the_persons_tries(tmp_path: Path, whisper_on: None) ->
 
 def test_typed_lines_wake_it_too(tmp_path: Path) -> None:
     db = tmp_path / "journal.db"
-    done = subprocess.run([sys.executable, "-m", "voice_coach.cli.main", "listen", "--input", "text", "--output", "text",
+    done = subprocess.run([sys.executable, "-m", "voice_coach.cli", "listen", "--input", "text", "--output", "text",
                            "--db", str(db)], input="yes\nstop\nokay coach\nnever mind\nokay coach check in\nfour\n",
                           capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 0, done.stderr

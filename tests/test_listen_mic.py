@@ -27,7 +27,7 @@ def test_a_wake_through_the_virtual_microphone(vmic: dict[str, str], tmp_path: P
     write_wav(wake, Track(3).say("okay coach, what's today", "en-us", 160, after=0.3).gap(0.5).pcm())
     env = {**vmic, "VOICE_COACH_HOME": str(tmp_path / "home"), "VOICE_COACH_WHISPER": "off",
            "PYTHONUNBUFFERED": "1"}
-    child = subprocess.Popen([sys.executable, "-m", "voice_coach.cli.main", "listen", "--input", "mic", "--output", "text",
+    child = subprocess.Popen([sys.executable, "-m", "voice_coach.cli", "listen", "--input", "mic", "--output", "text",
                               "--backend", "pocketsphinx", "--db", str(db)], cwd=ROOT, env=env,
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     timer = threading.Timer(120, child.kill)  # a hung child must not hang the suite

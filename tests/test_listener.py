@@ -7,10 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from voice_coach.listen.prompts import LISTEN_SLOTS, load_listen_prompts
-from voice_coach.listen.listener import ASK_SECONDS, REMINDER_WINDOW_SECONDS, Facts, Mode, Reminder, ResidentListener, Run
 from voice_coach.coach.messages import LogEntry, Say
 from voice_coach.coach.prompt_contract import PROMPT_SLOTS
+from voice_coach.listen.listener import (
+    ASK_SECONDS,
+    REMINDER_WINDOW_SECONDS,
+    Facts,
+    Mode,
+    Reminder,
+    ResidentListener,
+    Run,
+)
+from voice_coach.listen.prompts import LISTEN_SLOTS, load_listen_prompts
 
 PLANNED = Facts(next_program="stretching", next_title="daily stretching", today=(Say("plan_today", {"planned": "x"}),),
                 week=(Say("plan_week_empty"),), titles={"stretching": "daily stretching", "aerobic": "aerobic bouts"})
@@ -131,7 +139,7 @@ def test_a_near_miss_gives_a_second_chance_for_a_few_seconds() -> None:
 def test_every_line_the_listener_says_is_in_its_contract_or_the_coachs() -> None:
     keys = set()
     for name in ("listener.py", "resident.py"):
-        tree = ast.parse((Path(__file__).parent.parent / "voice_coach" / name).read_text())
+        tree = ast.parse((Path(__file__).parent.parent / "voice_coach" / "listen" / name).read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "attr", getattr(node.func, "id", "")) in (
                     "_say", "Say"):

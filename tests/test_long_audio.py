@@ -17,11 +17,11 @@ import numpy as np
 import pytest
 
 from tests.test_cli import assert_one_clear_line, cli
+from voice_coach.cli.speech import recognize_file
+from voice_coach.coach.intents import Heard, load_phrasebook
+from voice_coach.errors import AudioError
 from voice_coach.speech.audio_io import BLOCK_SECONDS, WavSource, read_wav, resample, to_pcm16, wav_blocks, write_wav
 from voice_coach.speech.listener import REPORTS_KEPT
-from voice_coach.cli.speech import recognize_file
-from voice_coach.errors import AudioError
-from voice_coach.coach.intents import Heard, load_phrasebook
 
 AUDIO = Path(__file__).resolve().parent / "audio"
 YES = AUDIO / "clean" / "en-us_175" / "yes.wav"

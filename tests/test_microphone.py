@@ -20,8 +20,8 @@ import pytest
 
 from tests.pulse import run_child
 from voice_coach.cli.devices import NO_DEVICES, render_devices
-from voice_coach.speech.devices import DeviceInfo, Resampler, find_device, resample
 from voice_coach.errors import DeviceError
+from voice_coach.speech.devices import DeviceInfo, Resampler, find_device, resample
 
 ROOT = Path(__file__).resolve().parent.parent
 NEXT_WAV = ROOT / "tests" / "audio" / "clean" / "en-us_175" / "next.wav"

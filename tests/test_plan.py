@@ -317,7 +317,7 @@ def test_plan_is_also_spoken(tmp_path: Path) -> None:
 
 
 def test_the_reports_can_measure_against_the_plan(tmp_path: Path) -> None:
-    from voice_coach.plan.plan import report_plan
+    from voice_coach.report.adherence import report_plan
 
     rules = {r.kind: r for r in report_plan(load_plan()).rules}
     assert (rules["stretching"].min_days_per_week, rules["stretching"].daily, rules["stretching"].max_per_day) == (

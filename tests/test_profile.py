@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from voice_coach.access import profile as p
-from voice_coach.cli.main import app, main
 from voice_coach.cli.access import register
-from voice_coach.errors import ConfigError
+from voice_coach.cli.main import app, main
 from voice_coach.coach.settings import CoachSettings
+from voice_coach.errors import ConfigError
 
 register(app)  # until cli._register adds the command groups itself (idempotent)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from voice_coach.errors import ProgramError
 from voice_coach.coach.programs import load_program, load_program_file
+from voice_coach.errors import ProgramError
 
 BUNDLED = Path(__file__).resolve().parent.parent / "voice_coach" / "data" / "programs"
 

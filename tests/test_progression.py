@@ -16,11 +16,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.journals import MONDAY, FakeDays, at
-from voice_coach.errors import ProgramError
 from voice_coach.coach.intents import SYMPTOM_KINDS
+from voice_coach.coach.programs import Exercise, Program, Tempo, load_program
+from voice_coach.errors import ProgramError
 from voice_coach.journal.journal import Entry, SqliteJournal
 from voice_coach.plan.override import apply_accepted, override_path, write_override
-from voice_coach.coach.programs import Exercise, Program, Tempo, load_program
 from voice_coach.plan.progression import Change, Proposal, apply, lighten, offer_for, propose
 from voice_coach.plan.rules import RULES_DIR, load_rules
 from voice_coach.session.start import prepare_start

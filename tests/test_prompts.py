@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 
 from voice_coach.coach.core import CHECKIN_QUESTIONS, SESSION_QUESTIONS
-from voice_coach.errors import PromptError
 from voice_coach.coach.intents import SYMPTOM_KINDS
 from voice_coach.coach.messages import Say
 from voice_coach.coach.prompt_contract import OUTCOMES, PROMPT_SLOTS
 from voice_coach.coach.prompts import load_prompts
+from voice_coach.errors import PromptError
 
 PACKAGE = Path(__file__).resolve().parent.parent / "voice_coach"
 PROMPTS = PACKAGE / "data" / "prompts"
@@ -24,7 +24,7 @@ SAYING_CALLS = {"_say", "_caution", "_enter_pause", "Cue"}
 def keys_used_in_code() -> set[str]:
     """Every literal prompt key in the package, and the f-string families expanded."""
     used: set[str] = set()
-    for path in PACKAGE.glob("*.py"):
+    for path in PACKAGE.rglob("*.py"):
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):

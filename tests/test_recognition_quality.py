@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from voice_coach.speech.audio_io import read_wav
 from voice_coach.cli.speech import state_intents
 from voice_coach.coach.intents import Heard
-from voice_coach.coach.ports import Recognizer
-from voice_coach.speech.sphinx import SphinxRecognizer
+from voice_coach.speech.audio_io import read_wav
+from voice_coach.speech.recognition import Recognizer
 from voice_coach.speech.recognizers import known_phrases, load_whisper_check
 from voice_coach.speech.second_opinion import SecondOpinion
+from voice_coach.speech.sphinx import SphinxRecognizer
 
 from .mixing import with_white_noise
 from .phrasing import BOOK, meaning, phrases

@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from voice_coach.speech.audio_io import read_wav
 from voice_coach.cli.speech import recognize
-from voice_coach.errors import CoachError, ModelError
 from voice_coach.coach.intents import Heard
-from voice_coach.speech.sphinx import SphinxRecognizer
+from voice_coach.errors import CoachError, ModelError
+from voice_coach.speech.audio_io import read_wav
 from voice_coach.speech.recognizers import make_recognizer
+from voice_coach.speech.sphinx import SphinxRecognizer
 
 from .phrasing import BOOK, meaning, phrases
 

@@ -6,9 +6,10 @@ from datetime import UTC, datetime, time
 
 import pytest
 
+from voice_coach.access.reminder_settings import ReminderSettings, parse_quiet, parse_times, quiet_now
 from voice_coach.errors import ConfigError
 from voice_coach.journal.journal import Entry
-from voice_coach.listen.reminders import ReminderSettings, checkin_first, due, parse_quiet, parse_times, quiet_now
+from voice_coach.listen.reminders import checkin_first, due
 
 DAY = datetime(2026, 1, 5, tzinfo=UTC)
 S = ReminderSettings(times=(time(10, 0), time(16, 0)), quiet=(time(21, 0), time(8, 0)), max_per_day=3,

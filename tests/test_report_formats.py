@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from tests.journals import read_entries, run_cli
-from voice_coach.journal.journal import SqliteJournal
-from voice_coach.report.model import build_report
 from tests.report_bench import DEMO_ODD_REPLY, make_demo_journal
+from voice_coach.journal.journal import SqliteJournal
 from voice_coach.report.csv_export import COLUMNS, HEADER
 from voice_coach.report.fhir import LOCAL_CODES, LOCAL_SYSTEM
+from voice_coach.report.model import build_report
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs" / "REPORTS.md"

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from tests.journals import run_cli
+from tests.report_bench import make_demo_journal
 from voice_coach.cli.main import app, main
 from voice_coach.cli.report import register
-from tests.report_bench import make_demo_journal
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = os.environ.get("VOICE_COACH_TEST_ARTIFACTS")

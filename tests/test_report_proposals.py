@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from tests.journals import MONDAY, FakeDays, at, run_cli
-from voice_coach.plan.progression import Change, Proposal
 from voice_coach.access.voice_check import PhraseResult, VoiceCheckResult, record
+from voice_coach.plan.progression import Change, Proposal
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "REPORTS.md"
 UNTIL = ["--until", (MONDAY + timedelta(days=14)).isoformat()]

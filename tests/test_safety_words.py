@@ -8,10 +8,10 @@ from hypothesis import strategies as st
 
 from tests.sessions import run_session
 from tests.test_safety import ROUTES, _route
-from voice_coach.coach.table import LIVE, State
-from voice_coach.coach.intents import Heard, Intent, load_phrasebook
-from voice_coach.terminal_text import shown
 from voice_coach.access.words import intents_by_state, load_aliases, words_path
+from voice_coach.coach.intents import Heard, Intent, load_phrasebook
+from voice_coach.coach.table import LIVE, State
+from voice_coach.terminal_text import shown
 
 BOOK = load_phrasebook()
 SAFETY = {p: m for p, m in BOOK.phrases.items() if m[0] in (Intent.STOP, Intent.SYMPTOM)}

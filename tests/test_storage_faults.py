@@ -18,13 +18,13 @@ import pytest
 
 from tests.fakes import FakeClock, MemoryJournal, RecordingSpeaker, Reply, ScriptedListener
 from voice_coach.coach.coach import Coach
-from voice_coach.errors import JournalError
 from voice_coach.coach.intents import load_phrasebook
-from voice_coach.journal.journal import SqliteJournal
 from voice_coach.coach.programs import load_program
 from voice_coach.coach.prompts import load_prompts
-from voice_coach.session.loop import JOURNAL_FAILED_TEXT, SessionLoop
 from voice_coach.coach.settings import CoachSettings
+from voice_coach.errors import JournalError
+from voice_coach.journal.journal import SqliteJournal
+from voice_coach.session.loop import JOURNAL_FAILED_TEXT, SessionLoop
 
 ROOT = Path(__file__).resolve().parent.parent
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

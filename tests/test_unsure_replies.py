@@ -8,11 +8,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from voice_coach.coach.coach import Coach
-from voice_coach.coach.table import MOVES_ON, State, needs_agreement
 from voice_coach.coach.intents import Certainty, Heard, Intent, Utterance
 from voice_coach.coach.messages import Say
-from voice_coach.speech.opinion_rules import Verdict, verified
 from voice_coach.coach.programs import load_program
+from voice_coach.coach.table import MOVES_ON, State, needs_agreement
+from voice_coach.speech.opinion_rules import Verdict, verified
 from voice_coach.speech.recognition import Decoded
 from voice_coach.speech.voice_templates import Match
 

@@ -8,14 +8,6 @@ from pathlib import Path
 import pytest
 
 from tests.fakes import MemoryJournal, RecordingSpeaker, ScriptedListener
-from voice_coach.cli.main import app, main
-from voice_coach.cli.access import register
-from voice_coach.coach.clocks import VirtualClock
-from voice_coach.errors import AudioError, CoachError
-from voice_coach.coach.intents import Heard, load_phrasebook
-from voice_coach.journal.journal import SqliteJournal
-from voice_coach.paths import default_db
-from voice_coach.speech.recognizers import make_recognizer
 from voice_coach.access.voice_check import (
     PhraseResult,
     VoiceCheckResult,
@@ -26,6 +18,14 @@ from voice_coach.access.voice_check import (
     record,
     trend,
 )
+from voice_coach.cli.access import register
+from voice_coach.cli.main import app, main
+from voice_coach.coach.clocks import VirtualClock
+from voice_coach.coach.intents import Heard, load_phrasebook
+from voice_coach.errors import AudioError, CoachError
+from voice_coach.journal.journal import SqliteJournal
+from voice_coach.paths import default_db
+from voice_coach.speech.recognizers import make_recognizer
 
 register(app)
 AUDIO = Path(__file__).parent / "audio"

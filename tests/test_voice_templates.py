@@ -15,14 +15,15 @@ import numpy as np
 import pytest
 
 from tests.fakes import RecordingSpeaker
-from voice_coach.speech.audio_io import PcmSource, read_wav
-from voice_coach.speech.listener import StreamListener
-from voice_coach.cli.main import app, main
+from voice_coach.access.voice_check import PhraseResult, VoiceCheckResult, check_live
 from voice_coach.cli.access import register
+from voice_coach.cli.main import app, main
 from voice_coach.cli.speech import state_intents
 from voice_coach.coach.clocks import VirtualClock
-from voice_coach.errors import ConfigError
 from voice_coach.coach.intents import Heard, load_phrasebook
+from voice_coach.errors import ConfigError
+from voice_coach.speech.audio_io import PcmSource, read_wav
+from voice_coach.speech.listener import StreamListener
 from voice_coach.speech.opinion_rules import (
     VOICE_CONFIDENCE,
     VOICE_FAR,
@@ -34,10 +35,9 @@ from voice_coach.speech.opinion_rules import (
     voice_rule,
 )
 from voice_coach.speech.recognition import UNSURE_CONFIDENCE, Decoded
-from voice_coach.speech.sphinx import SphinxRecognizer
 from voice_coach.speech.recognizers import known_phrases, load_whisper_check
 from voice_coach.speech.second_opinion import SecondOpinion
-from voice_coach.access.voice_check import PhraseResult, VoiceCheckResult, check_live
+from voice_coach.speech.sphinx import SphinxRecognizer
 from voice_coach.speech.voice_templates import (
     LENGTH_RATIO,
     MAX_TAKE_FRAMES,

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from voice_coach.speech.audio_io import PcmSource, read_wav
-from voice_coach.speech.listener import StreamListener
 from voice_coach.coach.clocks import VirtualClock
-from voice_coach.errors import ModelError
 from voice_coach.coach.intents import Heard
 from voice_coach.coach.ports import EndOfInput, Expectation
-from voice_coach.speech.vosk import VoskRecognizer
+from voice_coach.errors import ModelError
+from voice_coach.speech.audio_io import PcmSource, read_wav
+from voice_coach.speech.listener import StreamListener
 from voice_coach.speech.recognizers import make_recognizer
+from voice_coach.speech.vosk import VoskRecognizer
 
 pytestmark = pytest.mark.vosk
 

@@ -7,9 +7,9 @@ import pytest
 
 from tests.room import Track, speak
 from voice_coach.listen.prompts import load_listen_prompts
-from voice_coach.speech.sphinx import SphinxRecognizer
 from voice_coach.listen.resident import wake_grammar
 from voice_coach.listen.wake import WakeDetector, with_request
+from voice_coach.speech.sphinx import SphinxRecognizer
 from voice_coach.speech.whisper_check import Verdict
 
 PHRASES = wake_grammar("okay coach", load_listen_prompts())

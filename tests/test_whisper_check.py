@@ -10,10 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from voice_coach.coach.intents import Heard
+from voice_coach.errors import ModelError
 from voice_coach.speech import whisper_check
 from voice_coach.speech.audio_io import read_wav
-from voice_coach.errors import ModelError
-from voice_coach.coach.intents import Heard
 from voice_coach.speech.opinion_rules import (
     NUMBER_LEAD,
     NUMBER_MARGIN,
@@ -30,9 +30,9 @@ from voice_coach.speech.opinion_rules import (
     voice_rule,
 )
 from voice_coach.speech.recognition import UNSURE_CONFIDENCE, Decoded
-from voice_coach.speech.sphinx import SphinxRecognizer
 from voice_coach.speech.recognizers import known_phrases
 from voice_coach.speech.second_opinion import SecondOpinion
+from voice_coach.speech.sphinx import SphinxRecognizer
 from voice_coach.speech.voice_templates import Match
 from voice_coach.speech.whisper_check import WhisperCheck, find_model
 from voice_coach.speech.whisper_features import log_mel, mel_filters
@@ -569,10 +569,10 @@ def test_speech_after_the_pause_is_checked_again() -> None:
 def test_the_listener_gives_the_check_a_head_start(check: WhisperCheck) -> None:
     """Through the endpointer, as from a microphone: the check starts 0.3 s into the pause, so that by the end of
     the 1 s end silence it has had 0.7 s of audio time to run."""
-    from voice_coach.speech.audio_io import PcmSource
-    from voice_coach.speech.listener import StreamListener
     from voice_coach.coach.clocks import VirtualClock
     from voice_coach.coach.ports import Expectation
+    from voice_coach.speech.audio_io import PcmSource
+    from voice_coach.speech.listener import StreamListener
 
     word = read_wav(AUDIO / "heldout/en-us-nyc_150/seven.wav")
     rec = SecondOpinion(SphinxRecognizer(known_phrases()), check)

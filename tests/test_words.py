@@ -4,12 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from voice_coach.cli.main import app, main
-from voice_coach.cli.access import register
-from voice_coach.coach.table import State
 from voice_coach.access.confusability import REFUSE_BELOW, WARN_BELOW, distance, phone_distance, substitution_cost
-from voice_coach.errors import ConfigError
-from voice_coach.coach.intents import Heard, Intent, load_phrasebook
 from voice_coach.access.words import (
     check_alias,
     competitors,
@@ -19,6 +14,11 @@ from voice_coach.access.words import (
     set_alias,
     words_path,
 )
+from voice_coach.cli.access import register
+from voice_coach.cli.main import app, main
+from voice_coach.coach.intents import Heard, Intent, load_phrasebook
+from voice_coach.coach.table import State
+from voice_coach.errors import ConfigError
 
 register(app)
 BOOK = load_phrasebook()

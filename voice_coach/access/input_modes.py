@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable
 
+from voice_coach.access.profile import INPUT_MODES, Profile, sound_options
 from voice_coach.access.prompts import AccessPrompts, load_access_prompts
-from voice_coach.speech.signal import SAMPLE_RATE, VoiceTest, frame_dbfs, webrtc_voice_test
-from voice_coach.errors import CoachError
+from voice_coach.access.scanning import ScanningListener, Selector
 from voice_coach.coach.intents import Heard, PhraseBook, load_phrasebook
 from voice_coach.coach.ports import AudioSource, Clock, EndOfInput, Expectation, Listener, Speaker
-from voice_coach.access.profile import INPUT_MODES, Profile, sound_options
-from voice_coach.access.scanning import ScanningListener, Selector
+from voice_coach.errors import CoachError
+from voice_coach.speech.signal import SAMPLE_RATE, VoiceTest, frame_dbfs, webrtc_voice_test
 
 FRAME_SECONDS = 0.03
 FRAME_BYTES = int(SAMPLE_RATE * FRAME_SECONDS) * 2

@@ -10,10 +10,10 @@ from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
+from voice_coach.coach.settings import CoachSettings
 from voice_coach.datafile import read_toml, write_atomically
 from voice_coach.errors import ConfigError
 from voice_coach.paths import config_dir
-from voice_coach.coach.settings import CoachSettings
 from voice_coach.terminal_text import SHOWN_CHARS, one_line, shown
 
 INPUT_MODES = ("speech", "any-sound", "switch", "scanning")
@@ -139,12 +139,12 @@ def _word(text: str) -> str:
 
 
 def _times(text: str) -> Any:
-    from voice_coach.listen.reminders import parse_times
+    from voice_coach.access.reminder_settings import parse_times
     return parse_times(text)
 
 
 def _quiet(text: str) -> Any:
-    from voice_coach.listen.reminders import parse_quiet
+    from voice_coach.access.reminder_settings import parse_quiet
     return parse_quiet(text)
 
 
@@ -343,7 +343,7 @@ def sound_options(profile: Profile) -> dict[str, Any]:
 
 def reminder_settings(profile: Profile) -> Any:
     """`reminders.ReminderSettings` from the profile (the listener's reminders)."""
-    from voice_coach.listen.reminders import ReminderSettings, parse_quiet, parse_times
+    from voice_coach.access.reminder_settings import ReminderSettings, parse_quiet, parse_times
 
     return ReminderSettings(times=parse_times(profile.reminder_times), quiet=parse_quiet(profile.quiet_hours),
                             max_per_day=profile.reminders_per_day, snooze_minutes=profile.reminder_snooze_minutes)

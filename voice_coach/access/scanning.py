@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from voice_coach.access.prompts import SCAN_GROUPS, AccessPrompts, load_access_prompts
+from voice_coach.access.words import Meaning, canonical_phrases
 from voice_coach.coach.intents import SYMPTOM_KINDS, Heard, Intent, PhraseBook, load_phrasebook
 from voice_coach.coach.ports import Clock, Expectation, Speaker
-from voice_coach.access.words import Meaning, canonical_phrases
 
 
 class Selector(Protocol):

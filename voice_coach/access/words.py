@@ -7,13 +7,13 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from voice_coach.coach.table import TRANSITIONS, State
 from voice_coach.access.confusability import WARN_BELOW, Clash, Dictionary, clashes, distance, load_dictionary
+from voice_coach.access.profile import toml_key, toml_value
+from voice_coach.coach.intents import Intent, PhraseBook, load_phrasebook, normalize
+from voice_coach.coach.table import TRANSITIONS, State
 from voice_coach.datafile import read_toml, write_atomically
 from voice_coach.errors import ConfigError
-from voice_coach.coach.intents import Intent, PhraseBook, load_phrasebook, normalize
 from voice_coach.paths import config_dir
-from voice_coach.access.profile import toml_key, toml_value
 from voice_coach.terminal_text import shown, warn_on_stderr
 
 Meaning = tuple[Intent, int | None, str | None]

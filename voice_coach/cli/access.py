@@ -82,8 +82,8 @@ def words_set(command: str, own_words: str) -> None:
 @words.command("list")
 def words_list() -> None:
     """Your own words, by command."""
-    from voice_coach.listen.wake_words import load_wake, wake_path
     from voice_coach.access.words import list_lines, load_aliases
+    from voice_coach.listen.wake_words import load_wake, wake_path
 
     for line in list_lines(load_aliases()):
         click.echo(line)
@@ -128,11 +128,11 @@ def voice_check(input_: str, output: str, db: Path | None, backend: str, model: 
     if forget:
         click.echo(forget_voice())
         return
-    from voice_coach.coach.clocks import SystemClock
-    from voice_coach.journal.journal import SqliteJournal
     from voice_coach.access.profile import endpoint_options, load_profile
     from voice_coach.access.voice_check import check_folder, check_live, default_phrases, record
     from voice_coach.access.words import load_aliases
+    from voice_coach.coach.clocks import SystemClock
+    from voice_coach.journal.journal import SqliteJournal
 
     aliases = load_aliases()
     person = load_profile()

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from voice_coach.errors import CoachError
 from voice_coach.coach.intents import Heard, PhraseBook
-from voice_coach.paths import DEMO_AUDIO
 from voice_coach.coach.ports import Clock, Expectation, Listener
+from voice_coach.errors import CoachError
+from voice_coach.paths import DEMO_AUDIO
 from voice_coach.private_files import private_dir
 from voice_coach.terminal_text import one_line
 
@@ -48,17 +48,17 @@ def _has_output_device() -> bool:
               help="A folder of reply WAVs to replay instead of the recorded demo.")
 def demo(db: Path | None, out: Path, backend: str, audio: Path) -> None:
     """Replay a recorded short stretching session through the recognizer and the coach, turn by turn."""
-    from voice_coach.journal import lock as journal_lock
     from voice_coach.coach.coach import Coach
     from voice_coach.coach.intents import load_phrasebook
-    from voice_coach.journal.journal import SqliteJournal
     from voice_coach.coach.programs import load_program
     from voice_coach.coach.prompts import load_prompts
-    from voice_coach.session.loop import SessionLoop
     from voice_coach.coach.settings import CoachSettings
+    from voice_coach.journal import lock as journal_lock
+    from voice_coach.journal.journal import SqliteJournal
+    from voice_coach.session.loop import SessionLoop
+    from voice_coach.session.wiring import make_clock, make_speaker
     from voice_coach.speech.wiring import audio_replay_listener
     from voice_coach.stop_signals import signals_interrupt
-    from voice_coach.session.wiring import make_clock, make_speaker
 
     phrasebook = load_phrasebook()
     speaking = _has_output_device()

@@ -50,22 +50,22 @@ def listen(input_: str, output: str, db: Path | None, start_at: str | None, back
 
 
 def _listen(input_: str, output: str, db: Path, start_at: str | None, backend: str, model: Path | None) -> None:
-    from voice_coach.speech.listener import StreamListener
+    from voice_coach.access.profile import endpoint_options, load_profile, reminder_settings
+    from voice_coach.access.words import load_aliases
     from voice_coach.coach.clocks import SystemClock, VirtualClock
     from voice_coach.coach.intents import load_phrasebook
-    from voice_coach.journal.journal import SqliteJournal
-    from voice_coach.listen.prompts import load_listen_prompts
-    from voice_coach.listen.listener import ResidentListener
-    from voice_coach.access.profile import endpoint_options, load_profile, reminder_settings
     from voice_coach.coach.prompts import load_prompts
-    from voice_coach.speech.sphinx import SphinxRecognizer
-    from voice_coach.speech.recognizers import make_recognizer, whisper_check
+    from voice_coach.journal.journal import SqliteJournal
+    from voice_coach.listen.listener import ResidentListener
+    from voice_coach.listen.prompts import load_listen_prompts
     from voice_coach.listen.resident import WAKE_STATES, Resident, Wiring
-    from voice_coach.speech.wiring import endpoint_settings
     from voice_coach.listen.wake import ModeRecognizer, WakeDetector
     from voice_coach.listen.wake_words import load_wake
     from voice_coach.session.wiring import make_speaker
-    from voice_coach.access.words import load_aliases
+    from voice_coach.speech.listener import StreamListener
+    from voice_coach.speech.recognizers import make_recognizer, whisper_check
+    from voice_coach.speech.sphinx import SphinxRecognizer
+    from voice_coach.speech.wiring import endpoint_settings
 
     prompts, phrasebook, profile, lines = load_prompts(), load_phrasebook(), load_profile(), load_listen_prompts()
     aliases, wake_phrase, settings = load_aliases(book=phrasebook), load_wake(), reminder_settings(profile)
@@ -125,12 +125,12 @@ class _Day:
         return self.clock.wall().astimezone().date()
 
     def facts(self) -> Any:
-        from voice_coach.listen.prompts import PROGRAM_REQUESTS
+        from voice_coach.coach.programs import available_programs, load_program
         from voice_coach.listen.listener import Facts
+        from voice_coach.listen.prompts import PROGRAM_REQUESTS
+        from voice_coach.listen.reminders import checkin_first
         from voice_coach.plan.plan import load_plan
         from voice_coach.plan.today import today_lines, today_status, week_lines, week_status
-        from voice_coach.coach.programs import available_programs, load_program
-        from voice_coach.listen.reminders import checkin_first
 
         entries = list(self.journal.entries())
         plan = load_plan()
@@ -146,9 +146,9 @@ class _Day:
 
     def due(self, settings: Any, wall: datetime) -> Any:
         from voice_coach.errors import ProgramError
+        from voice_coach.listen.reminders import due
         from voice_coach.plan.plan import load_plan
         from voice_coach.plan.today import today_status
-        from voice_coach.listen.reminders import due
 
         if not settings.times:
             return None
@@ -213,10 +213,10 @@ class _Capture:
 def learn_wake(input_: str, times: int) -> None:
     """Say the wake phrase a few times so that the listener learns how you say it (kept on this computer, with
     your voice-check tries; they decide once you have done a voice check of the commands too)."""
-    from voice_coach.speech.audio_io import read_wav
-    from voice_coach.speech.listener import wav_files
     from voice_coach.cli.access import learn_voice
     from voice_coach.listen.wake_words import load_wake
+    from voice_coach.speech.audio_io import read_wav
+    from voice_coach.speech.listener import wav_files
 
     wake = load_wake()
     if input_ != "mic":
@@ -228,14 +228,14 @@ def learn_wake(input_: str, times: int) -> None:
 
 
 def _record_wake_tries(wake: str, times: int) -> list[bytes]:
-    from voice_coach.access.prompts import load_access_prompts
-    from voice_coach.speech.listener import StreamListener
-    from voice_coach.coach.clocks import SystemClock
-    from voice_coach.speech.microphone import MicrophoneSource
-    from voice_coach.coach.ports import Expectation
     from voice_coach.access.profile import endpoint_options, load_profile
-    from voice_coach.speech.wiring import endpoint_settings
+    from voice_coach.access.prompts import load_access_prompts
+    from voice_coach.coach.clocks import SystemClock
+    from voice_coach.coach.ports import Expectation
     from voice_coach.session.wiring import make_speaker
+    from voice_coach.speech.listener import StreamListener
+    from voice_coach.speech.microphone import MicrophoneSource
+    from voice_coach.speech.wiring import endpoint_settings
 
     person, lines = load_profile(), load_access_prompts()
     speaker, capture, clock = make_speaker("speaker", person), _Capture(), SystemClock()

@@ -62,14 +62,14 @@ def _run_held(program: str | None, input_: str, output: str, db: Path, backend: 
               time_scale: float, checkin: bool) -> None:
     """A session or check-in, with the journal held (no other session can write it) and SIGTERM/SIGHUP ending it
     as Ctrl-C does."""
-    from voice_coach.coach.intents import load_phrasebook
-    from voice_coach.journal.journal import SqliteJournal
     from voice_coach.access.profile import load_profile
+    from voice_coach.access.words import load_aliases
+    from voice_coach.coach.intents import load_phrasebook
     from voice_coach.coach.prompts import load_prompts
+    from voice_coach.journal.journal import SqliteJournal
     from voice_coach.session.run import run_prepared, say_nothing_left
     from voice_coach.session.start import prepare_start
     from voice_coach.session.wiring import make_clock, make_input, make_speaker
-    from voice_coach.access.words import load_aliases
 
     prompts, phrasebook, profile = load_prompts(), load_phrasebook(), load_profile()
     aliases = load_aliases(book=phrasebook)

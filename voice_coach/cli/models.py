@@ -32,7 +32,7 @@ def install(name: str, url: str | None) -> None:
     """Download NAME, check its pinned SHA-256, and unpack it atomically into models/."""
     from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 
-    from voice_coach.speech.models import install as install_model
+    from voice_coach.speech.model_download import install as install_model
     from voice_coach.speech.models import models_dir
 
     with Progress("[progress.description]{task.description}", BarColumn(), DownloadColumn(),

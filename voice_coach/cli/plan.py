@@ -10,9 +10,8 @@ import click
 
 from voice_coach.day_bounds import check_day
 from voice_coach.errors import CoachError
-from voice_coach.journal.journal import Entry, SqliteJournal
+from voice_coach.journal.journal import CAREGIVER_SESSION_ID, Entry, SqliteJournal
 from voice_coach.paths import default_db
-from voice_coach.report.model import CAREGIVER_SESSION_ID
 from voice_coach.terminal_text import one_line, printable, shown, warn_on_stderr
 
 if TYPE_CHECKING:
@@ -52,9 +51,9 @@ def _day(text: str | None) -> date:
 @click.option("--plan", "plan_file", type=click.Path(path_type=Path), help="A plan file (default: yours, else ACSM).")
 def plan(db: Path | None, day: str | None, output: str, plan_file: Path | None) -> None:
     """What is planned today, and what is done this week against the weekly plan."""
+    from voice_coach.coach.prompts import load_prompts
     from voice_coach.plan.plan import load_plan
     from voice_coach.plan.today import day_of, done_sessions, today_lines, today_status, week_lines, week_status
-    from voice_coach.coach.prompts import load_prompts
 
     when = _day(day)
     weekly = load_plan(plan_file)
@@ -93,9 +92,9 @@ def program() -> None:
 
 
 def _candidates(name: str | None) -> list[str]:
+    from voice_coach.coach.programs import available_programs, load_program
     from voice_coach.errors import ProgramError
     from voice_coach.plan.plan import load_plan
-    from voice_coach.coach.programs import available_programs, load_program
 
     if name is not None:
         return [name]
@@ -127,8 +126,8 @@ def _proposals(name: str | None, entries: list[Entry]) -> list[tuple[Program, Pr
 @click.option("--db", type=click.Path(path_type=Path), help="Journal file (default: your data directory).")
 def show(name: str | None, db: Path | None) -> None:
     """The lighter program proposed for NAME (default: every program of the plan), and why."""
-    from voice_coach.plan.override import accepted_ids
     from voice_coach.coach.programs import load_program
+    from voice_coach.plan.override import accepted_ids
 
     entries = _entries(db)
     by_id = {e.id: e for e in entries}

@@ -17,12 +17,12 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
-from voice_coach.report import labels as words
 from voice_coach.day_bounds import check_day
 from voice_coach.errors import CoachError, JournalError
 from voice_coach.journal.journal import Damaged, Entry, SqliteJournal
 from voice_coach.paths import default_db
 from voice_coach.private_files import write_private
+from voice_coach.report import labels as words
 from voice_coach.terminal_text import printable, scrub, shown
 
 FORMATS = ("text", "csv", "json", "html", "fhir")

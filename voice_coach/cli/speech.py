@@ -9,15 +9,16 @@ from typing import Any
 
 import click
 
-from voice_coach.speech.audio_io import WavSource
-from voice_coach.speech.listener import StreamListener, UtteranceReport
+from voice_coach.access.words import intents_by_state
 from voice_coach.coach.clocks import VirtualClock
+from voice_coach.coach.intents import Heard, Intent, PhraseBook, load_phrasebook
+from voice_coach.coach.ports import EndOfInput, Expectation
 from voice_coach.coach.table import State
 from voice_coach.errors import AudioError, CoachError
-from voice_coach.coach.intents import Heard, Intent, PhraseBook, load_phrasebook
-from voice_coach.coach.ports import EndOfInput, Expectation, Recognizer
+from voice_coach.speech.audio_io import WavSource
+from voice_coach.speech.listener import StreamListener, UtteranceReport
+from voice_coach.speech.recognition import Recognizer
 from voice_coach.speech.recognizers import BACKENDS, make_recognizer
-from voice_coach.access.words import intents_by_state
 
 
 def state_intents(state: str) -> list[Intent]:

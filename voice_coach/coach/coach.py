@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from voice_coach.coach.core import CoachCore, Pending
-from voice_coach.coach.table import State
 from voice_coach.coach.cues import LEAD_IN_SECONDS, cues_for
 from voice_coach.coach.intents import Utterance
+from voice_coach.coach.table import State
 
 U = Utterance | None
 

@@ -8,12 +8,12 @@ from typing import Any
 
 from transitions import Machine
 
-from voice_coach.coach.table import TRANSITIONS, WAITING, State
 from voice_coach.coach.cues import Cue
 from voice_coach.coach.intents import Certainty, Intent, Utterance
 from voice_coach.coach.messages import Action, LogEntry, Say
 from voice_coach.coach.programs import Exercise, Program
 from voice_coach.coach.settings import CoachSettings
+from voice_coach.coach.table import TRANSITIONS, WAITING, State
 
 logging.getLogger("transitions.core").setLevel(logging.ERROR)  # it warns about each name model_override skips
 

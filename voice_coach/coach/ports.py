@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from voice_coach.coach.intents import Heard
-from voice_coach.speech.recognition import Decoded
 
 
 class Clock(Protocol):
@@ -82,42 +81,4 @@ class AudioSource(Protocol):
         ...
 
     def close(self) -> None:
-        ...
-
-
-class Recognizer(Protocol):
-    """A speech recognizer decoding one utterance at a time against the grammar of the current state."""
-
-    name: str
-    """pocketsphinx or vosk."""
-
-    @property
-    def last(self) -> Decoded | None:
-        """How the last utterance was judged (None before the first, or when the recognizer gives no details)."""
-        ...
-
-    @property
-    def verify_seconds(self) -> float:
-        """Of the last `end`, the wall time spent on a slow second opinion (0 without one)."""
-        ...
-
-    @property
-    def phrases(self) -> frozenset[str]:
-        """The phrases the utterance in progress can come out as (those of `begin` the engine can say)."""
-        ...
-
-    def begin(self, phrases: tuple[str, ...]) -> None:
-        """Start an utterance; only these phrases may come out (anything else is rejected)."""
-        ...
-
-    def feed(self, pcm: bytes) -> str | None:
-        """Add audio; returns the partial hypothesis where the engine gives one (for "stop" at once)."""
-        ...
-
-    def prepare(self) -> bool:
-        """The person has paused (the listener's hint): start slow final work now; True when some was started."""
-        ...
-
-    def end(self) -> Heard | None:
-        """Finish the utterance: the phrase heard with its certainty, or None (silence or rejected)."""
         ...

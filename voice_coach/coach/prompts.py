@@ -8,12 +8,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from voice_coach.datafile import read_yaml
-from voice_coach.errors import PromptError
 from voice_coach.coach.intents import SYMPTOM_KINDS, Intent
 from voice_coach.coach.messages import Say
-from voice_coach.paths import PROMPTS_DIR
 from voice_coach.coach.prompt_contract import LIST_SECTIONS, PROMPT_SLOTS
+from voice_coach.datafile import read_yaml
+from voice_coach.errors import PromptError
+from voice_coach.paths import PROMPTS_DIR
 
 
 @dataclass

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Any
 
+from voice_coach.coach.intents import SYMPTOM_KINDS, Heard, Intent, load_phrasebook
 from voice_coach.day_bounds import check_day
 from voice_coach.errors import CoachError
-from voice_coach.coach.intents import SYMPTOM_KINDS, Heard, Intent, load_phrasebook
-from voice_coach.journal.journal import SqliteJournal
-from voice_coach.report.model import CAREGIVER_SESSION_ID
+from voice_coach.journal.journal import CAREGIVER_SESSION_ID, SqliteJournal
 from voice_coach.terminal_text import shown
 
 FUTURE_SLACK = timedelta(minutes=5)

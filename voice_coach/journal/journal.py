@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from voice_coach.journal.entry_checks import parse_row
 from voice_coach.errors import JournalError
+from voice_coach.journal.entry_checks import parse_row
 from voice_coach.private_files import tighten
 
 SCHEMA_VERSION = 1
@@ -45,6 +45,10 @@ BEGIN SELECT RAISE(ABORT, 'journal entries are append-only'); END;
 CREATE TRIGGER IF NOT EXISTS entries_no_delete BEFORE DELETE ON entries
 BEGIN SELECT RAISE(ABORT, 'journal entries are append-only'); END;
 """
+
+
+CAREGIVER_SESSION_ID = "caregiver"
+"""The session id of entries a caregiver or the coach writes outside any session."""
 
 
 @dataclass(frozen=True)

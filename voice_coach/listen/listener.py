@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from voice_coach.listen.prompts import PROGRAM_REQUESTS
 from voice_coach.coach.messages import LogEntry, Say
+from voice_coach.listen.prompts import PROGRAM_REQUESTS
 
 ASK_SECONDS = 8.0
 """How long "Yes?" (or a question) waits for an answer before asking once more; then back to waiting."""

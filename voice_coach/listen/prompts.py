@@ -7,10 +7,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from voice_coach.errors import PromptError
 from voice_coach.coach.intents import normalize
-from voice_coach.paths import PROMPTS_DIR
 from voice_coach.coach.prompts import load_lines, named_table
+from voice_coach.errors import PromptError
+from voice_coach.paths import PROMPTS_DIR
 
 LISTEN_SLOTS: dict[str, frozenset[str]] = {key: frozenset(slots.split()) for key, slots in {
     "listening": "wake", "woken": "", "ask_again": "", "confirm_session": "title", "confirm_checkin": "",

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from voice_coach.errors import CoachError, DeviceError
 from voice_coach.coach.intents import Heard, Intent, PhraseBook, normalize
-from voice_coach.listen.prompts import ListenPrompts
-from voice_coach.listen.listener import Facts, Mode, ResidentListener, Run
 from voice_coach.coach.messages import LogEntry, Say
 from voice_coach.coach.ports import Clock, EndOfInput, Expectation, Journal, Listener, Speaker
 from voice_coach.coach.prompts import Prompts
+from voice_coach.errors import CoachError, DeviceError
+from voice_coach.listen.listener import Facts, Mode, ResidentListener, Run
+from voice_coach.listen.prompts import ListenPrompts
 from voice_coach.listen.wake import ModeRecognizer, WakeDetector
 
 log = logging.getLogger(__name__)

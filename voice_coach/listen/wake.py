@@ -26,8 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from voice_coach.coach.intents import Heard
-from voice_coach.coach.ports import Recognizer
-from voice_coach.speech.recognition import Decoded, clean_phrase
+from voice_coach.speech.recognition import Decoded, Recognizer, clean_phrase
 from voice_coach.speech.whisper_check import WhisperCheck
 
 log = logging.getLogger(__name__)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from voice_coach.access.confusability import Dictionary, clashes, load_dictionary
+from voice_coach.access.profile import toml_value
+from voice_coach.coach.intents import load_phrasebook, normalize
 from voice_coach.datafile import read_toml, write_atomically
 from voice_coach.errors import ConfigError
-from voice_coach.coach.intents import load_phrasebook, normalize
 from voice_coach.listen.prompts import load_listen_prompts
 from voice_coach.paths import config_dir
-from voice_coach.access.profile import toml_value
 
 MIN_SYLLABLES = 3
 """Shorter wake phrases are said by accident (and by the television) far more often."""

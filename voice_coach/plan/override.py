@@ -8,11 +8,11 @@ from typing import Any
 
 import yaml
 
+from voice_coach.coach.programs import Program, load_program, parse_program
 from voice_coach.datafile import parse_yaml, read_text, write_atomically
 from voice_coach.errors import ProgramError
 from voice_coach.journal.journal import Entry
 from voice_coach.paths import config_dir
-from voice_coach.coach.programs import Program, load_program, parse_program
 from voice_coach.plan.progression import Proposal, apply
 
 HEADER = """\

@@ -6,16 +6,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from voice_coach.coach.programs import KINDS, MAX_AEROBIC_BOUT_MINUTES, MAX_AEROBIC_DAY_MINUTES, Program, load_program
 from voice_coach.datafile import read_yaml
 from voice_coach.errors import ProgramError
 from voice_coach.paths import PLANS_DIR, config_dir
-from voice_coach.coach.programs import KINDS, MAX_AEROBIC_BOUT_MINUTES, MAX_AEROBIC_DAY_MINUTES, Program, load_program
 from voice_coach.terminal_text import SHOWN_CHARS, one_line, shown
-
-if TYPE_CHECKING:
-    from voice_coach.report.adherence import WeeklyPlan as ReportPlan
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 ACSM_LIMITS: dict[str, tuple[int, int, str]] = {
@@ -165,24 +162,3 @@ def _day(day: str, items: Any, limits: dict[str, int], loaded: dict[str, Program
         raise fail(field, f"aerobic bouts add up to {aerobic_minutes:g} minutes; the most is "
                           f"{limits['aerobic_day_minutes']} a day (limits.aerobic_day_minutes)")
     return tuple(planned)
-
-
-def report_plan(plan: WeeklyPlan) -> ReportPlan:
-    """The plan as the reports measure adherence (`report_adherence.WeeklyPlan`): days per week by kind."""
-    from voice_coach.report.adherence import ActivityRule
-    from voice_coach.report.adherence import WeeklyPlan as ReportWeeklyPlan
-
-    rules = []
-    for kind in plan.kinds():
-        on = [WEEKDAYS[i] for i, day in enumerate(plan.week) if any(p.kind == kind for p in day)]
-        per_day = max(sum(p.kind == kind for p in day) for day in plan.week)
-        text = "every day" if len(on) == 7 else "on " + ", ".join(d.capitalize() for d in on)
-        rules.append(ActivityRule(
-            kind, plan.title_of(kind).capitalize(), len(on),
-            max_days_per_week=plan.limits["resistance_days_per_week"] if kind == "resistance" else None,
-            max_per_day=plan.limits["stretching_per_day"] if kind == "stretching" else per_day,
-            daily=len(on) == 7 and kind == "stretching",
-            not_on_days_with=("aerobic",) if kind == "resistance" else (),
-            plan_text=f"{'up to ' + str(per_day) + ' times ' if per_day > 1 else ''}{text}"))
-    where = f" ({plan.source.name})" if plan.source is not None else ""  # the file's name: no folder of the machine
-    return ReportWeeklyPlan(name=f"{plan.title}{where}", rules=tuple(rules))

@@ -9,11 +9,11 @@ from datetime import date
 from typing import Any
 
 from voice_coach.coach.core import Offer
-from voice_coach.journal.journal import Entry
 from voice_coach.coach.messages import Say
-from voice_coach.plan.today import day_of
 from voice_coach.coach.programs import Exercise, Program
+from voice_coach.journal.journal import Entry
 from voice_coach.plan.rules import Changes, Rule, Rules
+from voice_coach.plan.today import day_of
 
 PROGRAM_MIN_REPS = 8
 """programs.py accepts 8 to 12 repetitions, so a lighter program never goes below 8 even if min_reps does."""

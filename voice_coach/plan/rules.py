@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from voice_coach.coach.intents import SYMPTOM_KINDS
 from voice_coach.datafile import read_yaml
 from voice_coach.errors import ProgramError
-from voice_coach.coach.intents import SYMPTOM_KINDS
 from voice_coach.paths import RULES_DIR, config_dir
 from voice_coach.terminal_text import shown
 

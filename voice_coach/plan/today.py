@@ -6,8 +6,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from voice_coach.journal.journal import Entry
 from voice_coach.coach.messages import Say
+from voice_coach.journal.journal import Entry
 from voice_coach.plan.plan import Planned, WeeklyPlan
 
 

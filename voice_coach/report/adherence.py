@@ -7,6 +7,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from voice_coach.plan.plan import WEEKDAYS
+from voice_coach.plan.plan import WeeklyPlan as Plan
 from voice_coach.terminal_text import warn_on_stderr
 
 KIND_ORDER = ("stretching", "resistance", "aerobic")
@@ -66,7 +68,7 @@ def default_plan(warn: Callable[[str], None] = warn_on_stderr) -> WeeklyPlan:
     """The plan reports measure against: the user's weekly plan file (or the bundled ACSM one); the
     built-in ACSM rules when no plan file can be read, said in one `warn` line and in the plan's name."""
     from voice_coach.errors import CoachError
-    from voice_coach.plan.plan import load_plan, report_plan
+    from voice_coach.plan.plan import load_plan
 
     try:
         return report_plan(load_plan())
@@ -177,3 +179,22 @@ def _rule_status(r: ActivityRule, days: list[date], judged: list[date], counts: 
             "target_max": r.max_days_per_week, "judged_days": len(judged), "open_days": open_days,
             "status": status, "missed_days": len(missed), "over_days": [d.isoformat() for d in over_days],
             "clash_days": [d.isoformat() for d in clashes]}
+
+
+def report_plan(plan: Plan) -> WeeklyPlan:
+    """The plan as the reports measure adherence (`WeeklyPlan`): days per week by kind."""
+
+    rules = []
+    for kind in plan.kinds():
+        on = [WEEKDAYS[i] for i, day in enumerate(plan.week) if any(p.kind == kind for p in day)]
+        per_day = max(sum(p.kind == kind for p in day) for day in plan.week)
+        text = "every day" if len(on) == 7 else "on " + ", ".join(d.capitalize() for d in on)
+        rules.append(ActivityRule(
+            kind, plan.title_of(kind).capitalize(), len(on),
+            max_days_per_week=plan.limits["resistance_days_per_week"] if kind == "resistance" else None,
+            max_per_day=plan.limits["stretching_per_day"] if kind == "stretching" else per_day,
+            daily=len(on) == 7 and kind == "stretching",
+            not_on_days_with=("aerobic",) if kind == "resistance" else (),
+            plan_text=f"{'up to ' + str(per_day) + ' times ' if per_day > 1 else ''}{text}"))
+    where = f" ({plan.source.name})" if plan.source is not None else ""  # the file's name: no folder of the machine
+    return WeeklyPlan(name=f"{plan.title}{where}", rules=tuple(rules))

@@ -6,9 +6,9 @@ from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any
 
+from voice_coach.coach.settings import CoachSettings
 from voice_coach.report import labels as words
 from voice_coach.report.adherence import local_date
-from voice_coach.coach.settings import CoachSettings
 
 EFFORT_THRESHOLD = CoachSettings().effort_stop_threshold
 """A CR10 rating at or above this needs attention (the same number that ends an exercise)."""

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from voice_coach.report import labels as words
 from voice_coach.journal.journal import Entry
+from voice_coach.report import labels as words
 
 LOCAL_SYSTEM = "urn:uuid:6f1d3c2e-7c55-4a3e-9b8e-2f4f0c9d5a10"
 """voice-coach's own code system (docs/REPORTS.md lists its codes); a URN, so it points nowhere outside."""

@@ -11,9 +11,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from markupsafe import Markup
 
 from voice_coach.report import labels as words
-from voice_coach.report.model import voice_trend_line
 from voice_coach.report.adherence import KIND_ORDER
 from voice_coach.report.attention import proposal_change
+from voice_coach.report.model import voice_trend_line
 
 KIND_LETTER = {"stretching": "S", "resistance": "R", "aerobic": "A"}
 TRANSCRIPT_SESSIONS = 100

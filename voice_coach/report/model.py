@@ -6,8 +6,8 @@ from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from voice_coach.report import labels as words
 from voice_coach.journal.journal import Entry
+from voice_coach.report import labels as words
 from voice_coach.report.adherence import WeeklyPlan, adherence, default_plan, local_date
 from voice_coach.report.attention import ATTENTION_DAYS, EFFORT_THRESHOLD, attention
 from voice_coach.report.listen import LISTEN_KINDS, listening
@@ -22,7 +22,6 @@ VOICE_CHECK_PASS = 2 / 3
 REPORT_VERSION = 1
 """Bumped only when a key changes meaning or goes away; new keys keep the version."""
 
-CAREGIVER_SESSION_ID = "caregiver"
 """The session id of entries a caregiver types with `voice-coach note` and `voice-coach log`."""
 CAREGIVER_KINDS = ("note", "rating", "symptom")
 """What a caregiver can type: a note, an effort rating, a symptom."""

@@ -12,10 +12,10 @@ from rich.table import Table
 from rich.text import Text
 
 from voice_coach.report import labels as words
-from voice_coach.report.model import voice_trend_line
 from voice_coach.report.adherence import KIND_ORDER
 from voice_coach.report.attention import proposal_change
 from voice_coach.report.listen import listening_line
+from voice_coach.report.model import voice_trend_line
 
 LAST_SESSIONS = 10
 LAST_CAREGIVER = 10

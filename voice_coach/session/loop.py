@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from voice_coach.speech.barge_in import live_microphone, say_watching
 from voice_coach.coach.coach import Coach
-from voice_coach.errors import DeviceError, JournalError
 from voice_coach.coach.intents import Heard, Intent, PhraseBook
 from voice_coach.coach.messages import Action, LogEntry, Say
 from voice_coach.coach.ports import Clock, EndOfInput, Expectation, Journal, Listener, Speaker
 from voice_coach.coach.prompt_contract import is_caution
 from voice_coach.coach.prompts import Prompts
+from voice_coach.errors import DeviceError, JournalError
+from voice_coach.speech.barge_in import live_microphone, say_watching
 from voice_coach.stop_signals import signals_deferred
 
 JOURNAL_FAILED = "journal_failed"

@@ -5,12 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 
+from voice_coach.access.profile import Profile, coach_settings
 from voice_coach.coach.coach import Coach
 from voice_coach.coach.intents import PhraseBook
-from voice_coach.journal.journal import SqliteJournal
 from voice_coach.coach.ports import Clock, Listener, Speaker
-from voice_coach.access.profile import Profile, coach_settings
 from voice_coach.coach.prompts import Prompts
+from voice_coach.journal.journal import SqliteJournal
 from voice_coach.session.loop import SessionLoop, SessionResult
 from voice_coach.session.start import Start, finish, prepare_start
 

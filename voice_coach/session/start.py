@@ -7,16 +7,16 @@ from datetime import date
 from pathlib import Path
 
 from voice_coach.coach.core import Offer, Opening
+from voice_coach.coach.messages import Say
+from voice_coach.coach.programs import Program, load_program
+from voice_coach.coach.settings import CoachSettings
 from voice_coach.errors import ProgramError
 from voice_coach.journal.journal import Entry
-from voice_coach.coach.messages import Say
-from voice_coach.plan.plan import WEEKDAYS, load_plan
-from voice_coach.plan.today import asks_daily, today_lines, today_status
 from voice_coach.plan.override import apply_accepted
-from voice_coach.coach.programs import Program, load_program
+from voice_coach.plan.plan import WEEKDAYS, load_plan
 from voice_coach.plan.progression import offer_for, propose
 from voice_coach.plan.rules import load_rules
-from voice_coach.coach.settings import CoachSettings
+from voice_coach.plan.today import asks_daily, today_lines, today_status
 from voice_coach.terminal_text import warn_on_stderr
 
 

@@ -8,12 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from voice_coach.coach.clocks import SystemClock, VirtualClock
-from voice_coach.errors import CoachError
-from voice_coach.coach.intents import PhraseBook
-from voice_coach.coach.ports import AudioSource, Clock, Listener, Speaker
 from voice_coach.access.profile import INPUT_MODES, Profile, endpoint_options, speaker_options
 from voice_coach.access.switch import KeySwitch
+from voice_coach.coach.clocks import SystemClock, VirtualClock
+from voice_coach.coach.intents import PhraseBook
+from voice_coach.coach.ports import AudioSource, Clock, Listener, Speaker
+from voice_coach.errors import CoachError
 from voice_coach.speech.text_io import TextListener, TextSpeaker
 
 LIVE_INPUTS = ("text", "mic", "caregiver", *INPUT_MODES)

@@ -12,8 +12,8 @@ from typing import BinaryIO
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
-from voice_coach.speech.signal import BYTES_PER_SECOND, SAMPLE_RATE
 from voice_coach.errors import AudioError
+from voice_coach.speech.signal import BYTES_PER_SECOND, SAMPLE_RATE
 from voice_coach.speech.wav_header import AGAIN, PCM, WavFormat, decode_frames, read_header
 
 CHUNK_SECONDS = 0.03

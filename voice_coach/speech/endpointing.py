@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from voice_coach.errors import ConfigError
 from voice_coach.speech.audio_io import CHUNK_BYTES, CHUNK_SECONDS
 from voice_coach.speech.signal import VoiceTest, frame_dbfs, webrtc_voice_test
-from voice_coach.errors import ConfigError
 
 FRAME_BYTES = CHUNK_BYTES
 """One 30 ms frame of 16 kHz int16 mono: the unit the endpointer counts in."""

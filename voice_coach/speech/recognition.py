@@ -1,4 +1,5 @@
-"""What every recognizer reports about an utterance (`Decoded`, with its `Certainty`), and phrase keys."""
+"""The recognizer port, what every recognizer reports about an utterance (`Decoded`, with its `Certainty`), and
+phrase keys."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Protocol
 
 from voice_coach.coach.intents import Certainty, Heard
 
@@ -96,3 +98,41 @@ class WordWarnings:
             self.seen.add(word)
             log.warning("%s cannot pronounce '%s': the phrase '%s' is left out of its grammar", self.engine,
                         word, phrase)
+
+
+class Recognizer(Protocol):
+    """A speech recognizer decoding one utterance at a time against the grammar of the current state."""
+
+    name: str
+    """pocketsphinx or vosk."""
+
+    @property
+    def last(self) -> Decoded | None:
+        """How the last utterance was judged (None before the first, or when the recognizer gives no details)."""
+        ...
+
+    @property
+    def verify_seconds(self) -> float:
+        """Of the last `end`, the wall time spent on a slow second opinion (0 without one)."""
+        ...
+
+    @property
+    def phrases(self) -> frozenset[str]:
+        """The phrases the utterance in progress can come out as (those of `begin` the engine can say)."""
+        ...
+
+    def begin(self, phrases: tuple[str, ...]) -> None:
+        """Start an utterance; only these phrases may come out (anything else is rejected)."""
+        ...
+
+    def feed(self, pcm: bytes) -> str | None:
+        """Add audio; returns the partial hypothesis where the engine gives one (for "stop" at once)."""
+        ...
+
+    def prepare(self) -> bool:
+        """The person has paused (the listener's hint): start slow final work now; True when some was started."""
+        ...
+
+    def end(self) -> Heard | None:
+        """Finish the utterance: the phrase heard with its certainty, or None (silence or rejected)."""
+        ...

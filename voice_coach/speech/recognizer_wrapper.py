@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from voice_coach.coach.intents import Heard
-from voice_coach.coach.ports import Recognizer
-from voice_coach.speech.recognition import Decoded
+from voice_coach.speech.recognition import Decoded, Recognizer
 
 
 class Wrapped:

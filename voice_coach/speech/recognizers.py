@@ -7,16 +7,15 @@ import os
 from functools import cache
 from pathlib import Path
 
-from voice_coach.errors import CoachError, ModelError
 from voice_coach.coach.intents import Intent, load_phrasebook
+from voice_coach.errors import CoachError, ModelError
 from voice_coach.speech.models import check_model_dir, find_english_vosk_model, load_catalog, models_dir
 from voice_coach.speech.opinion_rules import Vocabulary
-from voice_coach.coach.ports import Recognizer
-from voice_coach.speech.recognition import clean_phrase
-from voice_coach.speech.sphinx import SphinxRecognizer
-from voice_coach.speech.vosk import VoskRecognizer
+from voice_coach.speech.recognition import Recognizer, clean_phrase
 from voice_coach.speech.second_opinion import SecondOpinion
+from voice_coach.speech.sphinx import SphinxRecognizer
 from voice_coach.speech.voice_templates import current_templates
+from voice_coach.speech.vosk import VoskRecognizer
 from voice_coach.speech.whisper_check import WHISPER_MODEL, WhisperCheck, find_model
 
 BACKENDS = ("auto", "pocketsphinx", "vosk")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from voice_coach.coach.clocks import VirtualClock
-from voice_coach.datafile import LimitError, read_text
-from voice_coach.errors import CoachError
 from voice_coach.coach.intents import Heard
 from voice_coach.coach.ports import Clock, EndOfInput, Expectation
+from voice_coach.datafile import LimitError, read_text
+from voice_coach.errors import CoachError
 
 REPLY_AFTER_SECONDS = 2.0
 """How long a replayed person takes to answer."""

@@ -8,11 +8,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
-from voice_coach.speech.signal import frame_levels, holds_a_word, loud_frames
 from voice_coach.coach.intents import Heard
 from voice_coach.speech.opinion_rules import Verdict, verified
-from voice_coach.coach.ports import Recognizer
-from voice_coach.speech.recognition import Decoded
+from voice_coach.speech.recognition import Decoded, Recognizer
+from voice_coach.speech.signal import frame_levels, holds_a_word, loud_frames
 from voice_coach.speech.whisper_check import WhisperCheck
 
 log = logging.getLogger(__name__)

@@ -22,12 +22,12 @@ from typing import Any, Protocol, TextIO, runtime_checkable
 
 import numpy as np
 
-from voice_coach.speech.devices import Clip, PlaybackLine, Player, find_device
-from voice_coach.errors import ConfigError, DeviceError
 from voice_coach.coach.ports import Speaker
+from voice_coach.errors import ConfigError, DeviceError
 from voice_coach.private_files import append_private, private_dir, write_private
-from voice_coach.terminal_text import shown
+from voice_coach.speech.devices import Clip, PlaybackLine, Player, find_device
 from voice_coach.speech.text_io import TextSpeaker
+from voice_coach.terminal_text import shown
 
 DEFAULT_RATE_WPM = 175
 """espeak-ng's own default; pyttsx3 would use 200 words a minute, which is fast for many listeners."""

@@ -37,10 +37,10 @@ from typing import Any
 
 import numpy as np
 
-from voice_coach.speech.signal import frame_levels, holds_a_word, loud_frames, noise_like
-from voice_coach.errors import ModelError
 from voice_coach.coach.intents import Heard
+from voice_coach.errors import ModelError
 from voice_coach.speech.recognition import Decoded, WordWarnings, phrase_set
+from voice_coach.speech.signal import frame_levels, holds_a_word, loud_frames, noise_like
 
 log = logging.getLogger(__name__)
 

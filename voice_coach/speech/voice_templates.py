@@ -23,12 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from voice_coach.speech.signal import frame_levels
-from voice_coach.errors import ConfigError
 from voice_coach.coach.intents import Heard
-from voice_coach.coach.ports import Recognizer
+from voice_coach.errors import ConfigError
 from voice_coach.private_files import write_private
+from voice_coach.speech.recognition import Recognizer
 from voice_coach.speech.recognizer_wrapper import Wrapped
+from voice_coach.speech.signal import frame_levels
 
 log = logging.getLogger(__name__)
 

@@ -15,10 +15,10 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from voice_coach.speech.signal import SAMPLE_RATE, noise_like
-from voice_coach.errors import ModelError
 from voice_coach.coach.intents import Heard
+from voice_coach.errors import ModelError
 from voice_coach.speech.recognition import Decoded, WordWarnings, clean_phrase, phrase_set
+from voice_coach.speech.signal import SAMPLE_RATE, noise_like
 
 log = logging.getLogger(__name__)
 

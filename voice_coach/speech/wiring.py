@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from voice_coach.speech.audio_io import WavSource
-from voice_coach.speech.listener import AudioReplayListener, StreamListener, wav_files
-from voice_coach.speech.endpointing import EndpointSettings
-from voice_coach.errors import AudioError
 from voice_coach.coach.ports import Listener
+from voice_coach.errors import AudioError
+from voice_coach.speech.audio_io import WavSource
+from voice_coach.speech.endpointing import EndpointSettings
+from voice_coach.speech.listener import AudioReplayListener, StreamListener, wav_files
 from voice_coach.speech.recognizers import make_recognizer
 
 
