@@ -57,9 +57,10 @@ from tests.mixing import placed, with_babble, with_own_tail, with_white_noise  #
 from voice_coach.cli.speech import state_intents  # noqa: E402
 from voice_coach.coach.clocks import VirtualClock  # noqa: E402
 from voice_coach.coach.intents import Certainty, Heard, load_phrasebook, normalize  # noqa: E402
-from voice_coach.coach.ports import EndOfInput, Expectation, Recognizer  # noqa: E402
+from voice_coach.coach.ports import EndOfInput, Expectation  # noqa: E402
 from voice_coach.speech.audio_io import PcmSource, read_wav  # noqa: E402
 from voice_coach.speech.listener import StreamListener  # noqa: E402
+from voice_coach.speech.recognition import Recognizer  # noqa: E402
 
 AUDIO = ROOT / "tests" / "audio"
 KIND_STATE = {"number": "asking_rating", "yesno": "asking_symptoms", "symptom": "asking_rating",

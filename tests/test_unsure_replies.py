@@ -24,11 +24,16 @@ def grammar(text: str, accepted: bool = True) -> Decoded:
     return Decoded(text, 0.9 if accepted else 0.0, accepted, "ok" if accepted else "poor_match")
 
 
+def abstained() -> Decoded:
+    """The grammar found no path at all (a slow voice it cannot follow)."""
+    return Decoded("", 0.0, False, "no_grammar", rival="two")
+
+
 def whisper(phrase: str | None, transcript: str, scores: dict[str, float], reason: str = "ok",
-            take: tuple[str, float] | None = None) -> Verdict:
+            take: tuple[str, float] | None = None, confidence: float = 0.9, probed: bool = False) -> Verdict:
     match = Match(take[0], take[1] * 0.2, 0.3, 0.2) if take else None  # ratio take[1]
-    return Verdict(phrase, 0.9 if phrase else 0.0, reason, transcript, 0.0 if phrase else -4.0, phrase,
-                   tuple(scores.items()), match=match)
+    return Verdict(phrase, confidence if phrase else 0.0, reason, transcript, 0.0 if phrase else -4.0, phrase,
+                   tuple(scores.items()), match=match, cap=0.59 if probed else 1.0, probed=probed)
 
 
 @pytest.mark.parametrize(("decoded", "verdict", "text", "certainty", "why"), [
@@ -47,6 +52,16 @@ def whisper(phrase: str | None, transcript: str, scores: dict[str, float], reaso
     # Whisper alone (the grammar rejected it) -> unsure: asked again where it would move the session on
     (grammar("two", accepted=False), whisper("seven", "Seven.", {"seven": 0.0}), "seven", Certainty.UNSURE,
      "whisper_only"),
+    # Whisper wrote the phrase outright and the grammar abstained (no path: a slow voice) -> at once
+    (abstained(), whisper("next", "Next", {"next": 0.0}), "next", Certainty.SURE, "ok"),
+    (grammar("next", accepted=False), whisper("next", "Next.", {"next": 0.0}), "next", Certainty.SURE, "ok"),
+    # ...but not when Whisper's transcript holds more than the phrase, or it is unsure of it, or the grammar heard
+    # another phrase fit better ("other_phrase"), or a probe found it
+    (abstained(), whisper("next", "Next one.", {"next": -0.5}), "next", Certainty.UNSURE, "whisper_only"),
+    (abstained(), whisper("next", "Next", {"next": 0.0}, confidence=0.5), "next", Certainty.UNSURE, "whisper_only"),
+    (Decoded("sure", 0.0, False, "other_phrase", rival="four"), whisper("yes", "Yes.", {"yes": 0.0}), "yes",
+     Certainty.UNSURE, "whisper_only"),
+    (abstained(), whisper("five", "Five.", {"five": 0.0}, probed=True), "five", Certainty.UNSURE, "probed"),
     # Whisper and a sure take of the person's agree -> at once, though the grammar missed it
     (grammar("two", accepted=False), whisper("seven", "Seven.", {"seven": 0.0}, take=("seven", SURE_TAKE)), "seven",
      Certainty.SURE, "ok"),

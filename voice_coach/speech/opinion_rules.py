@@ -267,7 +267,8 @@ def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozen
     """The grammar decoder's judgement weighed with Whisper's: sure only on agreement.
 
     Acting at once needs two judges to agree on the phrase: the grammar and Whisper, or Whisper and a sure take of
-    the person's; a phrase only one of them heard is unsure ("grammar_only", "whisper_only", "disagree"), so the
+    the person's, or Whisper writing the phrase outright where the grammar abstained (`_said_outright`); a phrase
+    only one of them heard is unsure ("grammar_only", "whisper_only", "disagree"), so the
     coach reads it back or asks again where a mistake would move the session on. A "stop" the grammar accepted is
     never rejected by Whisper: without Whisper's agreement it is unsure, and the coach pauses and asks "Did you
     want to stop?" instead of ending on a guess ("dog" heard as "stop" in a quiet room).
@@ -307,10 +308,22 @@ def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozen
     elif decoded.accepted:
         confidence, why = min(confidence, UNSURE_CONFIDENCE), "disagree"
     elif not (verdict.match is not None and verdict.match.phrase == verdict.phrase
-              and take_decides(verdict.match, sure=True)):  # Whisper alone: no second judge agrees
-        confidence, why = min(confidence, UNSURE_CONFIDENCE), why or "whisper_only"
+              and take_decides(verdict.match, sure=True)) and not _said_outright(decoded, verdict):
+        confidence, why = min(confidence, UNSURE_CONFIDENCE), why or "whisper_only"  # no second judge agrees
     return replace(decoded, text=verdict.phrase, confidence=min(confidence, verdict.cap), accepted=True,
                    reason="ok", transcript=verdict.transcript, take=take, unsure=why)
+
+
+def _said_outright(decoded: Decoded, verdict: Verdict) -> bool:
+    """Whisper wrote the phrase itself, word for word and surely, and the grammar did not hear anything else: its
+    decoder found no path at all ("no_grammar": a slow or unusual voice the grammar cannot follow), or its own best
+    phrase was this one, rejected only for a poor acoustic fit. The grammar abstained rather than disagreed, so
+    Whisper's free transcript stands alone: a slow voice's clear "next" ("Next", gap 0) is acted on, as the grammar
+    and Whisper agreeing would be. Not for a phrase the grammar preferred another to ("other_phrase"), nor one
+    with unexplained speech around it, nor one found by a probe or capped by the takes."""
+    abstained = decoded.reason == "no_grammar" or (decoded.reason == "poor_match" and decoded.text == verdict.phrase)
+    return (abstained and verdict.phrase is not None and clean_transcript(verdict.transcript) == verdict.phrase
+            and verdict.confidence >= SURE_FROM and verdict.cap >= SURE_FROM and not verdict.probed)
 
 
 def _other_urgent_take(decoded: Decoded, verdict: Verdict, urgent: frozenset[str]) -> bool:
