@@ -34,7 +34,7 @@ from voice_coach.speech.recognizers import known_phrases
 from voice_coach.speech.second_opinion import SecondOpinion
 from voice_coach.speech.sphinx import SphinxRecognizer
 from voice_coach.speech.voice_templates import Match
-from voice_coach.speech.whisper_check import WhisperCheck, find_model
+from voice_coach.speech.whisper_check import Scoring, WhisperCheck, find_model
 from voice_coach.speech.whisper_features import log_mel, mel_filters
 
 from .mixing import with_babble, with_white_noise
@@ -84,6 +84,19 @@ def test_a_verdict_can_score_one_more_phrase(check: WhisperCheck) -> None:
     assert "ten" in dict(more.scores) and len(more.scores) == len(verdict.scores) + ("ten" not in
                                                                                       dict(verdict.scores))
     assert more.phrase == verdict.phrase
+
+
+def test_overlapping_checks_each_keep_their_own_scoring(check: WhisperCheck) -> None:
+    """A check started at one pause, then another on other audio before the first is extended (the next pause, or
+    the wake detector sharing the check): extending the first still scores the phrase on the first's audio."""
+    cramp = read_wav(AUDIO / "heldout/en-us-nyc_150/cramp.wav")
+    first = check.judge(cramp, phrases("asking_rating"))
+    second = check.judge(read_wav(AUDIO / "heldout/en-us-nyc_150/seven.wav"), phrases("asking_rating"))
+    assert "ten" not in dict(first.scores) and second.phrase == "seven"
+    more = check.extend(first, "ten")
+    alone = check.judge(cramp, phrases("asking_rating"), hints=("ten",))
+    assert dict(more.scores)["ten"] == pytest.approx(dict(alone.scores)["ten"], abs=0.05)
+    assert more.transcript == first.transcript and more.phrase == first.phrase
 
 
 def test_phrases_of_different_lengths_score_the_same_together_as_alone(check: WhisperCheck) -> None:
@@ -419,11 +432,9 @@ def test_extend_weighs_the_grammars_final_phrase_with_the_probed_numbers(monkeyp
     probe = {"five": -4.2, "nine": -6.9, "stop": -8.0}
     verdict = _decide(check.vocab, "Bye.", -2.0, {"i'm exhausted": -13.4}, probe, numbers=True)
     assert verdict.phrase == "five"
-    check._memo = (verdict, None, None, -2.0, probe, True, [])
+    verdict = replace(verdict, scoring=Scoring(None, None, -2.0, probe, True, []))
     assert check.extend(verdict, "cramp").phrase == "cramp"  # within the urgent margin: the symptom
-    check._memo = (verdict, None, None, -2.0, probe, True, [])
     assert check.extend(verdict, "hold on").phrase == "five"
-    check._memo = (verdict, None, None, -2.0, probe, True, [])
     assert check.extend(verdict, "nine").phrase == "five" and scored == [["cramp"], ["hold on"]]
 
 

@@ -1,4 +1,4 @@
-"""The coach: what it says and logs on each transition of the table in `coach_table`."""
+"""The coach: what it says and logs on each transition of the table in `coach.table`."""
 
 from __future__ import annotations
 
@@ -301,7 +301,7 @@ class Coach(CoachCore):
         self._enter_pause("paused")
 
     def unsure_ask_again(self, u: U = None) -> None:
-        """A reply that would move the session on, heard without agreement (`coach_table.MOVES_ON`): asked again."""
+        """A reply that would move the session on, heard without agreement (`table.MOVES_ON`): asked again."""
         self._log("unsure", {"intent": u.intent.value if u else None, "state": self.state.value,
                              "why": u.heard.why if u else None}, u)
         self._say("unsure_again")

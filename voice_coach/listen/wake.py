@@ -1,6 +1,6 @@
 """Wake detection: the voice-activity gate, a grammar of wake phrases, and Whisper's opinion on short speech only.
 
-The gate in front is the listener's endpointer (audio_listener.StreamListener): silence and steady noise never reach
+The gate in front is the listener's endpointer (speech.listener.StreamListener): silence and steady noise never reach
 a decoder. Each utterance is decoded by pocketsphinx against the wake phrase alone and followed by each request
 ("okay coach", "okay coach start", "okay coach check in", ...); an utterance longer than MAX_WAKE_SECONDS (room
 talk runs on) is not decoded past that and never judged further. Every shorter one that is not a click or a hiss

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from voice_coach.speech.recognition import SURE_FROM, UNSURE_CONFIDENCE, Decoded
 from voice_coach.speech.voice_templates import Match
@@ -97,6 +97,11 @@ class Verdict:
     """The phrase is a "stop" or a number found by a probe in a transcript nothing else was taken for: it never
     displaces a phrase the person's takes decide; a probed "stop" never displaces a symptom the grammar heard, a
     probed number only one Whisper finds far less likely (`verified`)."""
+    scoring: object = field(default=None, compare=False, repr=False)
+    """What Whisper needs to score one more phrase on this utterance's own audio (`whisper_check.Scoring`), or
+    None. It travels with the verdict, not in the check: two checks that overlap (a pause's check still running
+    when the next pause starts another, or the wake detector and the coach's recognizer sharing one check) each
+    keep their own."""
 
 
 def clean_transcript(text: str) -> str:

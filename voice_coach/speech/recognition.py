@@ -34,7 +34,7 @@ class Decoded:
     reason: str
     """"ok", or why not: "silence", "no_grammar" (speech that fits no phrase), "not_a_phrase", "unknown_word"
     (no phrase could be pronounced), "unexplained_speech", "poor_match", "other_phrase" (a phrase of another
-    state fits better), "noise" (no speech, see `audio_signal.noise_like`), "no_speech", "not_for_coach"."""
+    state fits better), "noise" (no speech, see `signal.noise_like`), "no_speech", "not_for_coach"."""
     score_per_frame: float | None = None
     """pocketsphinx: acoustic score of the grammar path per 10 ms frame around the words (log base 1.0001,
     relative to the best-scoring senone of each frame: 0 is a perfect fit)."""

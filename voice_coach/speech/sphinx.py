@@ -19,7 +19,7 @@ these cues decide instead:
 
 A hypothesis that is not a whole phrase of the grammar (pocketsphinx returns a partial path when no path
 reached the grammar's end) is rejected too, and so is sound as flat in spectrum as white noise
-(`audio_signal.noise_like`: white noise fits "faint" at -7 per frame).
+(`signal.noise_like`: white noise fits "faint" at -7 per frame).
 
 Confidence: the acoustic fit mapped through the share of accepted results that had the right intent in that
 score band on tests/audio (-34 → 0.3, -30 → 0.7, -22 → 0.8, -18 → 0.9, -12 and above → 0.97), minus 0.01

@@ -2,7 +2,7 @@
 
 vosk decodes a grammar as a loop: any sequence of its phrases, or the unknown-word token for anything else.
 An utterance is accepted only when it is exactly one phrase; the unknown token anywhere, several phrases in
-a row, or sound as flat in spectrum as white noise (`audio_signal.noise_like`) reject it. Confidence is the
+a row, or sound as flat in spectrum as white noise (`signal.noise_like`) reject it. Confidence is the
 lowest word confidence vosk reports (its lattice posterior; with a small grammar it is often 1.0, so it says
 little more than "accepted"). A model with a static graph (HCLG.fst) cannot take grammars: it decodes
 open-vocabulary and the same whole-phrase rule applies.

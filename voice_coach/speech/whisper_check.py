@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -80,6 +81,25 @@ def find_model(models: Path | None = None) -> Path | None:
     return path if path is not None and (path / "model.bin").is_file() else None
 
 
+@dataclass(frozen=True)
+class Scoring:
+    """One utterance's encoded audio and free decode: what `WhisperCheck.extend` needs to score one more phrase
+    (carried by its `Verdict`)."""
+
+    encoded: Any
+    """Whisper's encoder output for the utterance (a CTranslate2 StorageView)."""
+    first: np.ndarray | None
+    """Log-probabilities of Whisper's first step (which phrases' first tokens it likes)."""
+    free_logprob: float
+    """Log-probability of Whisper's own transcript: the gaps are relative to it."""
+    probe_gaps: dict[str, float]
+    """Phrases the probes scored, and their gaps."""
+    probing_numbers: bool
+    """The number probe ran on this transcript."""
+    start: list[int]
+    """The decoder's start tokens (with the word list as previous text, when that is on)."""
+
+
 class WhisperCheck:
     """Loads the model once; `judge` gives a `Verdict` for an utterance and the state's phrases."""
 
@@ -116,8 +136,6 @@ class WhisperCheck:
         self._prev = self.tokenizer.token_to_id(_PREV)
         self._starts: dict[tuple[str, ...], list[int]] = {}
         self._forms: dict[str, list[tuple[int, ...]]] = {}
-        self._memo: tuple[Verdict, Any, np.ndarray | None, float, dict[str, float], bool, list[int]] | None = None
-        """The latest verdict that scored phrases, with what `extend` needs to score one more."""
 
     @property
     def urgent(self) -> frozenset[str]:
@@ -135,10 +153,7 @@ class WhisperCheck:
         encoded = self.encode(pcm)
         verdict = self._whisper_verdict(encoded, phrases, hints, doubt_limit, self.start_for(phrases))
         weighed = self._with_voice(verdict, self._voice_match(encoded, pcm, phrases))
-        memo = self._memo
-        if memo is not None and memo[0] is verdict:
-            self._memo = (weighed, *memo[1:])
-        return weighed
+        return replace(weighed, scoring=verdict.scoring)
 
     def start_for(self, phrases: tuple[str, ...] | frozenset[str]) -> list[int]:
         """The decoder's start tokens: with `prompt`, the phrases' words (lowercase, each once) as previous text."""
@@ -191,8 +206,7 @@ class WhisperCheck:
             if numbers:
                 probe_gaps.update(self._gaps(encoded, numbers, first, free_logprob, start))
             verdict = number_probe(verdict, probe_gaps, vocab) or verdict
-        self._memo = (verdict, encoded, first, free_logprob, probe_gaps, probing_numbers, start)
-        return verdict
+        return replace(verdict, scoring=Scoring(encoded, first, free_logprob, probe_gaps, probing_numbers, start))
 
     def _once(self, free: Any, transcript: str, logprob: float) -> tuple[str, float]:
         """A transcript that repeats its first words to the length limit ("five five five ...": after a word list
@@ -244,19 +258,17 @@ class WhisperCheck:
     def extend(self, verdict: Verdict, phrase: str) -> Verdict:
         """`verdict` with `phrase` scored too (the grammar's final choice, when it differs from the hint the check
         started with): one short decoder pass on the audio the verdict was made from; the verdict unchanged when
-        the phrase was scored already, or when it is not the latest verdict with a scoring."""
-        memo = self._memo
-        if not phrase or phrase in dict(verdict.scores) or memo is None or memo[0] is not verdict:
+        the phrase was scored already, or when the verdict scored no phrases (Whisper heard no speech)."""
+        s = verdict.scoring
+        if not phrase or phrase in dict(verdict.scores) or not isinstance(s, Scoring):
             return verdict
-        _, encoded, first, free_logprob, probe_gaps, probing_numbers, start = memo
-        gaps = {p: g for p, g in verdict.scores if p not in probe_gaps}
-        gaps.update({phrase: probe_gaps[phrase]} if phrase in probe_gaps  # a probed phrase: scored already
-                    else self._gaps(encoded, [phrase], first, free_logprob, start))
-        extended = self._with_voice(decide(verdict.transcript, free_logprob, gaps, self.vocab,
-                                           {p: g for p, g in probe_gaps.items() if p not in gaps}, probing_numbers),
-                                    verdict.match)
-        self._memo = (extended, encoded, first, free_logprob, probe_gaps, probing_numbers, start)
-        return extended
+        gaps = {p: g for p, g in verdict.scores if p not in s.probe_gaps}
+        gaps.update({phrase: s.probe_gaps[phrase]} if phrase in s.probe_gaps  # a probed phrase: scored already
+                    else self._gaps(s.encoded, [phrase], s.first, s.free_logprob, s.start))
+        extended = self._with_voice(decide(verdict.transcript, s.free_logprob, gaps, self.vocab,
+                                           {p: g for p, g in s.probe_gaps.items() if p not in gaps},
+                                           s.probing_numbers), verdict.match)
+        return replace(extended, scoring=s)
 
     def _with_voice(self, verdict: Verdict, match: Match | None) -> Verdict:
         """Whisper's verdict weighed with the nearest of the person's voice-check takes (`voice_rule`)."""
