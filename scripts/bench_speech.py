@@ -23,6 +23,9 @@ Figures per condition:
               "at once" counts those heard as sure (the others are read back, asked again, or, for "stop",
               paused with a question)
   state FA    commands said in a state that does not take them, acted on as something that state takes
+  wrong       commands acted on as another meaning (read back, asked again or at once; "at once": sure)
+  false stop  commands and not-for-coach clips taken as "stop" ("at once": the session ends; otherwise the
+              coach pauses and asks "Did you want to stop?")
   WER         word error rate of the commands against their text (a rejection counts as all words deleted)
   RTF         decoding time / audio time
   latency     end of speech → intent: the end silence waited (1.0 s by default; 0.24 s after "stop") plus
@@ -86,6 +89,11 @@ def phrases(state: str) -> tuple[str, ...]:
 def meaning(text: str) -> tuple[Any, ...] | None:
     u = BOOK.parse(Heard(text))
     return (u.intent, u.value, u.symptom) if u else None
+
+
+def at_once(heard: Heard) -> bool:
+    """The coach acts on it without reading it back, asking again or (for "stop") pausing with a question."""
+    return heard.certainty is Certainty.SURE
 
 
 def acted_on(text: str | None, state: str) -> bool:
@@ -340,12 +348,13 @@ class Voices:
         return [k for k in self.sets if k.startswith("slowbl/" if level == "slowbl" else "normal/")]
 
 
-def worker(backend: str, mode: str) -> dict[str, Any]:
+def worker(backend: str, mode: str, conditions: list[str]) -> dict[str, Any]:
     rows = manifest()
     rec = make(backend, mode)
     voices = Voices(rec) if mode == "voice" else None
     out = []
-    for level, (folders, noise, snr) in CONDITIONS.items():
+    for level in (c for c in CONDITIONS if c in conditions):
+        folders, noise, snr = CONDITIONS[level]
         stats: dict[str, list[float]] = {"compute": [], "audio": [], "latency": [], "finalize": []}
         commands = [r for r in rows if r["path"].split("/")[0] in folders]
         exact = right = edits = words = 0
@@ -353,7 +362,7 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
         by_state: dict[str, list[int]] = {}
         stop = [0, 0]
         misses: list[str] = []
-        unsure = 0
+        unsure = wrong_acted = wrong_at_once = false_stop = false_stop_at_once = 0
         for i, r in enumerate(commands):
             state = state_of(r)
             pcm = with_tail(degrade(read_wav(AUDIO / r["path"]), noise, snr, 2000 + i))
@@ -364,7 +373,13 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
             ok = bool(text) and meaning(text) == meaning(r["intent_text"])
             exact += text == r["intent_text"]
             right += ok
-            unsure += ok and heard is not None and heard.certainty is not Certainty.SURE
+            unsure += ok and heard is not None and not at_once(heard)
+            if text and not ok and heard is not None:  # acted on as another meaning (read back or at once)
+                wrong_acted += 1
+                wrong_at_once += at_once(heard)
+                is_stop = meaning(text) == meaning("stop")
+                false_stop += is_stop
+                false_stop_at_once += is_stop and at_once(heard)
             for key, table in ((r["voice"] + "_" + r["speed_wpm"], by_voice), (state, by_state)):
                 cell = table.setdefault(key, [0, 0])
                 cell[0] += ok
@@ -398,7 +413,10 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
                     heard = decode(rec, pcm, state, stats)
                     if acted_on(heard.text if heard else None, state):
                         oog_fa += 1
-                        oog_at_once += heard is not None and heard.certainty is Certainty.SURE
+                        oog_at_once += heard is not None and at_once(heard)
+                        is_stop = heard is not None and meaning(heard.text) == meaning("stop")
+                        false_stop += is_stop
+                        false_stop_at_once += is_stop and heard is not None and at_once(heard)
                         fa_list.append(f"{r['path']}@{state}{'/' + whose if whose else ''}->"
                                        f"{heard.text if heard else ''}")
                     n_oog += 1
@@ -420,6 +438,8 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
                     "exact": exact, "intent": right, "exact_pct": round(100 * exact / len(commands), 1),
                     "intent_pct": round(100 * right / len(commands), 1), "unsure": unsure,
                     "oog_fa": oog_fa, "oog_trials": n_oog, "oog_fa_at_once": oog_at_once,
+                    "wrong_acted": wrong_acted, "wrong_at_once": wrong_at_once, "false_stop": false_stop,
+                    "false_stop_at_once": false_stop_at_once,
                     "oog_fa_pct": round(100 * oog_fa / n_oog, 1), "state_fa": state_fa, "state_trials": n_wrong,
                     "stop": stop, "wer_pct": round(100 * edits / words, 1),
                     "rtf": round(sum(stats["compute"]) / sum(stats["audio"]), 3),
@@ -433,7 +453,8 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the television room's mixing arrays
     if voices is not None:
         voices.use("normal/en-us-nyc_150")
-    out[0]["tv_room"] = tv_room(rec) if mode in ("whisper", "state", "voice") else None
+    if out:
+        out[0]["tv_room"] = tv_room(rec) if mode in ("whisper", "state", "voice") and "tv" in conditions else None
     for row in out:
         row["peak_rss_mb"] = round(peak)
     return {"rows": out}
@@ -444,10 +465,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "speech.json")
     parser.add_argument("--modes", default="whisper,state,plain,open")
+    parser.add_argument("--conditions", default=",".join([*CONDITIONS, "tv"]),
+                        help="a subset of " + ", ".join(CONDITIONS) + ", and tv (the television room)")
     parser.add_argument("--worker", nargs=2, metavar=("BACKEND", "MODE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    conditions = args.conditions.split(",")
     if args.worker:
-        print(json.dumps(worker(*args.worker)))
+        print(json.dumps(worker(*args.worker, conditions)))
         return 0
     from voice_coach.speech.recognizers import english_vosk_model
 
@@ -462,7 +486,8 @@ def main(argv: list[str] | None = None) -> int:
     for backend in backends:
         for mode in args.modes.split(","):
             print(f"running {backend} {mode} ...", file=sys.stderr, flush=True)
-            done = subprocess.run([sys.executable, __file__, "--worker", backend, mode], capture_output=True,
+            done = subprocess.run([sys.executable, __file__, "--worker", backend, mode, "--conditions",
+                                   args.conditions], capture_output=True,
                                   text=True, check=False)
             if done.returncode != 0:
                 notes.append(f"{backend} {mode} failed: {done.stderr.strip().splitlines()[-1:]}")
@@ -495,6 +520,12 @@ def print_table(rows: list[dict[str, Any]]) -> None:
               f"{r['stop'][0]:>4}/{r['stop'][1]:<3}{fa:>27}{sfa:>10}{r['rtf']:>7.3f}"
               f"{r['latency_p50_ms']:>11}/{r['latency_p95_ms']:<8}"
               f"{r['finalize_p50_ms']:>5.0f}/{r['finalize_p95_ms']:<5.0f}{r['peak_rss_mb']:>8}")
+    print(f"\n{'backend':<13}{'mode':<8}{'condition':<10}{'wrong acted on (at once)':>26}"
+          f"{'false stop (at once)':>22}")
+    for r in rows:
+        if "wrong_acted" in r:
+            print(f"{r['backend']:<13}{r['mode']:<8}{r['level']:<10}{r['wrong_acted']:>19} ({r['wrong_at_once']})"
+                  f"{r['false_stop']:>15} ({r['false_stop_at_once']})")
     for r in rows:
         if r.get("tv_room"):
             tv = r["tv_room"]
