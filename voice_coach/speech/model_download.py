@@ -60,7 +60,8 @@ def install_spec(
         return done
     source = resolve_url(spec, url)
     if not source or not spec.sha256 or not spec.size_bytes or not spec.archive_dir:
-        raise ModelError(f"model '{name}' has no download address or checksum: fix its entry in models/catalog.toml")
+        raise ModelError(f"model '{name}' has no download address or checksum: "
+                         "fix its entry in voice_coach/data/catalog.toml")
     archive: Path | None = None
     unpack_dir: Path | None = None
     try:
@@ -76,7 +77,7 @@ def install_spec(
         root = unpack_dir / spec.archive_dir
         if not root.is_dir():
             raise ModelError(f"archive for model '{name}' has no folder '{spec.archive_dir}': "
-                             "the catalog entry does not match the archive; fix models/catalog.toml")
+                             "the catalog entry does not match the archive; fix voice_coach/data/catalog.toml")
         _place_if_whole(spec, root, target, unpack_dir, "archive for")
     except OSError as exc:
         raise _cannot_write(name, dest_dir, exc) from None

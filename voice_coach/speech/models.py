@@ -1,4 +1,4 @@
-"""Speech models: the catalog (models/catalog.toml), where models live, and checking they are whole.
+"""Speech models: the catalog (voice_coach/data/catalog.toml), where models live, and checking they are whole.
 
 Nothing here touches the network; downloading lives in `model_download` and is reached only
 through `install`.
@@ -195,11 +195,12 @@ def _spec_from_table(path: Path, name: str, table: Any) -> ModelSpec:
 
 
 def load_catalog(path: Path | str | None = None) -> dict[str, ModelSpec]:
-    """Read and check a catalog file (default: models/catalog.toml); raises ModelError naming file and field."""
+    """Read and check a catalog file (default: voice_coach/data/catalog.toml); raises ModelError naming file and
+    field."""
     path = Path(path) if path is not None else CATALOG_PATH
-    data = read_toml(path, ModelError, "the model catalog", "fix it, or restore models/catalog.toml")
+    data = read_toml(path, ModelError, "the model catalog", "fix it, or reinstall voice-coach")
     if data is None:
-        raise ModelError(f"model catalog {path} is missing: restore models/catalog.toml from the project")
+        raise ModelError(f"model catalog {path} is missing: reinstall voice-coach")
     models = data.get("models")
     if not isinstance(models, dict) or not models:
         raise ModelError(f"model catalog {path}: field 'models' is missing or empty: add [models.NAME] tables")
