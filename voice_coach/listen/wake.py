@@ -27,6 +27,7 @@ from typing import Any
 
 from voice_coach.coach.intents import Heard
 from voice_coach.speech.recognition import Decoded, Recognizer, clean_phrase
+from voice_coach.speech.recognizer_wrapper import Wrapped
 from voice_coach.speech.whisper_check import WhisperCheck
 
 log = logging.getLogger(__name__)
@@ -200,40 +201,18 @@ def with_request(phrase: str, transcript: str, phrases: tuple[str, ...], bare: s
     return phrase
 
 
-class ModeRecognizer:
+class ModeRecognizer(Wrapped):
     """One recognizer port that gives the waiting state's utterances to the wake detector and every other
     state's (the listener's questions, and a whole session) to the coach's own recognizer: one microphone, one
-    endpointer, one stream, as `voice-coach session` has."""
-
-    name = "listen"
+    endpointer, one stream, as `voice-coach session` has. `inner` is the one in use since the last `begin`."""
 
     def __init__(self, wake: WakeDetector, coach: Recognizer, wake_states: frozenset[str]) -> None:
+        super().__init__(coach)
+        self.name = "listen"
         self.wake, self.coach, self.wake_states = wake, coach, wake_states
         self.state = ""
         """Set by the loop before each listen (Expectation.state)."""
-        self._active: Recognizer = coach
-
-    @property
-    def last(self) -> Decoded | None:
-        return self._active.last
-
-    @property
-    def verify_seconds(self) -> float:
-        return self._active.verify_seconds
-
-    @property
-    def phrases(self) -> frozenset[str]:
-        return self._active.phrases
-
-    def prepare(self) -> bool:
-        return self._active.prepare()
 
     def begin(self, phrases: tuple[str, ...]) -> None:
-        self._active = self.wake if self.state in self.wake_states else self.coach
-        self._active.begin(phrases)
-
-    def feed(self, pcm: bytes) -> str | None:
-        return self._active.feed(pcm)
-
-    def end(self) -> Heard | None:
-        return self._active.end()
+        self.inner = self.wake if self.state in self.wake_states else self.coach
+        self.inner.begin(phrases)
