@@ -46,9 +46,10 @@ from voice_coach.coach.programs import load_program  # noqa: E402
 from voice_coach.coach.prompts import load_prompts  # noqa: E402
 from voice_coach.journal.journal import SqliteJournal  # noqa: E402
 from voice_coach.session.loop import SessionLoop  # noqa: E402
-from voice_coach.speech.audio_io import BYTES_PER_SECOND, CHUNK_BYTES, read_wav  # noqa: E402
+from voice_coach.speech.audio_io import CHUNK_BYTES, read_wav  # noqa: E402
 from voice_coach.speech.listener import StreamListener  # noqa: E402
 from voice_coach.speech.recognizers import make_recognizer  # noqa: E402
+from voice_coach.speech.signal import BYTES_PER_SECOND  # noqa: E402
 
 AUDIO = ROOT / "tests" / "audio"
 SAMPLE_EVERY_SECONDS = 60.0

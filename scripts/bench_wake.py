@@ -143,7 +143,7 @@ def pipeline() -> tuple[Any, Any, tuple[str, ...]]:
     from voice_coach.speech.recognizers import whisper_check
     from voice_coach.speech.sphinx import SphinxRecognizer
 
-    detector = WakeDetector(SphinxRecognizer(None, verifier=None), whisper_check())
+    detector = WakeDetector(SphinxRecognizer(None), whisper_check())
     return detector, None, wake_grammar(WAKE, load_listen_prompts())
 
 

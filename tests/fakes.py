@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from voice_coach.coach.clocks import VirtualClock
-from voice_coach.coach.intents import Heard
+from voice_coach.coach.intents import Certainty, Heard
 from voice_coach.coach.ports import Clock, Expectation
 
 FakeClock = VirtualClock
@@ -23,6 +23,8 @@ class Reply:
     confidence: float = 1.0
     when_asked: bool = True
     """Wait for a question (True), or come in whatever the coach is doing (a stop during a set)."""
+    certainty: Certainty = Certainty.SURE
+    """What the recognizer judged (speech.recognition.Decoded.certainty): UNSURE when only one judge heard it."""
 
 
 class ScriptedListener:
@@ -48,7 +50,8 @@ class ScriptedListener:
                 self.heard_states.append(expect.state)
                 self.transcript.append(f"  you> {reply.text}" + (f"  (confidence {reply.confidence})"
                                                                    if reply.confidence < 1 else ""))
-                return Heard(reply.text, reply.confidence, self.source)
+                return Heard(reply.text, reply.confidence, self.source, reply.certainty,
+                             "" if reply.certainty is Certainty.SURE else "grammar_only")
             self._waited += until - clock.now()
         if until is None:
             raise AssertionError(f"script exhausted with nothing timed in state {expect.state}")

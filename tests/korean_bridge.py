@@ -3,10 +3,11 @@ phrases, since no English vosk model can be downloaded where the suite runs."""
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import replace
 
 from voice_coach.coach.intents import Heard
-from voice_coach.speech.recognizers import clean_phrase
+from voice_coach.speech.recognition import clean_phrase
+from voice_coach.speech.recognizer_wrapper import Wrapped
 
 KO_WORDS = {"네": "yes", "아니요": "no", "다음": "next", "그만": "stop", "하나": "one", "둘": "two", "셋": "three",
             "다섯": "five"}
@@ -14,18 +15,13 @@ KO_WORDS = {"네": "yes", "아니요": "no", "다음": "next", "그만": "stop",
 to decode against (and to force noise onto, which is what the hostile-audio tests check it does not do)."""
 
 
-class KoreanBridge:
+class KoreanBridge(Wrapped):
     """The Recognizer port over VoskRecognizer(Korean model): English phrases in, Korean words to vosk,
     English back."""
 
-    name = "vosk"
-
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
-
     @property
-    def last(self) -> Any:
-        return self.inner.last
+    def phrases(self) -> frozenset[str]:
+        return frozenset(KO_WORDS.get(p, p) for p in self.inner.phrases)
 
     def stand_ins(self, phrases: tuple[str, ...]) -> tuple[str, ...]:
         """The Korean words standing for those of `phrases` that have one."""
@@ -41,4 +37,4 @@ class KoreanBridge:
 
     def end(self) -> Heard | None:
         heard = self.inner.end()
-        return None if heard is None else Heard(KO_WORDS.get(heard.text, heard.text), heard.confidence, heard.source)
+        return None if heard is None else replace(heard, text=KO_WORDS.get(heard.text, heard.text))

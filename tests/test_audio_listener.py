@@ -19,10 +19,11 @@ from voice_coach.errors import AudioError, CoachError, ConfigError
 from voice_coach.journal.journal import SqliteJournal
 from voice_coach.session.loop import SessionLoop
 from voice_coach.speech.audio_io import PcmSource, read_wav, write_wav
-from voice_coach.speech.endpointing import FRAME_BYTES, Endpointer, EndpointSettings, Step, frame_dbfs
+from voice_coach.speech.endpointing import FRAME_BYTES, Endpointer, EndpointSettings, Step
 from voice_coach.speech.listener import AudioReplayListener, StreamListener
 from voice_coach.speech.recognizers import make_recognizer
 from voice_coach.speech.replay import TextReplayListener
+from voice_coach.speech.signal import frame_dbfs
 from voice_coach.speech.sphinx import SphinxRecognizer
 from voice_coach.speech.wiring import audio_replay_listener
 

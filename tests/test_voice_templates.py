@@ -24,8 +24,20 @@ from voice_coach.coach.intents import Heard, load_phrasebook
 from voice_coach.errors import ConfigError
 from voice_coach.speech.audio_io import PcmSource, read_wav
 from voice_coach.speech.listener import StreamListener
-from voice_coach.speech.recognizers import Decoded, known_phrases, load_whisper_check
-from voice_coach.speech.sphinx import SphinxRecognizer, verified
+from voice_coach.speech.opinion_rules import (
+    VOICE_CONFIDENCE,
+    VOICE_FAR,
+    VOICE_GAP,
+    VOICE_NEAR,
+    VOICE_SURE,
+    Verdict,
+    verified,
+    voice_rule,
+)
+from voice_coach.speech.recognition import UNSURE_CONFIDENCE, Decoded
+from voice_coach.speech.recognizers import known_phrases, load_whisper_check
+from voice_coach.speech.second_opinion import SecondOpinion
+from voice_coach.speech.sphinx import SphinxRecognizer
 from voice_coach.speech.voice_templates import (
     LENGTH_RATIO,
     MAX_TAKE_FRAMES,
@@ -42,17 +54,7 @@ from voice_coach.speech.voice_templates import (
     warped_distances,
     with_pink_noise,
 )
-from voice_coach.speech.whisper_check import (
-    UNSURE_CONFIDENCE,
-    VOICE_CONFIDENCE,
-    VOICE_FAR,
-    VOICE_GAP,
-    VOICE_NEAR,
-    VOICE_SURE,
-    Verdict,
-    WhisperCheck,
-    voice_rule,
-)
+from voice_coach.speech.whisper_check import WhisperCheck
 
 from .mixing import placed
 
@@ -287,9 +289,17 @@ def test_a_take_of_another_symptom_outweighs_the_grammars_symptom_only() -> None
 # ----- the recorder -----------------------------------------------------------------------------------------------
 class Inner:
     name = "inner"
+    last = Decoded("next", 0.9, True, "ok")
+    verify_seconds = 0.25
+    phrases = frozenset({"next"})
 
     def __init__(self) -> None:
         self.fed = 0
+        self.prepared = 0
+
+    def prepare(self) -> bool:
+        self.prepared += 1
+        return True
 
     def begin(self, phrases: tuple[str, ...]) -> None:
         self.fed = 0
@@ -308,7 +318,9 @@ def test_the_recorder_keeps_each_utterances_audio_and_passes_everything_on() -> 
     rec.feed(b"\x01\x00" * 10)
     rec.feed(b"\x02\x00" * 5)
     assert rec.end() == Heard("next", 0.9, "voice")
-    assert rec.take == b"\x01\x00" * 10 + b"\x02\x00" * 5 and rec.fed == 30 and rec.name == "inner"
+    assert rec.take == b"\x01\x00" * 10 + b"\x02\x00" * 5 and rec.inner.fed == 30 and rec.name == "inner"
+    assert rec.prepare() and rec.inner.prepared == 1 and rec.last == Inner.last and rec.verify_seconds == 0.25
+    assert rec.phrases == {"next"}
     rec.begin(("next",))
     assert rec.take == b"\x01\x00" * 10 + b"\x02\x00" * 5  # kept until the next utterance ends
 
@@ -354,7 +366,7 @@ def test_a_voice_check_of_slowed_speech_teaches_the_coach_that_voice(check: Whis
     ten clips (5 before the number probe found "six" and "nine"); after a voice check of two other takes of each
     word (other speed and pitch), at least nine, measured ten. Speech not meant for the coach, matched against
     those takes, is still never acted on."""
-    rec = SphinxRecognizer(known_phrases(), verifier=check)
+    rec = SecondOpinion(SphinxRecognizer(known_phrases()), check)
     clips = slowed(STATE_OF)
     before = understood(rec, clips)
     assert main(["voice-check", "--input", str(TAKES), "--backend", "pocketsphinx", "--learn"]) == 0
@@ -402,7 +414,7 @@ def test_a_live_voice_check_keeps_each_tries_audio(check: WhisperCheck) -> None:
     """Three tries of "next" through a real listener: each try's audio is kept for learning."""
     take = read_wav(TAKES / "next_1.wav")
     stream = placed(14.0, [(take, 1.0), (take, 5.0), (take, 9.0)])
-    listener = StreamListener(PcmSource(stream), SphinxRecognizer(known_phrases(), verifier=check))
+    listener = StreamListener(PcmSource(stream), SecondOpinion(SphinxRecognizer(known_phrases()), check))
     result = check_live(["next"], listener, RecordingSpeaker(), VirtualClock(), answer_seconds=4.0, backend="x")
     assert [len(t) for t in result.takes["next"]] and len(result.takes["next"]) == 3
     assert all(len(t) >= len(take) * 0.8 for t in result.takes["next"])

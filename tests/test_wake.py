@@ -29,7 +29,7 @@ class ScriptedCheck:
 
 @pytest.fixture(scope="module")
 def grammar() -> SphinxRecognizer:
-    return SphinxRecognizer(None, verifier=None)
+    return SphinxRecognizer(None)
 
 
 def run(grammar: SphinxRecognizer, verdict: Verdict, *, lenient: bool = False, text: str = "okay coach") -> tuple:

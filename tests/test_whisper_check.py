@@ -4,6 +4,7 @@ that weighs it with pocketsphinx's judgement."""
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -13,21 +14,27 @@ from voice_coach.coach.intents import Heard
 from voice_coach.errors import ModelError
 from voice_coach.speech import whisper_check
 from voice_coach.speech.audio_io import read_wav
-from voice_coach.speech.recognizers import Decoded, known_phrases
-from voice_coach.speech.sphinx import SphinxRecognizer, verified
-from voice_coach.speech.voice_templates import Match
-from voice_coach.speech.whisper_check import (
+from voice_coach.speech.opinion_rules import (
     NUMBER_LEAD,
     NUMBER_MARGIN,
     SHORT_MARGIN,
-    UNSURE_CONFIDENCE,
     VOICE_CONFIDENCE,
     Verdict,
-    WhisperCheck,
+    Vocabulary,
     clean_transcript,
-    find_model,
+    decide,
+    probes_numbers,
+    probes_stop,
+    urgent_inside,
+    verified,
     voice_rule,
 )
+from voice_coach.speech.recognition import UNSURE_CONFIDENCE, Decoded
+from voice_coach.speech.recognizers import known_phrases
+from voice_coach.speech.second_opinion import SecondOpinion
+from voice_coach.speech.sphinx import SphinxRecognizer
+from voice_coach.speech.voice_templates import Match
+from voice_coach.speech.whisper_check import Scoring, WhisperCheck, find_model
 from voice_coach.speech.whisper_features import log_mel, mel_filters
 
 from .mixing import with_babble, with_white_noise
@@ -79,6 +86,19 @@ def test_a_verdict_can_score_one_more_phrase(check: WhisperCheck) -> None:
     assert more.phrase == verdict.phrase
 
 
+def test_overlapping_checks_each_keep_their_own_scoring(check: WhisperCheck) -> None:
+    """A check started at one pause, then another on other audio before the first is extended (the next pause, or
+    the wake detector sharing the check): extending the first still scores the phrase on the first's audio."""
+    cramp = read_wav(AUDIO / "heldout/en-us-nyc_150/cramp.wav")
+    first = check.judge(cramp, phrases("asking_rating"))
+    second = check.judge(read_wav(AUDIO / "heldout/en-us-nyc_150/seven.wav"), phrases("asking_rating"))
+    assert "ten" not in dict(first.scores) and second.phrase == "seven"
+    more = check.extend(first, "ten")
+    alone = check.judge(cramp, phrases("asking_rating"), hints=("ten",))
+    assert dict(more.scores)["ten"] == pytest.approx(dict(alone.scores)["ten"], abs=0.05)
+    assert more.transcript == first.transcript and more.phrase == first.phrase
+
+
 def test_phrases_of_different_lengths_score_the_same_together_as_alone(check: WhisperCheck) -> None:
     """All shortlisted phrases are forced through the decoder in one batch whatever their token lengths."""
     features = check._ct2.StorageView.from_array(log_mel(read_wav(AUDIO / "clean/en-us_175/cramp.wav"), 1000)[None])
@@ -112,7 +132,7 @@ def test_a_short_garbled_transcript_widens_the_margin_but_a_sentence_does_not(ch
     verdict = check.judge(_in_white_noise("clean/en-us_175/zero.wav", seed=1), phrases("asking_rating"))
     assert verdict.phrase == "zero" and verdict.confidence <= UNSURE_CONFIDENCE, verdict
     assert -SHORT_MARGIN <= verdict.gap < -1.0, verdict
-    assert check._decide("Where am I like lashing?", -2.0, dict(verdict.scores)).phrase is None
+    assert _decide(check.vocab, "Where am I like lashing?", -2.0, dict(verdict.scores)).phrase is None
 
 
 @pytest.mark.parametrize(("transcript", "gaps", "want"), [
@@ -126,7 +146,7 @@ def test_a_short_garbled_transcript_widens_the_margin_but_a_sentence_does_not(ch
 ])
 def test_the_wider_margin_only_gives_ratings_symptoms_and_stop(check: WhisperCheck, transcript: str,
                                                                 gaps: dict[str, float], want: str | None) -> None:
-    verdict = check._decide(transcript, -2.0, gaps)
+    verdict = _decide(check.vocab, transcript, -2.0, gaps)
     assert verdict.phrase == want, verdict
     if want is not None and want not in check.urgent:  # taken on the wider margin: read back
         assert verdict.confidence <= UNSURE_CONFIDENCE
@@ -135,7 +155,7 @@ def test_the_wider_margin_only_gives_ratings_symptoms_and_stop(check: WhisperChe
 def test_a_phrase_of_another_state_said_clearly_is_not_forced_onto_this_one(check: WhisperCheck) -> None:
     """"10." while waiting for "next": Whisper heard a phrase the coach knows that this state does not take; the
     grammar's forced choice ("done") does not stand on the agreement rule."""
-    verdict = check._decide("10.", -0.5, {"done": -4.4})
+    verdict = _decide(check.vocab, "10.", -0.5, {"done": -4.4})
     assert verdict.phrase is None and verdict.reason == "other_phrase", verdict
     assert not verified(_decoded("done"), verdict).accepted
 
@@ -160,7 +180,7 @@ def test_speech_the_grammar_calls_a_hiss_is_still_judged(check: WhisperCheck) ->
     alone.begin(phrases("waiting_next"))
     alone.feed(pcm)
     assert alone.end() is None and alone.last is not None and alone.last.reason == "noise", alone.last
-    rec = SphinxRecognizer(known_phrases(), verifier=check)
+    rec = SecondOpinion(SphinxRecognizer(known_phrases()), check)
     rec.begin(phrases("waiting_next"))
     rec.feed(pcm)
     heard = rec.end()
@@ -174,7 +194,7 @@ def test_urgent_phrases_are_judged_leniently(check: WhisperCheck) -> None:
 def test_the_product_recognizer_uses_it(check: WhisperCheck) -> None:
     """pocketsphinx with the Whisper check, through the port: a command in the right state and a sentence not
     meant for the coach."""
-    rec = SphinxRecognizer(known_phrases(), verifier=check)
+    rec = SecondOpinion(SphinxRecognizer(known_phrases()), check)
     for path, state, want in (("clean/en-us_175/next.wav", "waiting_next", "next"),
                               ("oog/en-us_175/put_the_kettle_on.wav", "waiting_next", None)):
         rec.begin(phrases(state))
@@ -199,8 +219,10 @@ def _decoded(text: str, accepted: bool = True, confidence: float = 0.9) -> Decod
 
 
 def test_whisper_phrase_is_taken_over_the_grammar() -> None:
+    """Whisper's phrase is taken, but with no second judge agreeing it is unsure (read back or asked again)."""
     out = verified(_decoded("two", accepted=False), Verdict("seven", 0.8, "ok", "Seven.", 0.0, "seven"))
-    assert (out.text, out.accepted, out.confidence, out.transcript) == ("seven", True, 0.8, "Seven.")
+    assert (out.text, out.accepted, out.confidence, out.transcript) == ("seven", True, 0.59, "Seven.")
+    assert out.why == "whisper_only"
 
 
 def test_agreement_keeps_the_surer_confidence() -> None:
@@ -256,11 +278,11 @@ def test_a_different_go_ahead_from_whisper_is_unsure() -> None:
 
 
 def test_an_urgent_phrase_inside_a_longer_transcript_counts(check: WhisperCheck) -> None:
-    assert check._urgent_inside("yes stop", ["yes", "stop", "next"]) == "stop"
-    assert check._urgent_inside("next short of breath", ["next", "stop", "short of breath"]) == "short of breath"
-    assert check._urgent_inside("stop i have a cramp", ["stop", "i have a cramp", "cramp"]) == "i have a cramp"
-    assert check._urgent_inside("put the kettle on", ["stop", "cramp"]) is None
-    assert check._urgent_inside("nonstop", ["stop"]) is None
+    assert urgent_inside("yes stop", ["yes", "stop", "next"], check.vocab) == "stop"
+    assert urgent_inside("next short of breath", ["next", "stop", "short of breath"], check.vocab) == "short of breath"
+    assert urgent_inside("stop i have a cramp", ["stop", "i have a cramp", "cramp"], check.vocab) == "i have a cramp"
+    assert urgent_inside("put the kettle on", ["stop", "cramp"], check.vocab) is None
+    assert urgent_inside("nonstop", ["stop"], check.vocab) is None
 
 
 STOPS = ["clean/en-us_175/stop.wav", "clean/en-us-f3_175/stop.wav", "clean/en-us-m3_110/stop.wav",
@@ -276,7 +298,7 @@ def test_a_stop_garbled_by_other_voices_is_probed(check: WhisperCheck, monkeypat
                    for path in STOPS for seed in range(5, 13))
 
     probed = stops()
-    monkeypatch.setattr(check, "stops", frozenset())
+    monkeypatch.setattr(check, "vocab", replace(check.vocab, stops=frozenset()))
     unprobed = stops()
     assert probed >= 18 and probed >= unprobed + 8, (probed, unprobed)
 
@@ -306,11 +328,21 @@ VOICES = ("clean/en-us_175", "clean/en-us-f3_175", "clean/en-us-m3_110", "heldou
 
 
 def _without_model(urgent: frozenset[str]) -> WhisperCheck:
-    """A check for the pure decision rules: "stop" and the numbers probed, no takes, no model loaded."""
+    """A check with no model loaded (for `extend`, whose scoring the test fakes): "stop" and the numbers probed,
+    no takes."""
     check = WhisperCheck.__new__(WhisperCheck)
-    check.stops, check.numbers, check.urgent, check.short_ok, check.known, check.templates = (
-        frozenset({"stop"}), frozenset(NUMBERS), urgent, frozenset(), frozenset(), None)
+    check.vocab, check.templates = _vocab(urgent), None
     return check
+
+
+def _decide(vocab: Vocabulary, transcript: str, logprob: float, gaps: dict[str, float],
+            probe_gaps: dict[str, float] | None = None, numbers: bool = False) -> Verdict:
+    return decide(transcript, logprob, gaps, vocab, probe_gaps, numbers)
+
+
+def _vocab(urgent: frozenset[str]) -> Vocabulary:
+    """The rules' vocabulary: "stop" and the numbers probed, nothing else known."""
+    return Vocabulary(urgent=urgent, stops=frozenset({"stop"}), numbers=frozenset(NUMBERS))
 
 
 def test_a_rating_garbled_by_other_voices_is_probed(check: WhisperCheck, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -328,7 +360,7 @@ def test_a_rating_garbled_by_other_voices_is_probed(check: WhisperCheck, monkeyp
         return right, wrong
 
     probed, wrong = ratings()
-    monkeypatch.setattr(check, "numbers", frozenset())
+    monkeypatch.setattr(check, "vocab", replace(check.vocab, numbers=frozenset()))
     unprobed, _ = ratings()
     assert probed >= 22 and probed >= unprobed + 8 and wrong <= 5, (probed, unprobed, wrong)
 
@@ -350,21 +382,22 @@ def test_the_number_probe_takes_a_rating_that_stands_out() -> None:
     were not probed."""
     check = _without_model(frozenset({"stop", "it hurts"}))
     gaps = {"five": -4.2, "nine": -4.2 - NUMBER_LEAD - 0.1, "zero": -8.0}
-    verdict = check._decide("Bye.", -2.0, {"i'm exhausted": -13.4}, gaps, numbers=True)
+    verdict = _decide(check.vocab, "Bye.", -2.0, {"i'm exhausted": -13.4}, gaps, numbers=True)
     assert (verdict.phrase, verdict.confidence, verdict.probed) == ("five", UNSURE_CONFIDENCE, True), verdict
     near = {"i'm exhausted": -13.4, "nine": -4.5}
-    assert check._decide("Bye.", -2.0, near, {"five": -4.2}, numbers=True).phrase is None
-    assert check._decide("Bye.", -2.0, {"nine": -9.0}, {"five": -NUMBER_MARGIN - 0.1}, numbers=True).phrase is None
-    assert check._decide("Hey.", -2.0, {"it hurts": -1.0}, gaps, numbers=True).phrase == "it hurts"
-    assert check._decide("Tom.", -2.0, {"it hurts": -9.0}, {**gaps, "stop": -2.5}, numbers=True).phrase == "stop"
-    assert check._decide("Bye.", -2.0, {"i'm exhausted": -13.4}, {"stop": -9.0}, numbers=True).phrase is None
+    assert _decide(check.vocab, "Bye.", -2.0, near, {"five": -4.2}, numbers=True).phrase is None
+    far = {"five": -NUMBER_MARGIN - 0.1}
+    assert _decide(check.vocab, "Bye.", -2.0, {"nine": -9.0}, far, numbers=True).phrase is None
+    assert _decide(check.vocab, "Hey.", -2.0, {"it hurts": -1.0}, gaps, numbers=True).phrase == "it hurts"
+    assert _decide(check.vocab, "Tom.", -2.0, {"it hurts": -9.0}, {**gaps, "stop": -2.5}, numbers=True).phrase == "stop"
+    assert _decide(check.vocab, "Bye.", -2.0, {"i'm exhausted": -13.4}, {"stop": -9.0}, numbers=True).phrase is None
     # a "yes" the grammar heard (Whisper: "Jess.", beyond its margin) is not outweighed by a number it does not lead
     six = {"six": -4.0, "two": -7.0}
-    assert check._decide("Jess.", -2.0, {"yes": -2.0, "no": -9.0}, six, numbers=True).phrase is None
-    assert check._decide("Jess.", -2.0, {"yes": -5.5, "no": -9.0}, six, numbers=True).phrase == "six"
+    assert _decide(check.vocab, "Jess.", -2.0, {"yes": -2.0, "no": -9.0}, six, numbers=True).phrase is None
+    assert _decide(check.vocab, "Jess.", -2.0, {"yes": -5.5, "no": -9.0}, six, numbers=True).phrase == "six"
     shortlisted = {"five": -3.5, "nine": -6.0, "i'm exhausted": -13.4}
-    assert check._decide("Bye.", -2.0, shortlisted, {}, numbers=True).phrase == "five"
-    assert check._decide("Bye.", -2.0, shortlisted, {}).phrase is None  # the gate did not pass
+    assert _decide(check.vocab, "Bye.", -2.0, shortlisted, {}, numbers=True).phrase == "five"
+    assert _decide(check.vocab, "Bye.", -2.0, shortlisted, {}).phrase is None  # the gate did not pass
 
 
 def test_a_probed_number_is_read_back_unless_a_sure_take_agrees() -> None:
@@ -372,14 +405,14 @@ def test_a_probed_number_is_read_back_unless_a_sure_take_agrees() -> None:
     it; a sure take of the person's "five" makes it sure; the grammar's "yes" within the agreeing margin stands when
     the probe took nothing."""
     check = _without_model(frozenset({"stop"}))
-    probed = check._decide("Bye.", -2.0, {"five": -4.2, "i'm exhausted": -13.4}, {"nine": -6.9}, numbers=True)
+    probed = _decide(check.vocab, "Bye.", -2.0, {"five": -4.2, "i'm exhausted": -13.4}, {"nine": -6.9}, numbers=True)
     assert probed.phrase == "five" and probed.probed, probed
     out = verified(_decoded("five", confidence=0.95), probed)
     assert (out.text, out.accepted) == ("five", True) and out.confidence < 0.6, out
     agreed = voice_rule(probed, Match("five", 0.06, 0.2, 0.3))
     out = verified(_decoded("five", confidence=0.95), agreed)
     assert out.text == "five" and out.confidence >= 0.8, out
-    kept = check._decide("Jess.", -2.0, {"yes": -2.0, "no": -9.0}, {"six": -4.0, "two": -7.0}, numbers=True)
+    kept = _decide(check.vocab, "Jess.", -2.0, {"yes": -2.0, "no": -9.0}, {"six": -4.0, "two": -7.0}, numbers=True)
     out = verified(_decoded("yes"), kept)
     assert (out.text, out.accepted) == ("yes", True) and out.confidence < 0.6, out
 
@@ -391,19 +424,17 @@ def test_extend_weighs_the_grammars_final_phrase_with_the_probed_numbers(monkeyp
     scored: list[list[str]] = []
     extra = {"cramp": -2.5, "hold on": -12.0}
 
-    def gaps(encoded: object, phrases: list[str], first: object, free: float) -> dict[str, float]:
+    def gaps(encoded: object, phrases: list[str], first: object, free: float, start: object = None) -> dict[str, float]:
         scored.append(phrases)
         return {p: extra[p] for p in phrases}
 
     monkeypatch.setattr(check, "_gaps", gaps)
     probe = {"five": -4.2, "nine": -6.9, "stop": -8.0}
-    verdict = check._decide("Bye.", -2.0, {"i'm exhausted": -13.4}, probe, numbers=True)
+    verdict = _decide(check.vocab, "Bye.", -2.0, {"i'm exhausted": -13.4}, probe, numbers=True)
     assert verdict.phrase == "five"
-    check._memo = (verdict, None, None, -2.0, probe, True)
+    verdict = replace(verdict, scoring=Scoring(None, None, -2.0, probe, True, []))
     assert check.extend(verdict, "cramp").phrase == "cramp"  # within the urgent margin: the symptom
-    check._memo = (verdict, None, None, -2.0, probe, True)
     assert check.extend(verdict, "hold on").phrase == "five"
-    check._memo = (verdict, None, None, -2.0, probe, True)
     assert check.extend(verdict, "nine").phrase == "five" and scored == [["cramp"], ["hold on"]]
 
 
@@ -417,7 +448,7 @@ def test_extend_weighs_the_grammars_final_phrase_with_the_probed_numbers(monkeyp
 def test_the_number_probe_needs_a_short_unknown_transcript_without_doubt(check: WhisperCheck, said: str,
                                                                          no_speech: float, limit: float,
                                                                          want: bool) -> None:
-    assert check.probes_numbers(said, no_speech, limit) is want
+    assert probes_numbers(said, no_speech, check.vocab, limit) is want
 
 
 def test_a_probed_rating_displaces_a_symptom_whisper_finds_far_less_likely() -> None:
@@ -437,12 +468,12 @@ def test_a_probed_rating_displaces_a_symptom_whisper_finds_far_less_likely() -> 
 def test_the_stop_probe_needs_a_short_unclaimed_transcript(check: WhisperCheck) -> None:
     """A probed "stop" within the urgent margin is taken, unsure (it acts all the same), only when no phrase of the
     shortlist was; one beyond the margin is not."""
-    verdict = check._decide("time.", -2.0, {"it hurts": -10.9}, {"stop": -1.1})
+    verdict = _decide(check.vocab, "time.", -2.0, {"it hurts": -10.9}, {"stop": -1.1})
     assert verdict.phrase == "stop" and verdict.confidence == UNSURE_CONFIDENCE, verdict
-    assert check._decide("time.", -2.0, {"it hurts": -10.9}, {"stop": -3.5}).phrase is None
-    assert check._decide("Next.", -1.0, {"next": 0.0}, {"stop": 0.5}).phrase == "next"
-    assert check._decide("time.", -2.0, {"it hurts": -10.9}).phrase is None
-    assert verdict.probed and not check._decide("Next.", -1.0, {"next": 0.0}, {"stop": 0.5}).probed
+    assert _decide(check.vocab, "time.", -2.0, {"it hurts": -10.9}, {"stop": -3.5}).phrase is None
+    assert _decide(check.vocab, "Next.", -1.0, {"next": 0.0}, {"stop": 0.5}).phrase == "next"
+    assert _decide(check.vocab, "time.", -2.0, {"it hurts": -10.9}).phrase is None
+    assert verdict.probed and not _decide(check.vocab, "Next.", -1.0, {"next": 0.0}, {"stop": 0.5}).probed
 
 
 @pytest.mark.parametrize(("said", "no_speech", "limit", "want"), [
@@ -456,7 +487,7 @@ def test_the_stop_probe_needs_a_short_unclaimed_transcript(check: WhisperCheck) 
 def test_the_stop_probe_needs_a_short_unknown_transcript_without_doubt(check: WhisperCheck, said: str,
                                                                        no_speech: float, limit: float,
                                                                        want: bool) -> None:
-    assert check.probes(said, no_speech, limit) is want
+    assert probes_stop(said, no_speech, check.vocab, limit) is want
 
 
 def test_a_probed_stop_never_displaces_the_grammars_symptom() -> None:
@@ -488,7 +519,7 @@ def test_a_failing_check_leaves_pocketsphinx_to_decide() -> None:
         def judge(self, pcm: bytes, phrases: tuple[str, ...], hints: tuple[str, ...] = ()) -> Verdict:
             raise RuntimeError("out of memory")
 
-    rec = SphinxRecognizer(known_phrases(), verifier=BrokenCheck())  # type: ignore[arg-type]
+    rec = SecondOpinion(SphinxRecognizer(known_phrases()), BrokenCheck())  # type: ignore[arg-type]
     rec.begin(phrases("waiting_next"))
     rec.feed(read_wav(AUDIO / "clean/en-us_175/next.wav"))
     heard = rec.end()
@@ -504,6 +535,7 @@ class CountingCheck:
     """A stand-in for WhisperCheck that agrees with whatever it is hinted and counts its calls."""
 
     urgent: frozenset[str] = frozenset({"stop"})
+    vocab = Vocabulary(urgent=frozenset({"stop"}), stops=frozenset({"stop"}))
 
     def __init__(self) -> None:
         self.calls: list[int] = []
@@ -524,7 +556,7 @@ def _paused_then(speech_again: bool) -> tuple[CountingCheck, Heard | None, int]:
     """"next", a pause (the listener's `prepare`), then a second of room noise or the word again: the fake check,
     what was heard, the word's length in bytes."""
     fake = CountingCheck()
-    rec = SphinxRecognizer(known_phrases(), verifier=fake)  # type: ignore[arg-type]
+    rec = SecondOpinion(SphinxRecognizer(known_phrases()), fake)  # type: ignore[arg-type]
     word = read_wav(AUDIO / "clean/en-us_175/next.wav")
     rec.begin(phrases("waiting_next"))
     rec.feed(word)
@@ -554,7 +586,7 @@ def test_the_listener_gives_the_check_a_head_start(check: WhisperCheck) -> None:
     from voice_coach.speech.listener import StreamListener
 
     word = read_wav(AUDIO / "heldout/en-us-nyc_150/seven.wav")
-    rec = SphinxRecognizer(known_phrases(), verifier=check)
+    rec = SecondOpinion(SphinxRecognizer(known_phrases()), check)
     listener = StreamListener(PcmSource(word + QUIET_SECOND + QUIET_SECOND), rec)
     heard = listener.listen(None, VirtualClock(), Expectation(phrases("asking_rating"), True, "asking_rating"))
     report = listener.reports[-1]
@@ -578,7 +610,7 @@ def test_recognize_shows_what_whisper_heard_in_a_rejection(whisper_on: None) -> 
 def test_no_check_is_started_for_a_hiss() -> None:
     """White noise at the pause: the grammar's own checks will dismiss it, so no Whisper work is started."""
     fake = CountingCheck()
-    rec = SphinxRecognizer(known_phrases(), verifier=fake)  # type: ignore[arg-type]
+    rec = SecondOpinion(SphinxRecognizer(known_phrases()), fake)  # type: ignore[arg-type]
     rec.begin(phrases("waiting_next"))
     rec.feed(read_wav(AUDIO / "noise/white_noise_2s.wav"))
     rec.prepare()

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from collections.abc import Callable
-
-import numpy as np
 
 from voice_coach.access.profile import INPUT_MODES, Profile, sound_options
 from voice_coach.access.prompts import AccessPrompts, load_access_prompts
@@ -14,8 +11,8 @@ from voice_coach.access.scanning import ScanningListener, Selector
 from voice_coach.coach.intents import Heard, PhraseBook, load_phrasebook
 from voice_coach.coach.ports import AudioSource, Clock, EndOfInput, Expectation, Listener, Speaker
 from voice_coach.errors import CoachError
+from voice_coach.speech.signal import SAMPLE_RATE, VoiceTest, frame_dbfs, webrtc_voice_test
 
-SAMPLE_RATE = 16000
 FRAME_SECONDS = 0.03
 FRAME_BYTES = int(SAMPLE_RATE * FRAME_SECONDS) * 2
 HANGOVER_FRAMES = 5
@@ -43,20 +40,16 @@ class VoiceDetector:
         """Recent frame levels: their 10th percentile is the background."""
         self._background: float | None = None
         self._since = 0
-        self.vad = None
+        self.vad: VoiceTest | None = None
         if use_vad:
             try:
-                import webrtcvad
+                self.vad = webrtc_voice_test(aggressiveness)
             except ImportError:  # the speech extra is not installed: loudness alone decides
                 pass
-            else:
-                self.vad = webrtcvad.Vad(int(aggressiveness))
 
     @staticmethod
     def level_dbfs(frame: bytes) -> float:
-        samples = np.frombuffer(frame, dtype="<i2").astype(np.float64)
-        rms = math.sqrt(float(np.mean(samples * samples))) if len(samples) else 0.0
-        return 20 * math.log10(rms / 32768) if rms > 0 else -120.0
+        return frame_dbfs(frame)
 
     def background_dbfs(self) -> float | None:
         """The background level, once a third of a second has been heard (updated every few frames: cheap)."""
@@ -79,7 +72,7 @@ class VoiceDetector:
         background = self.background_dbfs()
         if background is None or level < max(self.threshold_dbfs, background + self.margin_db):
             return False
-        return bool(self.vad.is_speech(frame, SAMPLE_RATE)) if self.vad is not None else True
+        return self.vad(frame) if self.vad is not None else True
 
 
 class SoundSelector:

@@ -11,8 +11,9 @@ from typing import Any
 
 from voice_coach.access.words import Meaning, canonical_phrases, intents_by_state, meaning_of, suggest
 from voice_coach.coach.intents import Heard, Intent, PhraseBook, load_phrasebook, normalize
-from voice_coach.coach.ports import Clock, Expectation, Journal, Listener, Recognizer, Speaker
+from voice_coach.coach.ports import Clock, Expectation, Journal, Listener, Speaker
 from voice_coach.errors import AudioError, CoachError
+from voice_coach.speech.recognition import Recognizer
 from voice_coach.speech.voice_templates import TakeRecorder
 
 VOICE_CHECK_SESSION = "voice_check"

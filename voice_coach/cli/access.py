@@ -180,9 +180,10 @@ def voice_check(input_: str, output: str, db: Path | None, backend: str, model: 
 def _without_takes(recognizer: object) -> None:
     """The check measures the recognizer as it is without the person's takes (with them, tries would match
     themselves and the trend in the report would change meaning after the first check)."""
-    verifier = getattr(recognizer, "verifier", None)
-    if verifier is not None:
-        verifier.templates = None
+    from voice_coach.speech.second_opinion import SecondOpinion
+
+    if isinstance(recognizer, SecondOpinion):
+        recognizer.check.templates = None
 
 
 def learn_voice(takes: dict[str, list[bytes]]) -> list[str]:

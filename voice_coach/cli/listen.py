@@ -84,7 +84,7 @@ def _listen(input_: str, output: str, db: Path, start_at: str | None, backend: s
         stream = TextListener.keyboard("keyboard")
     else:
         source = listen_source(input_)
-        detector = WakeDetector(SphinxRecognizer(None, verifier=None), whisper_check())
+        detector = WakeDetector(SphinxRecognizer(None), whisper_check())
         router = ModeRecognizer(detector, make_recognizer(backend, model), WAKE_STATES)
         stream = StreamListener(source, router, endpoint_settings(**endpoint_options(profile)), drain_on_listen=live)
     clock = SystemClock() if live else VirtualClock(start=parse_start_at(start_at or ""))
@@ -182,6 +182,9 @@ class _Capture:
     """A recognizer port that only keeps each utterance's audio (the tries of the wake phrase)."""
 
     name = "capture"
+    last = None
+    verify_seconds = 0.0
+    phrases: frozenset[str] = frozenset()
 
     def __init__(self) -> None:
         self.takes: list[bytes] = []
@@ -193,6 +196,9 @@ class _Capture:
     def feed(self, pcm: bytes) -> str | None:
         self._audio += pcm
         return None
+
+    def prepare(self) -> bool:
+        return False
 
     def end(self) -> Any:
         from voice_coach.coach.intents import Heard

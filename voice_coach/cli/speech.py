@@ -12,11 +12,12 @@ import click
 from voice_coach.access.words import intents_by_state
 from voice_coach.coach.clocks import VirtualClock
 from voice_coach.coach.intents import Heard, Intent, PhraseBook, load_phrasebook
-from voice_coach.coach.ports import EndOfInput, Expectation, Recognizer
+from voice_coach.coach.ports import EndOfInput, Expectation
 from voice_coach.coach.table import State
 from voice_coach.errors import AudioError, CoachError
 from voice_coach.speech.audio_io import WavSource
 from voice_coach.speech.listener import StreamListener, UtteranceReport
+from voice_coach.speech.recognition import Recognizer
 from voice_coach.speech.recognizers import BACKENDS, make_recognizer
 
 
@@ -64,6 +65,7 @@ def _utterance(report: UtteranceReport, book: PhraseBook) -> dict[str, Any]:
         "transcript": heard.text if heard else (d.text if d else ""),
         "confidence": heard.confidence if heard else (d.confidence if d else 0.0),
         "accepted": heard is not None, "reason": d.reason if d else ("ok" if heard else "rejected"),
+        "certainty": heard.certainty.value if heard else "rejected", "why": d.why if d else "",
         "ended_by": report.reason, "intent": None}
     if d is not None and d.score_per_frame is not None:
         out["score_per_frame"] = d.score_per_frame

@@ -1,4 +1,4 @@
-"""The coach: what it says and logs on each transition of the table in `coach_table`."""
+"""The coach: what it says and logs on each transition of the table in `coach.table`."""
 
 from __future__ import annotations
 
@@ -334,6 +334,20 @@ class Coach(CoachCore):
     def pause_here(self, u: U = None) -> None:
         self.paused_from = self._origin
         self._enter_pause("paused")
+
+    def unsure_ask_again(self, u: U = None) -> None:
+        """A reply that would move the session on, heard without agreement (`table.MOVES_ON`): asked again."""
+        self._log("unsure", {"intent": u.intent.value if u else None, "state": self.state.value,
+                             "why": u.heard.why if u else None}, u)
+        self._say("unsure_again")
+        self._asked()
+
+    def pause_unsure_stop(self, u: U = None) -> None:
+        """A "stop" only the grammar heard: pause and ask, rather than end on a guess ("stop" ends from the pause)."""
+        self.paused_from = self._origin
+        self._log("unsure", {"intent": "stop", "state": self._origin.value if self._origin else None,
+                             "why": u.heard.why if u else None}, u)
+        self._enter_pause("paused_unsure_stop")
 
     def pause_on_silence(self, u: U = None) -> None:
         self.paused_from = self._origin

@@ -9,7 +9,7 @@ from typing import Any
 from transitions import Machine
 
 from voice_coach.coach.cues import Cue
-from voice_coach.coach.intents import Intent, Utterance
+from voice_coach.coach.intents import Certainty, Intent, Utterance
 from voice_coach.coach.messages import Action, LogEntry, Say
 from voice_coach.coach.programs import Exercise, Program
 from voice_coach.coach.settings import CoachSettings
@@ -65,11 +65,6 @@ class Opening:
     ask_checked: bool = False
     """After a safety stop last time: ask whether the person has checked with their practitioner first."""
 
-
-RECOGNIZER_UNSURE_BELOW = 0.6
-"""The recognizers mark what they are unsure of just under this (pocketsphinx's close calls and the Whisper check's
-unsure takes: 0.59). A person may lower `confirm_below` to be asked less about ratings; a go-ahead that would start
-exercise, or a "no" that would drop a red flag, is still asked again below this."""
 
 
 @dataclass
@@ -276,9 +271,13 @@ class CoachCore:
         return u is None or u.heard.confidence >= self.settings.confirm_below
 
     def certain(self, u: Utterance | None = None) -> bool:
-        """Sure, and not marked unsure by the recognizer whatever `confirm_below` says: for a go-ahead that would
-        start exercise and a "no" that would drop a red flag."""
-        return self.sure(u) and (u is None or u.heard.confidence >= RECOGNIZER_UNSURE_BELOW)
+        """Sure, and not marked unsure by the recognizer whatever `confirm_below` says (a person may lower it to be
+        asked less about ratings): for a go-ahead that would start exercise and a "no" that would drop a red flag."""
+        return self.sure(u) and (u is None or u.heard.certainty is Certainty.SURE)
+
+    def sure_stop(self, u: Utterance | None = None) -> bool:
+        """A "stop" that ends at once: typed, or heard with agreement (`Certainty.SURE`)."""
+        return u is None or u.heard.certainty is Certainty.SURE
 
     def in_checkin(self, *_: Any) -> bool:
         return self.in_checkin_mode

@@ -39,6 +39,17 @@ class Intent(StrEnum):
     """ "Tell me more": the full safety notes, on request."""
 
 
+class Certainty(StrEnum):
+    """How sure the recognizer is of what it heard: the contract between speech and the coach."""
+
+    SURE = "sure"
+    """Act at once."""
+    UNSURE = "unsure"
+    """Heard, but without agreement: the coach reads it back or asks again where a mistake would move it on."""
+    REJECTED = "rejected"
+    """Not a reply (silence, noise, speech not meant for the coach): never reaches the coach."""
+
+
 SYMPTOM_KINDS = ("cramp", "fasciculation", "dizziness", "pain", "extreme_fatigue", "breathless")
 
 
@@ -52,6 +63,10 @@ class Heard:
     """0..1; typed replies are 1.0."""
     source: str = "keyboard"
     """voice, keyboard or caregiver."""
+    certainty: Certainty = Certainty.SURE
+    """The recognizer's judgement (typed replies are sure); never REJECTED here (a rejection is no Heard)."""
+    why: str = ""
+    """Why it is unsure ("grammar_only", "probed", "takes_unsure", ...); empty when sure."""
 
 
 @dataclass(frozen=True)

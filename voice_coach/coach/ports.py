@@ -82,22 +82,3 @@ class AudioSource(Protocol):
 
     def close(self) -> None:
         ...
-
-
-class Recognizer(Protocol):
-    """A speech recognizer decoding one utterance at a time against the grammar of the current state."""
-
-    name: str
-    """pocketsphinx or vosk."""
-
-    def begin(self, phrases: tuple[str, ...]) -> None:
-        """Start an utterance; only these phrases may come out (anything else is rejected)."""
-        ...
-
-    def feed(self, pcm: bytes) -> str | None:
-        """Add audio; returns the partial hypothesis where the engine gives one (for "stop" at once)."""
-        ...
-
-    def end(self) -> Heard | None:
-        """Finish the utterance: the phrase heard with its confidence, or None (silence or rejected)."""
-        ...

@@ -40,6 +40,26 @@ ASK_TODAY = [S.PROPOSING, S.ASKING_FEELING, S.PAUSED]
 """Where "what's today?" is answered: at the start of a session or check-in, and while paused."""
 
 
+MOVES_ON: dict[str, tuple[State, ...]] = {
+    "no": (S.PROPOSING, *QUESTIONS, S.ASKING_DAILY),
+    "next": (S.EXERCISING, *BETWEEN),
+    "yes": tuple(BETWEEN),
+    "skip": (S.INTRODUCING, S.EXERCISING, *BETWEEN),
+    "repeat": (S.PROPOSING, S.INTRODUCING, *BETWEEN),
+    "rest": (S.INTRODUCING, S.WAITING_NEXT),
+}
+"""Where a reply would move the session on past something (a symptom question, a set, an exercise): there a reply
+the recognizer is unsure of is asked again rather than acted on (the go-aheads that start exercise and a "no" to a
+symptom's read-back have rows of their own). A "yes" to a symptom, to rest or to the daily question, and every
+symptom and "stop", lead toward safety and are not held back (an unsure symptom is read back, an unsure "stop"
+pauses and asks)."""
+
+
+def needs_agreement(state: State, trigger: str) -> bool:
+    """Whether `trigger` in `state` needs a sure reply to act at once (`MOVES_ON`)."""
+    return state in MOVES_ON.get(trigger, ())
+
+
 def _row(trigger: str, source: Any, dest: State | None, *, when: Any = (),
          unless: Any = (), then: Any = ()) -> dict[str, Any]:
     return {"trigger": trigger, "source": source, "dest": dest, "conditions": when, "unless": unless,
@@ -54,10 +74,14 @@ TRANSITIONS: list[dict[str, Any]] = [
     _row("yes", S.RECALLING, S.ASKING_FEELING, then="ask_feeling"),
     _row("no", S.RECALLING, S.ENDED, then="rest_today"),
     _row("begin", S.IDLE, S.ASKING_FEELING, then="welcome"),
-    # Always available: stop, help, symptoms, pause.
+    # Always available: stop, help, symptoms, pause. A "stop" the recognizer is unsure of (only the grammar heard
+    # it) never ends a session on a guess: it pauses and asks; while paused, any "stop" ends.
+    _row("stop", RESUMABLE, S.PAUSED, unless="sure_stop", then="pause_unsure_stop"),
     _row("stop", LIVE, S.ENDED, then="end_by_user"),
     _row("finish", LIVE, S.ENDED, then="end_finished_early"),
     _row("cut_off", LIVE, S.ENDED, then="end_cut_off"),  # the input ended, or a signal: not the person's stop
+    *[_row(trigger, list(states), None, unless="certain", then="unsure_ask_again")
+      for trigger, states in MOVES_ON.items()],
     _row("help", LIVE, None, then="say_help"),
     _row("where", [S.INTRODUCING, S.EXERCISING, *BETWEEN], None, then="say_where"),
     _row("more", [S.PROPOSING, S.ASKING_FEELING], None, then="tell_more"),

@@ -1,6 +1,6 @@
 """Wake detection: the voice-activity gate, a grammar of wake phrases, and Whisper's opinion on short speech only.
 
-The gate in front is the listener's endpointer (audio_listener.StreamListener): silence and steady noise never reach
+The gate in front is the listener's endpointer (speech.listener.StreamListener): silence and steady noise never reach
 a decoder. Each utterance is decoded by pocketsphinx against the wake phrase alone and followed by each request
 ("okay coach", "okay coach start", "okay coach check in", ...); an utterance longer than MAX_WAKE_SECONDS (room
 talk runs on) is not decoded past that and never judged further. Every shorter one that is not a click or a hiss
@@ -21,12 +21,14 @@ request is read from the end of its transcript when it scored the bare wake phra
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from voice_coach.coach.intents import Heard
-from voice_coach.coach.ports import Recognizer
-from voice_coach.speech.recognizers import Decoded, clean_phrase
+from voice_coach.speech.recognition import Decoded, Recognizer, clean_phrase
+from voice_coach.speech.recognizer_wrapper import Wrapped
+from voice_coach.speech.whisper_check import WhisperCheck
 
 log = logging.getLogger(__name__)
 
@@ -73,12 +75,13 @@ class WakeResult:
 
 
 class WakeDetector:
-    """The Recognizer port for the waiting state. `grammar` is a pocketsphinx recognizer without a second opinion
-    (recognizer_sphinx.SphinxRecognizer(verifier=None)); `check` is the Whisper check (None: the grammar alone)."""
+    """The Recognizer port for the waiting state. `grammar` is a bare pocketsphinx recognizer (no second opinion
+    behind it: this detector weighs Whisper's scores itself); `check` is the Whisper check (None: the grammar
+    alone)."""
 
     name = "wake"
 
-    def __init__(self, grammar: Recognizer, check: Any | None, *, wake_gap: float = WAKE_GAP,
+    def __init__(self, grammar: Recognizer, check: WhisperCheck | None, *, wake_gap: float = WAKE_GAP,
                  agree_gap: float = AGREE_GAP, near_gap: float = NEAR_GAP) -> None:
         self.grammar, self.check = grammar, check
         self.wake_gap, self.agree_gap, self.near_gap = wake_gap, agree_gap, near_gap
@@ -87,10 +90,24 @@ class WakeDetector:
         self.results: list[WakeResult] = []
         """Every utterance judged since the loop last took them."""
         self.whisper_runs = 0
+        self.verify_seconds = 0.0
+        """Wall time the last `end` spent on Whisper."""
         self._phrases: tuple[str, ...] = ()
         self._bare = ""
         self._pcm = bytearray()
         self._too_long = False
+
+    @property
+    def last(self) -> Decoded | None:
+        """The grammar's decoding of the last utterance (the wake's own judgement is in `results`)."""
+        return self.grammar.last
+
+    @property
+    def phrases(self) -> frozenset[str]:
+        return self.grammar.phrases
+
+    def prepare(self) -> bool:
+        return False  # Whisper runs at the end only, on short speech (most of what reaches here is room talk)
 
     def begin(self, phrases: tuple[str, ...]) -> None:
         self._phrases = tuple(clean_phrase(p) for p in phrases)
@@ -115,12 +132,14 @@ class WakeDetector:
     def end(self) -> Heard | None:
         heard = self.grammar.end()
         seconds = len(self._pcm) / 32000
-        decoded = getattr(self.grammar, "last", None)
-        text = heard.text if heard is not None else (decoded.text if isinstance(decoded, Decoded) else "")
-        reason = "ok" if heard is not None else (decoded.reason if isinstance(decoded, Decoded) else "none")
+        decoded = self.grammar.last
+        text = heard.text if heard is not None else (decoded.text if decoded is not None else "")
+        reason = "ok" if heard is not None else (decoded.reason if decoded is not None else "none")
         result = WakeResult("none", None, f"{text}/{reason}", seconds=seconds)
-        if not self._too_long and self._candidate(heard, decoded, text):
+        started = time.perf_counter()
+        if not self._too_long and self._candidate(heard, decoded):
             result = self._second_opinion(clean_phrase(text), heard is not None, result)
+        self.verify_seconds = time.perf_counter() - started
         self.results.append(result)
         del self.results[:-64]
         if result.outcome == "wake" and result.phrase is not None:
@@ -132,13 +151,13 @@ class WakeDetector:
         return out
 
     # ----- internals ---------------------------------------------------------------------------------------
-    def _candidate(self, heard: Heard | None, decoded: object, text: str) -> bool:
+    def _candidate(self, heard: Heard | None, decoded: Decoded | None) -> bool:
         """Short speech is a candidate, whatever the grammar made of it: under babble or slowed the grammar
         rejects most wake phrases ("unexplained speech", "no grammar"), and Whisper is what decides. A click, a
         hiss or an unpronounceable grammar is not."""
         if heard is not None:
             return True
-        return isinstance(decoded, Decoded) and decoded.reason not in ("silence", "noise", "unknown_word")
+        return decoded is not None and decoded.reason not in ("silence", "noise", "unknown_word")
 
     def _second_opinion(self, text: str, accepted: bool, result: WakeResult) -> WakeResult:
         if self.check is None:  # the grammar alone (no Whisper model): only its acceptance wakes
@@ -182,37 +201,18 @@ def with_request(phrase: str, transcript: str, phrases: tuple[str, ...], bare: s
     return phrase
 
 
-class ModeRecognizer:
+class ModeRecognizer(Wrapped):
     """One recognizer port that gives the waiting state's utterances to the wake detector and every other
     state's (the listener's questions, and a whole session) to the coach's own recognizer: one microphone, one
-    endpointer, one stream, as `voice-coach session` has."""
-
-    name = "listen"
+    endpointer, one stream, as `voice-coach session` has. `inner` is the one in use since the last `begin`."""
 
     def __init__(self, wake: WakeDetector, coach: Recognizer, wake_states: frozenset[str]) -> None:
+        super().__init__(coach)
+        self.name = "listen"
         self.wake, self.coach, self.wake_states = wake, coach, wake_states
         self.state = ""
         """Set by the loop before each listen (Expectation.state)."""
-        self._active: Recognizer = coach
-
-    @property
-    def last(self) -> object:
-        return getattr(self._active, "last", None)
-
-    @property
-    def verify_seconds(self) -> float:
-        return float(getattr(self._active, "verify_seconds", 0.0))
-
-    def prepare(self) -> bool:
-        prepare = getattr(self._active, "prepare", None)
-        return bool(prepare()) if prepare is not None else False
 
     def begin(self, phrases: tuple[str, ...]) -> None:
-        self._active = self.wake if self.state in self.wake_states else self.coach
-        self._active.begin(phrases)
-
-    def feed(self, pcm: bytes) -> str | None:
-        return self._active.feed(pcm)
-
-    def end(self) -> Heard | None:
-        return self._active.end()
+        self.inner = self.wake if self.state in self.wake_states else self.coach
+        self.inner.begin(phrases)

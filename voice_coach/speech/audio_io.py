@@ -13,11 +13,9 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from voice_coach.errors import AudioError
+from voice_coach.speech.signal import BYTES_PER_SECOND, SAMPLE_RATE
 from voice_coach.speech.wav_header import AGAIN, PCM, WavFormat, decode_frames, read_header
 
-SAMPLE_RATE = 16000
-"""What the recognizers and the endpointer take."""
-BYTES_PER_SECOND = SAMPLE_RATE * 2
 CHUNK_SECONDS = 0.03
 CHUNK_BYTES = int(SAMPLE_RATE * CHUNK_SECONDS) * 2
 """960 bytes: one 30 ms frame of 16 kHz int16 (what webrtcvad and the endpointer use)."""

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import math
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from voice_coach.errors import ConfigError
-from voice_coach.speech.audio_io import CHUNK_BYTES, CHUNK_SECONDS, SAMPLE_RATE
+from voice_coach.speech.audio_io import CHUNK_BYTES, CHUNK_SECONDS
+from voice_coach.speech.signal import VoiceTest, frame_dbfs, webrtc_voice_test
 
 FRAME_BYTES = CHUNK_BYTES
 """One 30 ms frame of 16 kHz int16 mono: the unit the endpointer counts in."""
 FRAME_SECONDS = CHUNK_SECONDS
-SILENT_DBFS = -96.0
-"""The level given to digital silence (log of zero)."""
-
 FLOOR_MIN_DBFS = -75.0
 """The tracked noise floor never goes lower (digital silence would make it take minutes to rise)."""
 FLOOR_WINDOW_SECONDS = 6.0
@@ -36,9 +32,6 @@ floor, which fell at once, rules until the window has filled again): a person wh
 television is muted is heard (with the median alone, not for 3 s). Longer than the pauses between the bench's
 babble sentences (0.75 s), so other people's talk stays background."""
 FALL_DB = 10.0
-
-VoiceTest = Callable[[bytes], bool]
-"""Is this 30 ms frame voice? (webrtcvad by default; tests may pass their own rule.)"""
 
 
 @dataclass(frozen=True)
@@ -96,23 +89,6 @@ class Step:
     """Why the utterance ended with this frame: "silence", "max_length" or "end_of_input"; None while it goes on."""
     voiced: bool = False
     """This frame counted as speech."""
-
-
-def frame_dbfs(frame: bytes) -> float:
-    """RMS level of 16-bit PCM in dB relative to full scale."""
-    x = np.frombuffer(frame[:len(frame) & ~1], dtype="<i2").astype(np.float64)
-    if x.size == 0:
-        return SILENT_DBFS
-    power = float(np.mean(x * x))
-    return max(SILENT_DBFS, 10.0 * math.log10(power / (32768.0 ** 2))) if power > 0 else SILENT_DBFS
-
-
-def webrtc_voice_test(aggressiveness: int) -> VoiceTest:
-    """webrtcvad's decision for one 30 ms 16 kHz frame."""
-    import webrtcvad
-
-    vad = webrtcvad.Vad(aggressiveness)
-    return lambda frame: bool(vad.is_speech(frame, SAMPLE_RATE))
 
 
 class Endpointer:

@@ -11,12 +11,13 @@ from typing import Protocol
 
 from voice_coach.coach.clocks import VirtualClock
 from voice_coach.coach.intents import Heard
-from voice_coach.coach.ports import AudioSource, Clock, EndOfInput, Expectation, Recognizer
+from voice_coach.coach.ports import AudioSource, Clock, EndOfInput, Expectation
 from voice_coach.errors import AudioError
-from voice_coach.speech.audio_io import BYTES_PER_SECOND, WavSource, WavStream
-from voice_coach.speech.endpointing import FRAME_BYTES, FRAME_SECONDS, Endpointer, EndpointSettings, VoiceTest
-from voice_coach.speech.recognizers import Decoded, clean_phrase
+from voice_coach.speech.audio_io import WavSource, WavStream
+from voice_coach.speech.endpointing import FRAME_BYTES, FRAME_SECONDS, Endpointer, EndpointSettings
+from voice_coach.speech.recognition import Decoded, Recognizer, clean_phrase
 from voice_coach.speech.replay import REPLY_AFTER_SECONDS, ScriptReplay
+from voice_coach.speech.signal import BYTES_PER_SECOND, VoiceTest
 
 REPORTS_KEPT = 256
 """How many utterance reports a StreamListener keeps (pass `on_report` to see all of them)."""
@@ -243,9 +244,10 @@ class StreamListener:
             self._stop_seen = self._stop_seen or self._stop_bytes >= self.stop_stable_bytes
         if step.ended and self._open:
             return True, self._finish(step.ended)
-        if self._open and self.endpointer.silence_frames == self.prepare_frames:
-            prepare = getattr(self.recognizer, "prepare", None)
-            if prepare is not None and prepare():
+        # the Whisper check starts at the pause; after a "stop" partial at once, since the stop's pause is short
+        pause = self.endpointer.silence_frames
+        if self._open and (pause == self.prepare_frames or (self._stop_seen and pause == 1)):
+            if self.recognizer.prepare():
                 self._prepared_at = self.endpointer.frames_seen
         if self._open and self._stop_seen and self.endpointer.silence_frames >= self.stop_pause_frames:
             heard = self._finish("stop")
@@ -264,15 +266,14 @@ class StreamListener:
             self._prepared_at = None
         if reason == "max_length":
             heard = None  # sound that long is no reply (white noise fits "faint" well for seconds on end)
-        decoded = getattr(self.recognizer, "last", None)
+        decoded = self.recognizer.last
         ep = self.endpointer
         report = UtteranceReport(
             start_seconds=round(self._start_frame * FRAME_SECONDS, 3),
             speech_end_seconds=round((ep.last_voiced_frame + 1) * FRAME_SECONDS, 3),
             end_seconds=round(ep.frames_seen * FRAME_SECONDS, 3), reason=reason, heard=heard,
-            decoded=decoded if isinstance(decoded, Decoded) else None, finalize_seconds=finalize,
-            head_start_seconds=round(head_start, 3),
-            verify_seconds=float(getattr(self.recognizer, "verify_seconds", 0.0)))
+            decoded=decoded, finalize_seconds=finalize, head_start_seconds=round(head_start, 3),
+            verify_seconds=self.recognizer.verify_seconds)
         self.reports.append(report)
         if self.on_report is not None:
             self.on_report(report)

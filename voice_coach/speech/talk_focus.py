@@ -8,11 +8,8 @@ like talk, only the loudest stretch, with a margin either side, goes to Whisper.
 A steady background (a fan, a hiss) is left alone: its level hardly varies, and cutting there took off the soft
 ends of words. Quiet rooms are left alone too.
 
-Measured with scripts/bench_speech.py (babble at 10 dB, 103 replies; with whisper_check.CUT_NO_SPEECH; the same
-counts with the voiced-stretch rule, since the benchmark has no cough before a reply):
-understood 23 -> 34 % with the Whisper check and 22 -> 44 % with the person's takes, speech not meant for the
-coach acted on 2.4 -> 1.6 %; quiet, held-out, slowed and white noise never cut. Cutting every utterance instead
-took Whisper's quiet replies 67 -> 54 of 75 and white noise 53 -> 45 of 103.
+It hears more replies in babble and acts on less talk; what was measured, and what was tried instead, is in
+docs/SPEECH.md ("Other voices").
 
 A cough louder than the reply is passed over: the loudest stretch must be voiced (`voiced_frames`); the cut then
 holds the reply, and maybe the cough's softer tail (measured on a synthetic cough 10 dB over the reply; no knock
@@ -26,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from voice_coach.speech.recognizers import LEVEL_FRAME_SAMPLES, frame_levels
+from voice_coach.speech.signal import LEVEL_FRAME_SAMPLES, frame_levels
 
 BELOW_PEAK_DB = 6.0
 """The loudest stretch: from the first to the last 10 ms frame within 6 dB of the peak (levels smoothed over

@@ -20,12 +20,15 @@ import zipfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
+from voice_coach.coach.intents import Heard
 from voice_coach.errors import ConfigError
 from voice_coach.private_files import write_private
+from voice_coach.speech.recognition import Recognizer
+from voice_coach.speech.recognizer_wrapper import Wrapped
+from voice_coach.speech.signal import frame_levels
 
 log = logging.getLogger(__name__)
 
@@ -84,8 +87,6 @@ class Match:
 def speech_span(pcm: bytes) -> tuple[int, int]:
     """First and last+1 10 ms frame of the speech in 16 kHz mono int16 `pcm` (see TRIM_*); (0, 0) when nothing
     stands out."""
-    from voice_coach.speech.recognizers import frame_levels
-
     level = frame_levels(pcm)
     n = len(level)
     if n == 0:
@@ -376,13 +377,14 @@ def _speech_frames(pcm: bytes) -> int:
     return end - start - 2 * TRIM_PAD_FRAMES
 
 
-class TakeRecorder:
+class TakeRecorder(Wrapped):
     """A recognizer that also keeps the audio of the latest utterance (`take`), for the live voice check."""
 
-    def __init__(self, inner: Any) -> None:
-        self.inner = inner
+    def __init__(self, inner: Recognizer) -> None:
+        super().__init__(inner)
         self._audio = bytearray()
         self.take = b""
+        """The audio of the latest utterance that ended (kept until the next one ends)."""
 
     def begin(self, phrases: tuple[str, ...]) -> None:
         self._audio.clear()
@@ -392,9 +394,6 @@ class TakeRecorder:
         self._audio += pcm
         return self.inner.feed(pcm)
 
-    def end(self) -> Any:
+    def end(self) -> Heard | None:
         self.take = bytes(self._audio)
         return self.inner.end()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)

@@ -2,7 +2,7 @@
 
 vosk decodes a grammar as a loop: any sequence of its phrases, or the unknown-word token for anything else.
 An utterance is accepted only when it is exactly one phrase; the unknown token anywhere, several phrases in
-a row, or sound as flat in spectrum as white noise (`recognizers.noise_like`) reject it. Confidence is the
+a row, or sound as flat in spectrum as white noise (`signal.noise_like`) reject it. Confidence is the
 lowest word confidence vosk reports (its lattice posterior; with a small grammar it is often 1.0, so it says
 little more than "accepted"). A model with a static graph (HCLG.fst) cannot take grammars: it decodes
 open-vocabulary and the same whole-phrase rule applies.
@@ -17,13 +17,13 @@ from typing import Any
 
 from voice_coach.coach.intents import Heard
 from voice_coach.errors import ModelError
-from voice_coach.speech.recognizers import Decoded, WordWarnings, clean_phrase, noise_like, phrase_set
+from voice_coach.speech.recognition import Decoded, WordWarnings, clean_phrase, phrase_set
+from voice_coach.speech.signal import SAMPLE_RATE, noise_like
 
 log = logging.getLogger(__name__)
 
 UNKNOWN_TOKENS = ("[unk]", "<UNK>", "<unk>")
 """What models call the unknown word (vosk's English models: [unk]; some Kaldi recipes: <UNK>)."""
-SAMPLE_RATE = 16000
 
 
 class VoskRecognizer:
@@ -65,6 +65,17 @@ class VoskRecognizer:
         self._pcm = bytearray()
         self.last: Decoded | None = None
         """How the last utterance was judged."""
+        self.verify_seconds = 0.0
+        """Always 0: vosk has no second opinion of its own."""
+
+    @property
+    def phrases(self) -> frozenset[str]:
+        """The state's phrases the grammar of the utterance in progress can say."""
+        return self._phrases if self._rec is not None else frozenset()
+
+    def prepare(self) -> bool:
+        """Nothing to start early: vosk decodes as the audio comes."""
+        return False
 
     def usable(self, phrases: tuple[str, ...]) -> frozenset[str]:
         """The phrases all of whose words the model knows (others are logged and left out)."""
@@ -128,7 +139,7 @@ class VoskRecognizer:
             self.last = Decoded(text, confidence, False, "noise")
         else:
             self.last = Decoded(text, confidence, True, "ok")
-        return Heard(text, confidence, "voice") if self.last.accepted else None
+        return self.last.heard()
 
     def _take(self, result: str) -> None:
         self._words.extend(w for w in _json(result).get("result", []) if isinstance(w, dict))

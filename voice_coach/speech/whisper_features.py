@@ -7,7 +7,8 @@ from functools import lru_cache
 
 import numpy as np
 
-SAMPLE_RATE = 16000
+from voice_coach.speech.signal import SAMPLE_RATE
+
 N_FFT = 400
 HOP = 160
 N_MELS = 80
