@@ -17,9 +17,9 @@ from __future__ import annotations
 import argparse
 import json
 import subprocess
-from dataclasses import replace
 import sys
 import tempfile
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
