@@ -3,6 +3,7 @@ nothing; and a terminal's bytes turned into such events (its auto-repeat is the 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -76,10 +77,13 @@ class TerminalKeys:
         self.last: float | None = None
         """When the last byte of the key now held came (None: no key held)."""
         self.repeating = False
+        self.key: int | None = None
+        """The byte of the key now held."""
 
-    def byte(self, seconds: float) -> list[KeyEvent]:
-        """A switch byte came at `seconds`."""
-        out = self.quiet(seconds)
+    def byte(self, seconds: float, key: int = 0x20) -> list[KeyEvent]:
+        """A switch byte (`key`: space, enter) came at `seconds`; another key than the one held is a new press."""
+        out = self.quiet(seconds if key == self.key else math.inf)
+        self.key = key
         if self.last is None:
             out.append(KeyEvent(DOWN, seconds))
         else:

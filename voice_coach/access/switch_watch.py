@@ -32,7 +32,7 @@ class _Terminal:
     def data(self, data: bytes, now: float) -> list[KeyEvent] | None:
         if END_KEY in data:  # ctrl-d (cbreak mode passes it on as a byte)
             return None
-        return [e for b in data if b in SELECT_KEYS for e in self.times.byte(now)]
+        return [e for b in data if b in SELECT_KEYS for e in self.times.byte(now, 0x0A if b == 0x0D else b)]
 
     def quiet(self, now: float) -> list[KeyEvent]:
         return self.times.quiet(now)
