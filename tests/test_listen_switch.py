@@ -138,6 +138,29 @@ def test_a_long_press_asks_and_a_short_press_starts_the_session_with_the_switch(
     assert "Listening: woke 1 time (1 by the switch, 0 for nothing)" in report.stdout, report.stdout
 
 
+def test_after_a_switch_wake_a_spoken_yes_answers_too(device: tuple[Path, Path]) -> None:
+    """With speech (typed lines stand in for the microphone's words here) and the switch together."""
+    fifo, db = device
+    child = Child("--input", "text", "--switch", str(fifo), "--output", "text", "--db", str(db), "--time-scale",
+                  SCALE, stdin=subprocess.PIPE)
+    fd = open_writer(fifo, child)
+    child.expect("Or hold the switch down to start your exercise.")
+    os.write(fd, press(100.0, 1.1))
+    child.expect("Press the switch for yes")
+    assert child.proc.stdin is not None
+    child.proc.stdin.write("yes\n")
+    child.proc.stdin.flush()
+    child.expect("Press the switch when you hear your choice.")  # the session took the switch all the same
+    os.close(fd)
+    child.proc.stdin.close()
+    assert child.wait() == 0, "".join(child.seen)
+    rows = kinds(db)
+    names = [k for k, _, _ in rows]
+    assert names[names.index("wake"):names.index("wake") + 4] == ["wake", "heard", "listen_starts",
+                                                                  "session_started"]
+    assert rows[names.index("heard")][1] == "keyboard" and '"switch": true' in rows[names.index("listen_starts")][2]
+
+
 def test_a_brushed_switch_does_nothing(device: tuple[Path, Path]) -> None:
     fifo, db = device
     child, fd = listen_on(fifo, db)
@@ -256,3 +279,42 @@ def test_keys_on_a_terminal_hold_to_wake_tap_for_yes(tmp_path: Path) -> None:
     assert names.count("wake") == 1 and '"how": "switch"' in rows[names.index("wake")][2]
     assert names[names.index("wake"):names.index("wake") + 4] == ["wake", "heard", "listen_starts",
                                                                   "session_started"]
+
+
+def test_the_service_reads_the_switch_device_keys_cannot_be_its_switch(tmp_path: Path,
+                                                                       device: tuple[Path, Path]) -> None:
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg"), "PATH": "/nonexistent"}  # no systemctl
+
+    def service(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "voice_coach.cli.main", "service", *args], capture_output=True,
+                              text=True, cwd=ROOT, timeout=120, env=env)
+
+    done = service("install", "--switch", str(device[0]))
+    assert done.returncode == 0, done.stderr
+    unit = (tmp_path / "xdg" / "systemd" / "user" / "voice-coach.service").read_text()
+    assert f"listen --switch {device[0]}\n" in unit
+    done = service("install", "--switch", "keys")
+    assert done.returncode == 2 and "a service has no terminal" in done.stderr and done.stderr.count("\n") == 1
+    done = service("install", "--switch", "/dev/input/event99")
+    assert done.returncode == 0 and "warning: --switch /dev/input/event99: no such device" in done.stdout
+    profile = subprocess.run([sys.executable, "-m", "voice_coach.cli.main", "profile", "set", "listen-switch", "keys"],
+                             capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert profile.returncode == 0, profile.stderr
+    done = service("install")
+    assert done.returncode == 2 and "the profile's listen-switch is keys" in done.stderr
+
+
+def test_the_profile_names_the_switch(device: tuple[Path, Path]) -> None:
+    fifo, db = device
+    for key, value in (("listen-switch", str(fifo)), ("switch-hold-seconds", "2")):
+        done = subprocess.run([sys.executable, "-m", "voice_coach.cli.main", "profile", "set", key, value],
+                              capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert done.returncode == 0, done.stderr
+    child = Child("--input", "none", "--output", "text", "--db", str(db))
+    fd = open_writer(fifo, child)
+    child.expect("Hold the switch down")
+    os.write(fd, press(100.0, 1.5))  # long enough by default, not for this person's 2 seconds
+    child.expect("short press, 1.5")
+    os.close(fd)
+    assert child.wait() == 0
+    assert [k for k, _, _ in kinds(db)] == ["listen_started", "listen_ended"]

@@ -48,8 +48,9 @@ def pack_event(seconds: float, kind: int, code: int, value: int) -> bytes:
     return EVENT.pack(whole, round((seconds - whole) * 1e6), kind, code, value)
 
 
-def open_device(path: str) -> int:
-    """Open the switch device for reading; a device that cannot be read is one DeviceError line saying what to do."""
+def open_device(path: str, *, nonblocking: bool = False) -> int:
+    """Open the switch device for reading; a device that cannot be read is one DeviceError line saying what to do.
+    `nonblocking` for a check only (a FIFO then opens without waiting for its writer)."""
     where = f"--switch {path}"
     try:
         mode = os.stat(path).st_mode
@@ -63,7 +64,7 @@ def open_device(path: str) -> int:
         raise DeviceError(f"{where}: not an input device; use /dev/input/eventN or /dev/input/by-id/…-event-kbd",
                           code="switch")
     try:
-        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC | (os.O_NONBLOCK if nonblocking else 0))
     except PermissionError:
         raise DeviceError(f"{where}: permission denied; add yourself to the input group (sudo usermod -aG input "
                           "$USER), then log out and in again", code="switch") from None
