@@ -5,6 +5,7 @@ switch that cannot be read is one line."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pty
 import queue
@@ -16,6 +17,7 @@ import tempfile
 import termios
 import threading
 import time
+import tty
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -318,3 +320,35 @@ def test_the_profile_names_the_switch(device: tuple[Path, Path]) -> None:
     os.close(fd)
     assert child.wait() == 0
     assert [k for k, _, _ in kinds(db)] == ["listen_started", "listen_ended"]
+
+
+def test_a_switch_unplugged_and_plugged_in_again(tmp_path: Path) -> None:
+    """A character device that goes away (a pseudo-terminal's slave, read raw, stands in for /dev/input/eventN:
+    reading it fails once its other side closes) behind a by-id style link; the link then points at a new one, as
+    udev does when the switch is plugged in again. The listener says so both times and the switch works again."""
+    link = tmp_path / "usb-switch-event-kbd"
+    db = tmp_path / "journal.db"
+    master, slave = pty.openpty()
+    tty.setraw(slave)
+    link.symlink_to(os.ttyname(slave))
+    child = Child("--input", "text", "--switch", str(link), "--output", "text", "--db", str(db), "--time-scale",
+                  SCALE, stdin=subprocess.PIPE)
+    try:
+        child.expect("Or hold the switch down")
+        os.close(master)  # unplugged
+        child.expect("I can't feel the switch. I'll keep trying.")
+        master, slave2 = pty.openpty()
+        tty.setraw(slave2)
+        link.unlink()
+        link.symlink_to(os.ttyname(slave2))  # plugged in again
+        child.expect("The switch works again.")
+        os.write(master, press(100.0, 1.2))
+        child.expect("Start your daily stretching now?")
+    finally:
+        assert child.proc.stdin is not None
+        child.proc.stdin.close()
+        with contextlib.suppress(OSError):  # closed already if it failed while unplugged
+            os.close(master)
+    child.wait()
+    names = [k for k, _, _ in kinds(db)]
+    assert names[:4] == ["listen_started", "switch_lost", "switch_back", "wake"]

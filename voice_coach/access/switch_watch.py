@@ -3,8 +3,10 @@ as it happens while the listener listens to the microphone; the same switch is l
 
 from __future__ import annotations
 
+import errno
 import os
 import select
+import stat
 import sys
 import threading
 import time
@@ -54,6 +56,8 @@ class _Device:
         self.path = path
         self.fd = open_device(path)
         self.events = EventReader()
+        self.goes_away = stat.S_ISCHR(os.fstat(self.fd).st_mode)
+        """A device does not end: when it reads as ended it was unplugged (a FIFO or a file just ends)."""
 
     def data(self, data: bytes, now: float) -> list[KeyEvent] | None:
         return self.events.feed(data)
@@ -163,6 +167,8 @@ class SwitchWatch:
             if self.reader.fd in ready:
                 try:
                     data = os.read(self.reader.fd, 4096)
+                    if not data and isinstance(self.reader, _Device) and self.reader.goes_away:
+                        raise OSError(errno.ENODEV, "it went away")
                 except OSError as exc:
                     if not self._lost(exc):
                         return
