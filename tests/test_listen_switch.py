@@ -25,6 +25,7 @@ from typing import IO
 import pytest
 
 from voice_coach.access.switch_device import EV_KEY, KEY_SPACE, pack_event
+from voice_coach.speech.audio_io import write_wav
 
 ROOT = Path(__file__).resolve().parent.parent
 EV_SYN = 0
@@ -320,6 +321,12 @@ def test_the_profile_names_the_switch(device: tuple[Path, Path]) -> None:
     os.close(fd)
     assert child.wait() == 0
     assert [k for k, _, _ in kinds(db)] == ["listen_started", "listen_ended"]
+    wav = fifo.parent / "quiet.wav"
+    write_wav(wav, bytes(32000))
+    replay = subprocess.run([sys.executable, "-m", "voice_coach.cli.main", "listen", "--input", str(wav), "--output",
+                             "text", "--db", str(fifo.parent / "replay.db")], capture_output=True, text=True,
+                            cwd=ROOT, timeout=300)
+    assert replay.returncode == 0, replay.stderr  # a replay leaves the profile's switch alone
 
 
 def test_a_switch_unplugged_and_plugged_in_again(tmp_path: Path) -> None:

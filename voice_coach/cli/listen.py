@@ -65,7 +65,7 @@ def check_switch(input_: str, switch: str) -> None:
                          code="usage")
     if switch == "keys" and input_ == "text":
         raise CoachError("--switch keys and --input text both want this terminal's keys: use --input mic or none "
-                         "with --switch keys", code="usage")
+                         "with --switch keys (or --switch none)", code="usage")
 
 
 def _listen(input_: str, output: str, db: Path, start_at: str | None, backend: str, model: Path | None,
@@ -91,7 +91,7 @@ def _listen(input_: str, output: str, db: Path, start_at: str | None, backend: s
     prompts, phrasebook, profile, lines = load_prompts(), load_phrasebook(), load_profile(), load_listen_prompts()
     aliases, wake_phrase, settings = load_aliases(book=phrasebook), load_wake(), reminder_settings(profile)
     live = input_ in ("mic", "text", "none")
-    switch_spec = switch_spec or profile.listen_switch
+    switch_spec = switch_spec or (profile.listen_switch if live else "none")  # a replay never reads the switch
     check_switch(input_, switch_spec)
     if not live and start_at is None:
         start_at = datetime.now().astimezone().isoformat(timespec="minutes")
