@@ -4,6 +4,7 @@ second listener is refused; the service unit; a lost microphone and a failing sp
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -222,3 +223,34 @@ def test_typed_lines_wake_it_too(tmp_path: Path) -> None:
     assert kinds.count("wake") == 2 and "wake_cancelled" in kinds  # "yes" and "stop" before a wake did nothing
     assert kinds.index("wake_cancelled") < kinds.index("session_started")
     assert "Yes?" in done.stdout and "How tired do you feel" in done.stdout
+
+
+def test_voice_check_checks_and_learns_the_wake_phrase(tmp_path: Path, whisper_on: None) -> None:
+    """`voice-check` asks for the wake phrase like the commands: its tries are judged against the wake phrase
+    alone, recorded in the journal, and learned for the listener; a phrase that is not the wake phrase fails."""
+    from voice_coach.speech.voice_templates import load_templates
+
+    folder = tmp_path / "tries"
+    folder.mkdir()
+    for n, (wpm, pitch) in enumerate([(110, 40), (100, 55), (120, 45)], start=1):
+        write_wav(folder / f"okay_coach_{n}.wav", Track(n).add(speak("okay coach", "en-us+m3", wpm, pitch=pitch))
+                  .gap(0.3).pcm())
+        write_wav(folder / f"yes_{n}.wav", Track(n).add(speak("yes", "en-us+m3", wpm, pitch=pitch)).gap(0.3).pcm())
+    db = tmp_path / "journal.db"
+    done = cli("voice-check", "--input", str(folder), "--db", str(db), "--learn")
+    assert done.returncode == 0, done.stderr
+    line = next(x for x in done.stdout.splitlines() if "okay coach" in x)
+    assert line.split()[0] == "ok" and line.split()[-1] in ("2/3", "3/3"), done.stdout
+    data = json.loads(next(d for _, k, _, d in rows(db) if k == "voice_check"))
+    assert data["phrases"]["okay coach"]["meaning"] == "wake phrase"
+    templates = load_templates()
+    assert templates is not None and "okay coach" in templates.takes and "yes" in templates.takes
+
+    wrong = tmp_path / "wrong"
+    wrong.mkdir()
+    for n in (1, 2):
+        write_wav(wrong / f"okay_coach_{n}.wav", Track(n).add(speak("put the kettle on", "en-gb", 150)).gap(0.3).pcm())
+    done = cli("voice-check", "--input", str(wrong), "--db", str(db), "--no-learn")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[0].startswith("poor okay coach  0/2"), done.stdout
+    assert 'or choose another wake phrase:  voice-coach words set wake "WORDS"' in done.stdout

@@ -27,8 +27,9 @@ GATED = Facts(next_program="stretching", next_title="daily stretching", checkin_
 
 
 def play(events: list[tuple], facts: Facts = PLANNED) -> tuple[ResidentListener, list[str]]:
-    """Events: ("wake", request), ("say", kind, key), ("tick", seconds later), ("remind", checkin), ("done",);
-    returns the machine and what came out: say keys, "run:<program>"/"run:checkin", "log:<kind>"."""
+    """Events: ("wake", request), ("say", kind, key), ("press", short|long), ("tick", seconds later),
+    ("remind", checkin), ("done",); returns the machine and what came out: say keys, "run:<program>"/"run:checkin"
+    (+switch when the session takes the switch), "log:<kind>"."""
     m, now, out = ResidentListener("okay coach"), 0.0, []
     for event in events:
         now += 1.0
@@ -36,6 +37,8 @@ def play(events: list[tuple], facts: Facts = PLANNED) -> tuple[ResidentListener,
             m.woke(event[1], now, facts)
         elif event[0] == "say":
             m.heard(event[1], event[2], now, facts)
+        elif event[0] == "press":
+            m.pressed(event[1], now, facts)
         elif event[0] == "tick":
             now += event[1]
             m.tick(now)
@@ -49,7 +52,8 @@ def play(events: list[tuple], facts: Facts = PLANNED) -> tuple[ResidentListener,
             if isinstance(action, Say):
                 out.append(action.key)
             elif isinstance(action, Run):
-                out.append("run:checkin" if action.checkin else f"run:{action.program or 'planned'}")
+                out.append(("run:checkin" if action.checkin else f"run:{action.program or 'planned'}")
+                           + ("+switch" if action.switch else ""))
             elif isinstance(action, LogEntry) and action.kind not in ("wake",):
                 out.append(f"log:{action.kind}")
         m.outbox.clear()
@@ -106,6 +110,30 @@ CASES = [
     ([("wake", None), ("remind", False)], ["woken"], Mode.ASKING),
     # after the session, back to listening
     ([("wake", "checkin"), ("done",)], ["run:checkin", "log:listen_resumed"], Mode.WAITING),
+    # the switch: a long press wakes with today's session, asked first; a press (or a spoken yes) answers
+    ([("press", "short")], [], Mode.WAITING),
+    ([("press", "short"), ("press", "short")], [], Mode.WAITING),
+    ([("press", "long")], ["confirm_session", "switch_hint"], Mode.CONFIRMING),
+    ([("press", "long"), ("press", "short")], ["confirm_session", "switch_hint", "log:heard", "run:planned+switch"],
+     Mode.WAITING),
+    ([("press", "long"), ("say", "answer", "yes")], ["confirm_session", "switch_hint", "run:planned+switch"],
+     Mode.WAITING),
+    ([("press", "long"), ("tick", ASK_SECONDS), ("tick", ASK_SECONDS)],
+     ["confirm_session", "switch_hint", "confirm_session", "switch_hint", "log:wake_cancelled", "switch_not_now"],
+     Mode.WAITING),
+    ([("press", "long"), ("say", "answer", "no")],
+     ["confirm_session", "switch_hint", "log:wake_cancelled", "going_back"], Mode.WAITING),
+    ([("press", "long"), ("say", "stop", None)], ["confirm_session", "switch_hint", "log:wake_cancelled", "okay"],
+     Mode.WAITING),
+    ([("wake", "sleep"), ("press", "short")], ["log:listen_paused", "paused"], Mode.PAUSED),
+    ([("wake", "sleep"), ("press", "long")], ["log:listen_paused", "paused", "confirm_session", "switch_hint"],
+     Mode.CONFIRMING),
+    ([("wake", None), ("press", "short")], ["woken", "log:heard", "confirm_session", "switch_hint"], Mode.CONFIRMING),
+    ([("wake", "start"), ("press", "short")], ["confirm_session", "log:heard", "run:planned+switch"], Mode.WAITING),
+    ([("remind", False), ("press", "short")], ["log:reminder", "reminder_session", "log:heard",
+                                               "run:stretching+switch"], Mode.WAITING),
+    ([("press", "long"), ("press", "short"), ("done",), ("say", "answer", "yes")],
+     ["confirm_session", "switch_hint", "log:heard", "run:planned+switch", "log:listen_resumed"], Mode.WAITING),
 ]
 
 
@@ -126,6 +154,19 @@ def test_after_a_safety_stop_exercise_waits_for_a_checkin_until_ready() -> None:
     assert out == ["checkin_first", "run:checkin"]
     m, out = play([("wake", "ready")], GATED)
     assert out == ["log:ready_again", "ready_noted"]
+
+
+def test_a_switch_wake_with_nothing_left_or_a_checkin_due() -> None:
+    assert play([("press", "long")], DONE)[1] == ["nothing_left"]
+    m, out = play([("press", "long"), ("press", "short")], GATED)
+    assert out == ["checkin_first", "switch_hint", "log:heard", "run:checkin+switch"]
+
+
+def test_a_switch_wake_is_journalled_as_one() -> None:
+    m = ResidentListener("okay coach")
+    m.pressed("long", 1.0, PLANNED, how={"seconds": 1.2})
+    assert m.outbox[0] == LogEntry("wake", {"request": "start", "mode": "listen_waiting", "how": "switch",
+                                            "seconds": 1.2})
 
 
 def test_a_near_miss_gives_a_second_chance_for_a_few_seconds() -> None:

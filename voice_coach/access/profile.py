@@ -72,6 +72,11 @@ class Profile:
     """Never more reminders than this in a day, snoozes included."""
     reminder_snooze_minutes: int = 30
     """After "later" (or no answer), a reminder comes back this much later."""
+    listen_switch: str = "none"
+    """A switch `voice-coach listen` also wakes by (a long press): keys (this terminal's space/enter), an input
+    device (/dev/input/by-id/…-event-kbd: what the service reads), or none."""
+    switch_hold_seconds: float = 1.0
+    """How long the switch is held to wake the listener (shorter presses answer yes; a brushed switch is short)."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +122,12 @@ def _one_of(options: tuple[str, ...]) -> Callable[[Any], str | None]:
 def _voice(value: Any) -> str | None:
     ok = isinstance(value, str) and value.strip() and len(value) <= 100 and value.isprintable()
     return None if ok else 'a voice name or language like "en-us", or "default"'
+
+
+def _switch(value: Any) -> str | None:
+    ok = value in ("none", "keys") or (isinstance(value, str) and value.startswith("/") and len(value) <= 300
+                                       and value.isprintable() and " " not in value)
+    return None if ok else "none, keys, or an input device like /dev/input/by-id/usb-…-event-kbd"
 
 
 def _clock_list(parse: Callable[[str], Any]) -> Callable[[str], Any]:
@@ -179,6 +190,9 @@ FIELDS: dict[str, Field] = {
     "reminders_per_day": Field(_number(int), _between(0, 10, " a day"), "most reminders in a day"),
     "reminder_snooze_minutes": Field(_number(int, "min"), _between(5, 240, " minutes"),
                                      "a reminder comes back after \"later\""),
+    "listen_switch": Field(str.strip, _switch, "a switch `listen` also wakes by (a long press)"),
+    "switch_hold_seconds": Field(_number(float, "s"), _between(0.5, 5.0, " seconds"),
+                                 "how long the switch is held to wake `listen`"),
 }
 assert set(FIELDS) == {f.name for f in fields(Profile)}
 

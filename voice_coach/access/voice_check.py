@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,6 +27,8 @@ COMMANDS = ("yes", "no", "next", "repeat", "skip", "pause", "resume", "rest", "s
 CHUNK_BYTES = 960
 TAKE_MAX_SECONDS = 30.0
 """A take in a folder is one command: a longer WAV is refused (one line) rather than held in memory."""
+OwnPhrase = tuple[str, tuple[str, ...]]
+"""What a phrase outside the coach's commands means (for the summary: "wake phrase") and its grammar."""
 WAV_NAME = re.compile(r"^(?P<phrase>.+?)_(?P<n>\d+)\.wav$", re.IGNORECASE)
 
 
@@ -44,6 +46,8 @@ class PhraseResult:
     """Tries understood as the right command."""
     suggestions: list[str] = field(default_factory=list)
     """Clearer words for the same command, when this one failed."""
+    own: bool = False
+    """A phrase of the person's own that is not a command (the wake phrase)."""
 
     @property
     def said(self) -> int:
@@ -103,6 +107,8 @@ class VoiceCheckResult:
                 parts = [f'"{h}"' for h in wrong] + ([f"nothing ({nothing}x)"] if nothing else [])
                 line += "  heard as " + ", ".join(parts)
             out.append(line)
+            if r.own and not r.passed:
+                out.append(f'     or choose another {r.meaning}:  voice-coach words set wake "WORDS"')
             for s in r.suggestions:
                 if book.phrases.get(s) == book.phrases.get(normalize(r.meaning)):
                     out.append(f'     try saying "{s}": it already means {r.meaning}')
@@ -136,6 +142,27 @@ def judge(phrase: str, heard: list[Heard | None], book: PhraseBook, aliases: dic
     return result
 
 
+def judge_own(phrase: str, meaning: str, heard: list[Heard | None]) -> PhraseResult:
+    """A phrase the coach's commands do not hold (the listener's wake phrase): recognised when heard as itself."""
+    result = PhraseResult(normalize(phrase), meaning, own=True)
+    for h in heard:
+        said = normalize(h.text) if h is not None and h.text.strip() else None
+        result.heard.append(said)
+        result.recognised += said == normalize(phrase)
+    return result
+
+
+def grammar_and_judge(phrase: str, book: PhraseBook, aliases: dict[str, str],
+                      own: Mapping[str, OwnPhrase]) -> tuple[tuple[str, ...], Callable[[list[Heard | None]],
+                                                                                     PhraseResult]]:
+    """The grammar a phrase is heard with and how its tries are judged: a command of the coach, or one of `own`."""
+    if normalize(phrase) in own:
+        meaning, grammar = own[normalize(phrase)]
+        return grammar, lambda heard: judge_own(phrase, meaning, heard)
+    grammar = grammar_for(check_phrase(phrase, book, aliases), book, aliases)
+    return grammar, lambda heard: judge(phrase, heard, book, aliases)
+
+
 def check_phrase(phrase: str, book: PhraseBook, aliases: dict[str, str]) -> Meaning:
     meaning = meaning_of(book, phrase, aliases)
     if meaning is None:
@@ -162,8 +189,9 @@ def folder_takes(folder: Path) -> dict[str, list[Path]]:
 
 
 def check_folder(folder: Path, recognizer: Recognizer, *, book: PhraseBook | None = None,
-                 aliases: dict[str, str] | None = None) -> VoiceCheckResult:
-    """Recognise every WAV of the folder against the grammar of the states where its command is valid."""
+                 aliases: dict[str, str] | None = None, own: Mapping[str, OwnPhrase] | None = None) -> VoiceCheckResult:
+    """Recognise every WAV of the folder against the grammar of the states where its command is valid (a phrase
+    of `own`, such as the wake phrase, against its own grammar)."""
     from voice_coach.speech.audio_io import read_wav
 
     book = book or load_phrasebook()
@@ -171,8 +199,7 @@ def check_folder(folder: Path, recognizer: Recognizer, *, book: PhraseBook | Non
     results = []
     takes: dict[str, list[bytes]] = {}
     for phrase, paths in folder_takes(folder).items():
-        meaning = check_phrase(phrase, book, aliases)
-        grammar = grammar_for(meaning, book, aliases)
+        grammar, judged = grammar_and_judge(phrase, book, aliases, own or {})
         heard = []
         for path in paths:
             pcm = read_wav(path, max_seconds=TAKE_MAX_SECONDS)
@@ -181,15 +208,16 @@ def check_folder(folder: Path, recognizer: Recognizer, *, book: PhraseBook | Non
             for i in range(0, len(pcm), CHUNK_BYTES):
                 recognizer.feed(pcm[i:i + CHUNK_BYTES])
             heard.append(recognizer.end())
-        results.append(judge(phrase, heard, book, aliases))
+        results.append(judged(heard))
     return VoiceCheckResult(results, str(folder), recognizer.name, takes)
 
 
 # ----- live, with the microphone ---------------------------------------------------------------------------------
 def check_live(phrases: Iterable[str], listener: Listener, speaker: Speaker, clock: Clock, *, times: int = TIMES,
                answer_seconds: float = 10.0, backend: str = "", book: PhraseBook | None = None,
-               aliases: dict[str, str] | None = None) -> VoiceCheckResult:
-    """Ask for each phrase `times` times ("Please say: next.") and listen with that phrase's grammar."""
+               aliases: dict[str, str] | None = None, own: Mapping[str, OwnPhrase] | None = None) -> VoiceCheckResult:
+    """Ask for each phrase `times` times ("Please say: next.") and listen with that phrase's grammar (a phrase of
+    `own`, such as the wake phrase, with its own)."""
     from voice_coach.access.prompts import load_access_prompts
 
     book = book or load_phrasebook()
@@ -200,8 +228,8 @@ def check_live(phrases: Iterable[str], listener: Listener, speaker: Speaker, clo
     results = []
     takes: dict[str, list[bytes]] = {}
     for phrase in phrases:
-        meaning = check_phrase(phrase, book, aliases)
-        expect = Expectation(grammar_for(meaning, book, aliases), True, "voice_check")
+        grammar, judged = grammar_and_judge(phrase, book, aliases, own or {})
+        expect = Expectation(grammar, True, "voice_check")
         heard: list[Heard | None] = []
         for _ in range(times):
             speaker.say(lines.line("voice_check_say", phrase=phrase), "voice_check_say")
@@ -210,7 +238,7 @@ def check_live(phrases: Iterable[str], listener: Listener, speaker: Speaker, clo
             heard.append(listener.listen(clock.now() + answer_seconds, clock, expect))
             if recorder is not None:
                 takes.setdefault(normalize(phrase), []).append(recorder.take)  # b"": nothing was heard
-        results.append(judge(phrase, heard, book, aliases))
+        results.append(judged(heard))
     speaker.say(lines.line("voice_check_done"), "voice_check_done")
     return VoiceCheckResult(results, "mic", backend, takes)
 

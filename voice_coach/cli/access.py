@@ -120,9 +120,11 @@ def words_reset(command: str | None) -> None:
 @click.option("--learn/--no-learn", default=None,
               help="Keep your tries so that the coach learns how you say each command (default: with the "
                    "microphone yes, with a folder no).")
+@click.option("--wake/--no-wake", default=True, show_default=True,
+              help="Also check the wake phrase of `voice-coach listen` (mic).")
 @click.option("--forget", is_flag=True, help="Forget the tries the coach learned your voice from, and stop.")
 def voice_check(input_: str, output: str, db: Path | None, backend: str, model: Path | None, times: int,
-                numbers: bool, symptoms: bool, learn: bool | None, forget: bool) -> None:
+                numbers: bool, symptoms: bool, learn: bool | None, wake: bool, forget: bool) -> None:
     """How well the coach understands you now: say each command a few times; the result goes to the journal, and
     the coach learns how you say each command (your tries stay on this computer)."""
     if forget:
@@ -133,10 +135,13 @@ def voice_check(input_: str, output: str, db: Path | None, backend: str, model: 
     from voice_coach.access.words import load_aliases
     from voice_coach.coach.clocks import SystemClock
     from voice_coach.journal.journal import SqliteJournal
+    from voice_coach.listen.wake_words import load_wake
 
     aliases = load_aliases()
     person = load_profile()
     clock = SystemClock()
+    wake_phrase = load_wake()
+    own = {wake_phrase: ("wake phrase", (wake_phrase,))}  # learned like the commands, for `voice-coach listen`
     if input_ == "mic":
         from voice_coach.session.wiring import make_speaker
 
@@ -152,9 +157,9 @@ def voice_check(input_: str, output: str, db: Path | None, backend: str, model: 
         recognizer = getattr(listener, "recognizer", None)
         _without_takes(recognizer)
         name = getattr(recognizer, "name", backend)
-        result = check_live(default_phrases(aliases, numbers=numbers, symptoms=symptoms), listener, speaker, clock,
-                            times=times, answer_seconds=person.response_timeout_seconds, backend=name,
-                            aliases=aliases)
+        phrases = default_phrases(aliases, numbers=numbers, symptoms=symptoms) + ([wake_phrase] if wake else [])
+        result = check_live(phrases, listener, speaker, clock, times=times,
+                            answer_seconds=person.response_timeout_seconds, backend=name, aliases=aliases, own=own)
     else:
         from voice_coach.speech.recognizers import make_recognizer
 
@@ -163,7 +168,7 @@ def voice_check(input_: str, output: str, db: Path | None, backend: str, model: 
             raise CoachError(f"--input {input_}: not 'mic' or a folder of WAVs named like next_1.wav", code="usage")
         recognizer = make_recognizer(backend, model)
         _without_takes(recognizer)
-        result = check_folder(folder, recognizer, aliases=aliases)
+        result = check_folder(folder, recognizer, aliases=aliases, own=own)
     for line in result.lines():
         click.echo(line)
     journal = SqliteJournal(db or default_db())

@@ -28,8 +28,8 @@ def parse_start_at(text: str, now: datetime | None = None) -> datetime:
 
 @click.command()
 @click.option("--input", "input_", default="mic", show_default=True,
-              help="mic, text (typed lines: \"okay coach check in\"), a WAV file (the room, replayed) or a folder of "
-                   "WAVs (played one after another).")
+              help="mic, text (typed lines: \"okay coach check in\"), none (no microphone: the --switch alone), a "
+                   "WAV file (the room, replayed) or a folder of WAVs (played one after another).")
 @click.option("--output", default="speaker", show_default=True, envvar="VOICE_COACH_OUTPUT",
               help="speaker (spoken aloud and printed), text (printed only), or a folder to write one WAV per line.")
 @click.option("--db", type=click.Path(path_type=Path), help="Journal file (default: your data directory).")
@@ -37,20 +37,41 @@ def parse_start_at(text: str, now: datetime | None = None) -> datetime:
 @click.option("--backend", default="auto", show_default=True, type=click.Choice(["auto", "pocketsphinx", "vosk"]),
               help="Speech recognizer inside sessions (the wake phrase is always heard by pocketsphinx).")
 @click.option("--model", type=click.Path(path_type=Path), help="A vosk model directory.")
+@click.option("--switch", "switch", default=None,
+              help="A switch that wakes it too (hold it down): keys (this terminal's space/enter), an input device "
+                   "(/dev/input/by-id/…-event-kbd), or none. Default: the profile's listen-switch.")
+@click.option("--time-scale", default=1.0, type=click.FloatRange(1.0, 100.0), hidden=True)
 def listen(input_: str, output: str, db: Path | None, start_at: str | None, backend: str,
-           model: Path | None) -> None:
-    """Listen all day for the wake phrase ("okay coach"), then start a session, a check-in, or answer."""
+           model: Path | None, switch: str | None, time_scale: float) -> None:
+    """Listen all day for the wake phrase ("okay coach"), then start a session, a check-in, or answer. A switch
+    held down wakes it too (--switch), for days when speech is too weak."""
     from voice_coach.journal import lock as journal_lock
     from voice_coach.stop_signals import signals_interrupt
 
     db = db or default_db()
     # one listener or session per journal; `systemctl --user stop` (SIGTERM) and SIGHUP end it as Ctrl-C does
     with journal_lock.hold(db, what="listen"), signals_interrupt():
-        _listen(input_, output, db, start_at, backend, model)
+        _listen(input_, output, db, start_at, backend, model, switch, time_scale)
 
 
-def _listen(input_: str, output: str, db: Path, start_at: str | None, backend: str, model: Path | None) -> None:
+def check_switch(input_: str, switch: str) -> None:
+    """--input and --switch that cannot go together are one usage line."""
+    live = input_ in ("mic", "text", "none")
+    if switch == "none" and input_ == "none":
+        raise CoachError("--input none listens to the switch alone: give one (--switch keys, or --switch "
+                         "/dev/input/by-id/…-event-kbd)", code="usage")
+    if switch != "none" and not live:
+        raise CoachError("--switch is for live listening (--input mic, text or none), not a replayed recording",
+                         code="usage")
+    if switch == "keys" and input_ == "text":
+        raise CoachError("--switch keys and --input text both want this terminal's keys: use --input mic or none "
+                         "with --switch keys (or --switch none)", code="usage")
+
+
+def _listen(input_: str, output: str, db: Path, start_at: str | None, backend: str, model: Path | None,
+            switch_spec: str | None, time_scale: float) -> None:
     from voice_coach.access.profile import endpoint_options, load_profile, reminder_settings
+    from voice_coach.access.switch_watch import SwitchOnly, SwitchWatch
     from voice_coach.access.words import load_aliases
     from voice_coach.coach.clocks import SystemClock, VirtualClock
     from voice_coach.coach.intents import load_phrasebook
@@ -69,12 +90,16 @@ def _listen(input_: str, output: str, db: Path, start_at: str | None, backend: s
 
     prompts, phrasebook, profile, lines = load_prompts(), load_phrasebook(), load_profile(), load_listen_prompts()
     aliases, wake_phrase, settings = load_aliases(book=phrasebook), load_wake(), reminder_settings(profile)
-    live = input_ in ("mic", "text")
+    live = input_ in ("mic", "text", "none")
+    switch_spec = switch_spec or (profile.listen_switch if live else "none")  # a replay never reads the switch
+    check_switch(input_, switch_spec)
     if not live and start_at is None:
         start_at = datetime.now().astimezone().isoformat(timespec="minutes")
     if live and start_at is not None:
         raise CoachError("--start-at is for a replayed --input (a WAV file or a folder)", code="usage")
     speaker = make_speaker(output, profile)
+    # the switch first: a device that cannot be read is one line before anything else starts
+    watch = None if switch_spec == "none" else SwitchWatch.open(switch_spec)
     journal = SqliteJournal(db)
     stream: Any
     router: ModeRecognizer | None = None
@@ -82,12 +107,15 @@ def _listen(input_: str, output: str, db: Path, start_at: str | None, backend: s
     if input_ == "text":  # typed lines ("okay coach check in"): a terminal, a caregiver trying it out
         from voice_coach.speech.text_io import TextListener
         stream = TextListener.keyboard("keyboard")
+    elif input_ == "none":  # no microphone: the switch alone
+        assert watch is not None
+        stream = SwitchOnly(watch)
     else:
         source = listen_source(input_)
         detector = WakeDetector(SphinxRecognizer(None), whisper_check())
         router = ModeRecognizer(detector, make_recognizer(backend, model), WAKE_STATES)
         stream = StreamListener(source, router, endpoint_settings(**endpoint_options(profile)), drain_on_listen=live)
-    clock = SystemClock() if live else VirtualClock(start=parse_start_at(start_at or ""))
+    clock = SystemClock(scale=time_scale) if live else VirtualClock(start=parse_start_at(start_at or ""))
 
     def echo(line: str) -> None:
         click.echo(line, err=True)
@@ -96,23 +124,49 @@ def _listen(input_: str, output: str, db: Path, start_at: str | None, backend: s
 
     def run(what: Any) -> str:
         from voice_coach.session.run import run_session
-        result = run_session(what.program, checkin=what.checkin, listener=stream, speaker=speaker, journal=journal,
-                             clock=clock, prompts=prompts, phrasebook=phrasebook, aliases=aliases, profile=profile,
-                             echo=echo, today=day.today())
+        listener = stream
+        if what.switch and watch is not None:  # woken by the switch: speech is weak today, the session scans
+            listener = switch_input(profile, watch, speaker=speaker, phrasebook=phrasebook, aliases=aliases,
+                                    microphone=stream.source if input_ == "mic" else None)
+        result = run_session(what.program, checkin=what.checkin, listener=listener, speaker=speaker,
+                             journal=journal, clock=clock, prompts=prompts, phrasebook=phrasebook, aliases=aliases,
+                             profile=profile, echo=echo, today=day.today())
         return "nothing_left" if result is None else result.outcome
 
     wiring = Wiring(listener=stream, recognizer=router, wake=detector, speaker=speaker, journal=journal,
-                    clock=clock, run=run, facts=day.facts, due=lambda wall: day.due(settings, wall))
-    echo(f'listening for "{wake_phrase}" ({"microphone" if input_ == "mic" else "typed lines"}; journal {db}); '
-         "stop with Ctrl-C" if live else f'listening for "{wake_phrase}" in {input_} from {clock.wall():%H:%M}')
+                    clock=clock, run=run, facts=day.facts, due=lambda wall: day.due(settings, wall), switch=watch,
+                    hold_seconds=profile.switch_hold_seconds, speech=input_ != "none")
+    heard_by = {"mic": "microphone", "text": "typed lines", "none": "no microphone"}.get(input_, input_)
+    by_switch = f"; the switch {watch.name}: hold it down to wake" if watch is not None else ""
+    echo(f'listening for "{wake_phrase}" ({heard_by}{by_switch}; journal {db}); stop with Ctrl-C' if live
+         else f'listening for "{wake_phrase}" in {input_} from {clock.wall():%H:%M}')
     try:
         Resident(ResidentListener(wake_phrase), wiring, prompts, lines, phrasebook, aliases, echo=echo).run()
     finally:
         close = getattr(stream, "close", None)
         if close is not None:
             close()
+        if watch is not None:
+            watch.close()
         journal.close()
     echo(f"listener stopped ({journal.path})")
+
+
+def switch_input(profile: Any, watch: Any, *, speaker: Any, phrasebook: Any, aliases: dict[str, str],
+                 microphone: Any) -> Any:
+    """The session's input after a switch wake: the profile's switch or scanning mode (switch mode otherwise),
+    with the listener's switch; scanning by sound only where there is a microphone."""
+    from dataclasses import replace
+
+    from voice_coach.access.input_modes import make_input_listener
+    from voice_coach.access.switch_watch import SwitchSelector
+
+    mode = profile.input_mode if profile.input_mode in ("switch", "scanning") else "switch"
+    if microphone is None:
+        profile = replace(profile, scan_with="switch")
+    return make_input_listener(mode, profile, speaker=speaker, phrasebook=phrasebook, aliases=aliases,
+                               audio=(lambda: microphone) if microphone is not None else None,
+                               switch=lambda: SwitchSelector(watch))
 
 
 class _Day:

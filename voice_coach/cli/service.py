@@ -16,9 +16,11 @@ def unit_path() -> Path:
     return Path(base) / "systemd" / "user" / UNIT_NAME
 
 
-def unit_text(db: Path | None = None) -> str:
-    """A systemd user unit: `voice-coach listen` at login, restarted on failure, logging to the system journal."""
-    command = f"{sys.executable} -m voice_coach.cli.main listen" + (f" --db {db}" if db else "")
+def unit_text(db: Path | None = None, switch: str | None = None) -> str:
+    """A systemd user unit: `voice-coach listen` at login, restarted on failure, logging to the system journal;
+    `switch` an input device it also wakes by (None: the profile's listen-switch)."""
+    command = (f"{sys.executable} -m voice_coach.cli.main listen" + (f" --db {db}" if db else "")
+               + (f" --switch {switch}" if switch else ""))
     env = "".join(f"Environment={k}={os.environ[k]}\n" for k in ("VOICE_COACH_HOME",) if os.environ.get(k))
     return ("[Unit]\n"
             "Description=voice-coach resident listener (hands-free exercise coach)\n"
@@ -54,13 +56,17 @@ def service() -> None:
 
 @service.command("install")
 @click.option("--db", type=click.Path(path_type=Path), help="Journal file for the listener (default: yours).")
-def service_install(db: Path | None) -> None:
+@click.option("--switch", default=None,
+              help="A switch device that wakes it too (/dev/input/by-id/…-event-kbd), or none. Default: the "
+                   "profile's listen-switch.")
+def service_install(db: Path | None, switch: str | None) -> None:
     """Write the unit and enable it (systemctl --user), so the listener starts at every login."""
     from voice_coach.datafile import write_atomically
 
+    check_service_switch(switch)
     path = unit_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, unit_text(db))
+    write_atomically(path, unit_text(db, switch))
     click.echo(f"wrote {path}")
     ok, why = _systemctl("daemon-reload")
     if ok:
@@ -70,6 +76,29 @@ def service_install(db: Path | None) -> None:
     else:
         click.echo(f"could not enable it here ({why}); run: systemctl --user daemon-reload && "
                    f"systemctl --user enable --now {UNIT_NAME}")
+
+
+def check_service_switch(switch: str | None) -> None:
+    """A service has no terminal: keys cannot be its switch (one usage line); a device it cannot read is said now,
+    not at the next login."""
+    from voice_coach.access.profile import load_profile
+    from voice_coach.access.switch_device import open_device
+    from voice_coach.errors import CoachError, DeviceError
+
+    spec = switch or load_profile().listen_switch
+    given = "--switch" if switch else "the profile's listen-switch"
+    if spec == "keys":
+        raise CoachError(f"{given} is keys, but a service has no terminal: give it the switch's device, like "
+                         "--switch /dev/input/by-id/usb-…-event-kbd", code="usage")
+    if spec == "none":
+        return
+    if not spec.startswith("/") or any(c.isspace() for c in spec):
+        raise CoachError(f"{given} {spec}: use a device path like /dev/input/by-id/usb-…-event-kbd (no spaces), "
+                         "or none", code="usage")
+    try:
+        os.close(open_device(spec, nonblocking=True))
+    except DeviceError as exc:
+        click.echo(f"warning: {exc.message}")
 
 
 @service.command("uninstall")

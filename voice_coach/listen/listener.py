@@ -8,7 +8,7 @@ answered with a question and only "yes" starts it; a reminder's "yes" is such a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
@@ -46,6 +46,9 @@ class Run:
     program: str | None = None
     reason: str = "asked"
     """asked (after a wake) or reminder."""
+    switch: bool = False
+    """The switch woke the listener or answered it: the session takes the switch as its input (speech is weak
+    today)."""
 
 
 @dataclass(frozen=True)
@@ -83,7 +86,7 @@ Action = Say | LogEntry | Run
 
 
 class ResidentListener:
-    """The listener's decisions. Feed it `woke`, `heard`, `near_miss`, `remind`, `tick` and `finished`."""
+    """The listener's decisions. Feed it `woke`, `heard`, `pressed`, `near_miss`, `remind`, `tick` and `finished`."""
 
     def __init__(self, wake_phrase: str) -> None:
         self.wake_phrase = wake_phrase
@@ -98,6 +101,8 @@ class ResidentListener:
         self.lenient_until = -1.0
         self.pending_title = ""
         """The title "Start your ... now?" named, for asking again."""
+        self.by_switch = False
+        """The open question came from a switch wake: its lines say what the switch does, silence says so."""
 
     # ----- what the loop asks ------------------------------------------------------------------------------
     def wake_at(self) -> float | None:
@@ -125,6 +130,26 @@ class ResidentListener:
             self._ask(now)
             return
         self._request(request, now, facts)
+
+    def pressed(self, press: str, now: float, facts: Facts, *, how: dict[str, Any] | None = None) -> None:
+        """The switch was pressed ("short" or "long"). Waiting (or paused: the room's talk cannot press it), only
+        a long press counts: it wakes the listener with "start today's planned session", which is asked first. With
+        a question open, a press is yes; after "Yes?" it asks for today's session. A brushed switch (a short
+        press while waiting) does nothing."""
+        if self.mode in (Mode.WAITING, Mode.PAUSED):
+            if press != "long":
+                return
+            self._log("wake", {"request": "start", "mode": self.mode.value, "how": "switch", **(how or {})})
+            self._back_to_waiting()
+            self.by_switch = True
+            self._offer_exercise("start", now, facts)
+            return
+        self._log("heard", {"state": self.mode.value, "switch": press}, source="keyboard")
+        if self.mode is Mode.ASKING:
+            self.by_switch = True
+            self._offer_exercise("start", now, facts)
+        elif self.pending is not None:
+            self._start(switch=True)
 
     def near_miss(self, now: float, how: dict[str, Any] | None = None) -> None:
         """Something close to the wake phrase that did not pass: logged, and the bar lowered for a moment."""
@@ -154,10 +179,7 @@ class ResidentListener:
             return
         yes = (kind == "answer" and key == "yes") or (kind == "request" and key == "start")
         if yes and self.pending is not None:
-            run, self.pending = self.pending, None
-            self._leave_question()
-            self.mode = Mode.WAITING
-            self.outbox.append(run)
+            self._start(switch=self.by_switch)
             return
         if self.mode is Mode.REMINDING:
             self._reminder_answer(kind, key, now)
@@ -198,6 +220,13 @@ class ResidentListener:
         self._back_to_waiting()
 
     # ----- internals ---------------------------------------------------------------------------------------
+    def _start(self, *, switch: bool) -> None:
+        """Yes to the open question: run what it offered."""
+        assert self.pending is not None
+        run = self.pending if not switch else replace(self.pending, switch=True)
+        self._back_to_waiting()
+        self.outbox.append(run)
+
     def _request(self, request: str, now: float, facts: Facts) -> None:
         if request == "cancel":
             self._cancel("never_mind", now)
@@ -251,6 +280,8 @@ class ResidentListener:
             self.pending_title = facts.titles[request]
             self._say("confirm_session", title=self.pending_title)
         self._open(Mode.CONFIRMING, now)
+        if self.by_switch:
+            self._say("switch_hint")
 
     def _reminder_answer(self, kind: str | None, key: str | None, now: float) -> None:
         slot = self.reminder.slot if self.reminder else None
@@ -282,6 +313,13 @@ class ResidentListener:
             elif self.pending is not None:
                 self._say("confirm_checkin" if self.pending.checkin else "confirm_session",
                           **({} if self.pending.checkin else {"title": self.pending_title}))
+                if self.by_switch:
+                    self._say("switch_hint")
+            return
+        if silence and self.by_switch:  # a switch wake was meant: say that nothing starts without a yes
+            self._log("wake_cancelled", {"reason": "silence", "mode": self.mode.value, "how": "switch"})
+            self._say("switch_not_now")
+            self._back_to_waiting()
             return
         self._cancel("silence" if silence else "unclear", now, quiet=silence)
 
@@ -300,6 +338,7 @@ class ResidentListener:
     def _back_to_waiting(self) -> None:
         self._leave_question()
         self.pending = None
+        self.by_switch = False
         self.mode = Mode.WAITING
 
     def _say(self, key: str, **slots: Any) -> None:

@@ -17,7 +17,8 @@ LISTEN_SLOTS: dict[str, frozenset[str]] = {key: frozenset(slots.split()) for key
     "checkin_first": "", "nothing_left": "", "unknown_program": "title", "okay": "", "going_back": "wake",
     "help": "wake", "paused": "wake", "resumed": "", "ready_noted": "wake", "reminder_session": "title wake",
     "reminder_checkin": "", "snoozed": "", "not_today": "", "input_lost": "", "input_back": "",
-    "speech_failed": "",
+    "speech_failed": "", "switch_hint": "", "switch_not_now": "", "listening_switch": "", "switch_too": "",
+    "switch_lost": "", "switch_back": "",
 }.items()}
 """key → the placeholders its variants may use."""
 REQUESTS = ("start", "stretching", "resistance", "aerobic", "checkin", "today", "week", "ready", "sleep", "listen",

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from voice_coach.access.switch_press import LONG_PRESS_SECONDS, PressLength
+from voice_coach.access.switch_watch import SwitchWatch
 from voice_coach.coach.intents import Heard, Intent, PhraseBook, normalize
 from voice_coach.coach.messages import LogEntry, Say
 from voice_coach.coach.ports import Clock, EndOfInput, Expectation, Journal, Listener, Speaker
@@ -47,6 +49,12 @@ class Wiring:
     """The day's facts, read when something is asked."""
     due: Callable[[datetime], Any]
     """The reminder due at a wall time (reminders.due with the profile's settings), or None."""
+    switch: SwitchWatch | None = None
+    """The switch (--switch keys or a device), read on its own thread; None: no switch."""
+    hold_seconds: float = LONG_PRESS_SECONDS
+    """How long the switch must be held to wake the listener."""
+    speech: bool = True
+    """The listener hears speech (False: `--input none`, the switch alone)."""
 
 
 class Resident:
@@ -61,11 +69,16 @@ class Resident:
         self._next_reminder_check = 0.0
         self._lost = False
         self._reopen: Callable[[], None] = lambda: None
+        self.press = PressLength(wiring.hold_seconds)
 
     # ----- the loop ----------------------------------------------------------------------------------------
     def run(self) -> None:
-        self.log(LogEntry("listen_started", {"wake": self.machine.wake_phrase}))
-        self.say(Say("listening", {"wake": self.machine.wake_phrase}))
+        self.log(LogEntry("listen_started", {"wake": self.machine.wake_phrase, "speech": self.w.speech,
+                                             "switch": self.w.switch.name if self.w.switch else None}))
+        if self.w.speech:
+            self.say(Say("listening", {"wake": self.machine.wake_phrase}))
+        if self.w.switch is not None:
+            self.say(Say("switch_too" if self.w.speech else "listening_switch"))
         try:
             while True:
                 self.step()
@@ -103,6 +116,7 @@ class Resident:
             self.hear(heard, now, woke)
         elif machine.awake and len(getattr(self.w.listener, "reports", ())) > reports:
             machine.heard(None, None, now, Facts())  # speech that was not understood
+        self.switch_presses()
         machine.tick(clock.now())
         self.flush()
 
@@ -119,6 +133,38 @@ class Resident:
         self.log(LogEntry("heard", {"state": machine.mode.value}, heard.text, heard.confidence, heard.source))
         kind, key = self.classify(heard.text)
         machine.heard(kind, key, now, self.facts() if kind == "request" else Facts())
+
+    def switch_presses(self) -> None:
+        """What the switch did since the last look: presses go to the machine (held seconds from the switch's own
+        times), a switch that was unplugged or came back is said."""
+        switch = self.w.switch
+        if switch is None:
+            return
+        for notice in switch.notices():
+            lost = notice.startswith("lost: ")
+            self.echo(f"voice-coach: {notice[6:]}; trying again every {RETRY_SECONDS:g} s" if lost
+                      else f"voice-coach: the switch {switch.name} is back")
+            self.log(LogEntry("switch_lost" if lost else "switch_back", {"switch": switch.name}))
+            self.say(Say("switch_lost" if lost else "switch_back"))
+        for event in switch.take():
+            down_at = self.press.down_at
+            press = self.press.feed(event)
+            if press is None:
+                continue
+            held = round(event.seconds - (down_at if down_at is not None else event.seconds), 2)
+            now = self.w.clock.now()
+            waiting = self.machine.mode in (Mode.WAITING, Mode.PAUSED)
+            note = " (hold it down to wake me)" if waiting and press == "short" else ""
+            self.echo(f"[{self.w.clock.wall():%H:%M:%S}] switch: {press} press, {held:g} s{note}")
+            self.machine.pressed(press, now, self.facts() if waiting or self.machine.mode is Mode.ASKING
+                                 else Facts(), how={"seconds": held})
+            starts = any(isinstance(a, Run) for a in self.machine.outbox)
+            self.flush()
+            if starts:
+                return  # the session had the switch meanwhile; what came before it is stale
+        if switch.ended and self.w.speech:
+            self.echo(f"voice-coach: the switch {switch.name} closed; listening for speech only")
+            self.w.switch = None
 
     def classify(self, text: str) -> tuple[str | None, str | None]:
         """What a reply to the listener's question means: stop and symptoms first (safety), then the listener's
@@ -178,7 +224,8 @@ class Resident:
                     self.start(action)
 
     def start(self, run: Run) -> None:
-        self.log(LogEntry("listen_starts", {"checkin": run.checkin, "program": run.program, "reason": run.reason}))
+        self.log(LogEntry("listen_starts", {"checkin": run.checkin, "program": run.program, "reason": run.reason,
+                                            "switch": run.switch}))
         if self.w.recognizer is not None:
             self.w.recognizer.state = "session"
         try:
@@ -190,6 +237,9 @@ class Resident:
             outcome = "not_started"
         self.machine.finished(outcome)
         self._next_reminder_check = 0.0
+        if self.w.switch is not None:  # presses made during the session were the session's
+            self.w.switch.take()
+            self.press.reset()
 
     def say(self, action: Say) -> None:
         key = action.key
