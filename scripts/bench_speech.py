@@ -468,11 +468,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--conditions", default=",".join([*CONDITIONS, "tv"]),
                         help="a subset of " + ", ".join(CONDITIONS) + ", and tv (the television room)")
     parser.add_argument("--worker", nargs=2, metavar=("BACKEND", "MODE"), help=argparse.SUPPRESS)
+    parser.add_argument("--set", choices=("synthetic", "real"), default="synthetic",
+                        help="real: real people's recordings (scripts/real_speech_set.py builds them; "
+                             "scripts/real_speech_bench.py says what is counted), modes whisper,state by default")
+    parser.add_argument("--part", choices=("dev", "test"), default="test", help="the real set's part to score")
+    parser.add_argument("--conditions", default="quiet,white10,babble10,white5,babble5",
+                        help="the real set's conditions to run")
+    parser.add_argument("--every", type=int, default=1,
+                        help="the real set: score every Nth not-for-coach clip (manifest order); replies all")
     args = parser.parse_args(argv)
     conditions = args.conditions.split(",")
     if args.worker:
         print(json.dumps(worker(*args.worker, conditions)))
         return 0
+    if args.set == "real":
+        return real_set(args)
     from voice_coach.speech.recognizers import english_vosk_model
 
     backends, notes = ["pocketsphinx"], []
@@ -504,6 +514,31 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
     return 0
+
+
+def real_set(args: argparse.Namespace) -> int:
+    """The real-speech set: a table per condition and state, and bench-results/speech_real.json."""
+    import real_speech_bench
+    modes = "whisper,state" if args.modes == "whisper,state,plain,open" else args.modes
+    unknown = set(args.conditions.split(",")) - set(real_speech_bench.CONDITIONS)
+    if unknown or args.every < 1:
+        print(f"error: unknown condition {', '.join(sorted(unknown))} or --every below 1; conditions are "
+              f"{', '.join(real_speech_bench.CONDITIONS)}", file=sys.stderr)
+        return 2
+    cells, notes = real_speech_bench.run(modes.split(","), args.part, args.conditions.split(","), args.every)
+    real_speech_bench.print_cells(cells)
+    for note in notes:
+        print(f"note: {note}")
+    out = args.out.with_name("speech_real.json") if args.out.name == "speech.json" else args.out
+    doc = {"generated": datetime.now(UTC).isoformat(timespec="seconds"),
+           "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
+                       "load_average": [round(x, 2) for x in os.getloadavg()]},
+           "definitions": real_speech_bench.__doc__, "part": args.part, "every_nth_not_for_coach": args.every,
+           "results": cells, "notes": notes}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    print(f"wrote {out}", file=sys.stderr)
+    return 1 if notes and not cells else 0
 
 
 def print_table(rows: list[dict[str, Any]]) -> None:

@@ -11,6 +11,7 @@ from tests.fakes import FakeClock, MemoryJournal, RecordingSpeaker, Reply, Scrip
 from voice_coach.coach.coach import Coach
 from voice_coach.coach.core import Opening
 from voice_coach.coach.intents import load_phrasebook
+from voice_coach.coach.messages import Say
 from voice_coach.coach.programs import load_program
 from voice_coach.coach.prompts import load_prompts
 from voice_coach.coach.settings import CoachSettings
@@ -62,6 +63,7 @@ def plan_day(day: date = date(2026, 3, 3), announce: bool = False) -> Opening:
 
 
 OPENINGS: dict[str, Callable[[], Opening]] = {
+    "after_a_cramp": lambda: Opening(recall=(Say("recall_symptom", {"symptom": "cramp"}),), ask_checked=True),
     "hard_week_offer": hard_week_offer,
     "tuesday_plan": plan_day,
     "tuesday_from_plan": lambda: plan_day(announce=True),
@@ -69,6 +71,7 @@ OPENINGS: dict[str, Callable[[], Opening]] = {
 """Openings a golden scenario names with `opening:`."""
 
 ROUTES_BEFORE_EXERCISE: dict[State, tuple[list[str], dict[str, Any]]] = {
+    State.RECALLING: ([], {"opening": "after_a_cramp"}),
     State.PROPOSING: ([], {"opening": "hard_week_offer"}),
     State.ASKING_FEELING: ([], {}),
     State.ASKING_SYMPTOMS: (["three"], {}),
@@ -88,6 +91,8 @@ def run_session(program: str | None, replies: list[Reply | str], opening: Openin
     journal, clock = MemoryJournal(), FakeClock()
     if isinstance(opening, str):
         opening = OPENINGS[opening]()
+    settings = {"always_confirm_rating": True, **settings}  # scripted people chose confirm: always (their
+    # scripts answer every read-back); tests/test_golden_cli.py runs the default through the CLI
     coach = Coach(load_program(program) if program else None, CoachSettings(**settings),  # type: ignore[arg-type]
                   opening)
     loop = SessionLoop(coach, listener=listener, speaker=speaker, journal=journal, clock=clock,

@@ -14,6 +14,7 @@ from voice_coach.coach.intents import Heard, load_phrasebook
 from voice_coach.coach.ports import EndOfInput, Expectation, Journal, Listener
 from voice_coach.coach.programs import load_program
 from voice_coach.coach.prompts import load_prompts
+from voice_coach.coach.settings import CoachSettings
 from voice_coach.errors import AudioError, CoachError, ConfigError
 from voice_coach.journal.journal import SqliteJournal
 from voice_coach.session.loop import SessionLoop
@@ -256,8 +257,9 @@ def test_an_utterance_in_progress_is_finished_past_the_deadline(rec: SphinxRecog
 
 
 # ----- replays -------------------------------------------------------------------------------------------------
-def run_session(listener: Listener, program: str | None, journal: Journal) -> str:
-    loop = SessionLoop(Coach(load_program(program) if program else None), listener=listener,
+def run_session(listener: Listener, program: str | None, journal: Journal,
+                settings: CoachSettings | None = None) -> str:
+    loop = SessionLoop(Coach(load_program(program) if program else None, settings), listener=listener,
                        speaker=RecordingSpeaker(), journal=journal, clock=VirtualClock(), prompts=load_prompts(),
                        phrasebook=load_phrasebook())
     return loop.run().outcome
@@ -277,11 +279,11 @@ def test_a_spoken_checkin_gives_the_same_journal_as_its_typed_script() -> None:
 def test_a_spoken_resistance_session_reaches_the_right_journal_entries(tmp_path: Path, whisper_on: None) -> None:
     """tests/audio/sessions/resistance_short, slow voice (110 wpm): "yes" (not an answer to "how do you feel?"),
     three, no, next, four, yes, stop. pocketsphinx alone missed this voice's "next"; with the Whisper check it is
-    heard, the set runs, "four" comes as the rating (read back: an unsure rating is confirmed), "yes" confirms it
-    and "stop" ends the session. The first "yes" answers nothing and is rejected."""
+    heard, the set runs, "four" comes as the rating (read back: this person chose confirm "always"), "yes"
+    confirms it and "stop" ends the session. The first "yes" answers nothing and is rejected."""
     journal = SqliteJournal(tmp_path / "journal.sqlite3")
     outcome = run_session(audio_replay_listener(AUDIO / "sessions" / "resistance_short", "pocketsphinx"),
-                          "resistance", journal)
+                          "resistance", journal, CoachSettings(always_confirm_rating=True))
     entries = list(journal.entries())
     journal.close()
     assert outcome == "stopped_by_user"

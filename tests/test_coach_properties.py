@@ -12,7 +12,7 @@ from voice_coach.coach.coach import Coach
 from voice_coach.coach.intents import SYMPTOM_KINDS, Heard, Intent, Utterance
 from voice_coach.coach.messages import LogEntry, Say
 from voice_coach.coach.programs import load_program
-from voice_coach.coach.prompt_contract import PROMPT_SLOTS
+from voice_coach.coach.prompt_contract import OUTCOMES, PROMPT_SLOTS
 from voice_coach.coach.table import TRANSITIONS, State
 
 PROGRAMS = {name: load_program(name) for name in ("stretching", "resistance", "aerobic")}
@@ -71,7 +71,7 @@ def test_any_sequence_keeps_a_valid_state_and_known_lines(program: str | None, s
     ended = [a for a in coach.outbox if isinstance(a, LogEntry) and a.kind == "session_ended"]
     assert len(ended) == (1 if coach.ended else 0)
     if coach.ended:
-        assert coach.outcome in ("completed", "stopped_by_user", "stopped_for_safety", "abandoned")
+        assert coach.outcome in OUTCOMES
     else:
         assert coach.wake_at() is not None, "a live session always has a next timed event (never hangs)"
 

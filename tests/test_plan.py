@@ -249,7 +249,7 @@ def test_session_without_a_program_runs_todays_plan_then_says_all_is_done(quick_
     done = cli("session", "--input", str(script), "--db", str(db))
     assert done.returncode == 0, done.stderr
     out = done.stdout.splitlines()
-    assert out[0] == "coach: Hello. Let's do your quick bout today: 1 exercises, with rests in between."
+    assert out[0] == "coach: Hello. Your quick bout today: 1 exercise."
     assert out[1] == "coach: Planned for today: quick bout."
     asked = out.index("coach: Planned for today: quick bout.", 2)  # "what's today?" answered by voice
     assert out[asked + 1] == "coach: Next is quick bout."

@@ -190,6 +190,39 @@ def test_after_a_decision_only_newer_reports_count(journal: FakeDays) -> None:
     assert propose(RESISTANCE, journal.entries(), RULES, DAY) is not None
 
 
+@pytest.mark.parametrize("report", ["cramp", "daily"])
+def test_declined_for_one_program_no_program_is_proposed_lighter_for_the_same_report(journal: FakeDays,
+                                                                                     report: str) -> None:
+    """Issue 20 item 5: after a lighter resistance program was declined "from the same cramp", the aerobic session
+    is not proposed lighter from it either; a new report counts again, for every program."""
+    def report_it(day: date, hour: int) -> None:
+        if report == "cramp":
+            journal.session(day, "stretching", symptoms=("cramp",), hour=hour)
+        else:
+            journal.checkin(day, daily="yes", hour=hour)
+
+    report_it(DAY - timedelta(days=1), 9)
+    found = propose(RESISTANCE, journal.entries(), RULES, DAY)
+    assert found is not None and propose(AEROBIC, journal.entries(), RULES, DAY) is not None
+    journal.add(DAY, "proposal_made", found[0].data(), session="s-offer", source="coach")
+    journal.add(DAY, "proposal_declined", {"proposal": found[0].id, "program": "resistance", "rule": found[0].rule})
+    assert propose(AEROBIC, journal.entries(), RULES, DAY) is None, "the same report, another program"
+    assert propose(RESISTANCE, journal.entries(), RULES, DAY) is None
+    report_it(DAY, 18)
+    assert propose(AEROBIC, journal.entries(), RULES, DAY) is not None, "something new happened"
+    assert propose(RESISTANCE, journal.entries(), RULES, DAY) is not None
+
+
+def test_a_decline_for_hard_ratings_of_one_program_leaves_the_others(journal: FakeDays) -> None:
+    hard_sessions(journal, [(6,), (6,), (6,)], last_day=DAY - timedelta(days=1))
+    hard_sessions(journal, [(7,), (7,), (7,)], program="aerobic", last_day=DAY - timedelta(days=1))
+    found = propose(RESISTANCE, journal.entries(), RULES, DAY)
+    assert found is not None
+    journal.add(DAY, "proposal_declined", {"proposal": found[0].id, "program": "resistance", "rule": found[0].rule})
+    assert propose(RESISTANCE, journal.entries(), RULES, DAY) is None
+    assert propose(AEROBIC, journal.entries(), RULES, DAY) is not None, "aerobic's own hard ratings"
+
+
 # ----- how much lighter ------------------------------------------------------------------------------------------
 def _resistance(*exercises: tuple[int, int, str]) -> Program:
     tempo = Tempo(2, 2, "up", "down")
@@ -320,12 +353,13 @@ def test_after_a_hard_week_a_lighter_program_is_proposed_and_accepted_by_voice(t
     db = tmp_path / "j.sqlite3"
     _hard_week(db)
     script = tmp_path / "replies.txt"
-    script.write_text("yes\nthree\nno\nno\nready\nfour\nyes\nstop\n")  # the last no: daily activities
+    script.write_text("yes\nthree\nno\nno\nready\nfour\nstop\n")  # the last no: daily activities
     done = cli("session", "--program", "resistance", "--input", str(script), "--db", str(db))
     assert done.returncode == 0, done.stderr
     assert "coach: Your recent light resistance sessions were rated hard." in done.stdout
     assert "coach: Seated shoulder press: 8 repetitions instead of 10." in done.stdout
-    assert "coach: Exercise 1 of 6: Seated shoulder press." in done.stdout and "One set of 8, slowly." in done.stdout
+    assert "coach: Exercise 1 of 6: Seated shoulder press." in done.stdout
+    assert "One set of 8 repetitions, slowly." in done.stdout
     path = override_path("resistance")
     assert f"program resistance: the lighter program you accepted is saved in {path}" in done.stderr
     made, accepted = _kinds(db)

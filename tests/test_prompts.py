@@ -56,7 +56,8 @@ def test_every_key_the_coach_uses_is_in_the_contract_and_the_file() -> None:
 def test_every_line_renders_with_its_slots() -> None:
     prompts = load_prompts()
     for key, slots in PROMPT_SLOTS.items():
-        samples = {"options": ["yes", "stop"], "symptom": "cramp", "side": "left"}
+        samples = {"options": ["yes", "stop"], "symptom": "cramp", "side": "left", "side_name": "left",
+                   "per_side": "each"}
         values = {s: samples.get(s, "X") for s in slots}
         text = prompts.render(Say(key, values))
         assert text and "{" not in text

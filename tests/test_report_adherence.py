@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from voice_coach.report.adherence import ACSM_PLAN, ActivityRule, WeeklyPlan, adherence, default_plan
+from voice_coach.report.adherence import ACSM_PLAN, ActivityRule, WeeklyTargets, adherence, default_plan
 from voice_coach.report.attention import attention
 
 MON = date(2026, 3, 2)  # a Monday
@@ -108,7 +108,7 @@ def test_the_plan_comes_from_the_weekly_plan_file(private_home) -> None:
 
 
 def test_the_plan_is_data_that_can_be_replaced() -> None:
-    twice = WeeklyPlan("two aerobic days", (ActivityRule("aerobic", "Aerobic", 2),))
+    twice = WeeklyTargets("two aerobic days", (ActivityRule("aerobic", "Aerobic", 2),))
     cal = adherence([session(0, "aerobic"), session(3, "aerobic")], twice, today=MON + timedelta(days=6))
     assert [r["status"] for r in cal["weeks"][-1]["rules"]] == ["met"] and cal["plan"]["name"] == "two aerobic days"
 

@@ -123,11 +123,13 @@ def test_output_is_private_and_replaces_the_old_file_whole(capsys, db, tmp_path)
                                        ("r.fhir.json", "fhir"), ("r.txt", "text"), ("r.out", "json")])
 def test_format_follows_the_file_name(name, fmt) -> None:
     assert infer_format(Path(name)) == fmt
-    assert infer_format(None) == "json"
+    assert infer_format(None) == "text"
 
 
-def test_default_is_still_json_on_stdout(capsys, db) -> None:
+def test_default_on_the_screen_is_the_readable_text(capsys, db) -> None:
     code, out, _ = run_cli(capsys, "report", "--db", str(db))
+    assert code == 0 and not out.lstrip().startswith("{") and "stretching" in out.lower()
+    code, out, _ = run_cli(capsys, "report", "--db", str(db), "--format", "json")
     assert code == 0 and json.loads(out)["sessions"][0]["program"] == "stretching"
 
 

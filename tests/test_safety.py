@@ -66,7 +66,8 @@ def test_stop_from_every_state_ends_at_once(state: State) -> None:
     run = run_session("resistance", replies, **settings)
     assert run.listener.heard_states[-1] == state.value
     assert run.result.outcome == "stopped_by_user"
-    assert run.journal.kinds()[-3:] == ["heard", "stop_requested", "session_ended"]
+    kinds = [k for k in run.journal.kinds() if k != "caution_spoken"]  # after a yes to new cramps: see your doctor
+    assert kinds[-3:] == ["heard", "stop_requested", "session_ended"]
 
 
 @pytest.mark.parametrize("state", [State.EXERCISING, State.ASKING_RATING, State.PAUSED], ids=lambda s: s.value)

@@ -95,7 +95,7 @@ def test_a_clear_alias_is_saved_used_by_the_grammar_and_parsed() -> None:
 
 def test_a_near_alias_is_accepted_with_a_warning() -> None:
     verdict = set_alias("stop", "enough")
-    assert verdict.refused is None and verdict.warnings and verdict.warnings[0].phrase == "it hurts"
+    assert verdict.refused is None and "it hurts" in [w.phrase for w in verdict.warnings]
     assert any("warning" in line for line in verdict.lines())
 
 

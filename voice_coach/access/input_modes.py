@@ -91,6 +91,10 @@ class SoundSelector:
         self._buf = b""
         self._run = 0
         self._gap = 0
+        self._quiet = 0
+        self._armed = True
+        """False after the coach spoke until a quiet frame is heard: a sound that began before a choice was read
+        (the tail of a word meant for the last one, or of "three" said to the question) never picks it."""
 
     def reset(self, clock: Clock) -> None:
         self.settle(clock)
@@ -103,7 +107,7 @@ class SoundSelector:
                 break
             for i in range(0, len(chunk) - FRAME_BYTES + 1, FRAME_BYTES * 4):  # a sample of it is enough
                 self.detector.listen_to(chunk[i:i + FRAME_BYTES])
-        self._buf, self._run, self._gap = b"", 0, 0
+        self._buf, self._run, self._gap, self._armed, self._quiet = b"", 0, 0, False, 0
 
     def wait(self, until: float, clock: Clock, *, long: bool = False) -> str | None:
         need = self.long_frames if long else self.min_frames
@@ -130,7 +134,12 @@ class SoundSelector:
         self._buf += chunk
         while len(self._buf) >= FRAME_BYTES:
             frame, self._buf = self._buf[:FRAME_BYTES], self._buf[FRAME_BYTES:]
-            if self.detector.voiced(frame):
+            voiced = self.detector.voiced(frame)
+            if not self._armed:  # the sound in progress must end first (a gap longer than a word's breaks)
+                self._quiet = 0 if voiced else self._quiet + 1
+                self._armed = self._quiet > HANGOVER_FRAMES
+                continue
+            if voiced:
                 self._run, self._gap = self._run + 1, 0
                 if self._run >= need:
                     return True
@@ -171,6 +180,30 @@ class EitherSelector:
                 return None
 
 
+REJECTED = Heard("", 0.0, "voice")
+"""What a speech listener's rejected utterance becomes: a reply the coach did not understand."""
+
+
+class SorryOnRejection:
+    """A speech listener whose rejected utterances reach the coach as not understood (without a fallback)."""
+
+    def __init__(self, make_primary: SpeechFactory) -> None:
+        self.rejections = 0
+        self.primary = make_primary(self.note_rejected)
+        self.source = getattr(self.primary, "source", None)
+
+    def note_rejected(self) -> None:
+        self.rejections += 1
+
+    def listen(self, until: float | None, clock: Clock, expect: Expectation) -> Heard | None:
+        before = self.rejections
+        heard = self.primary.listen(until, clock, expect)
+        return REJECTED if heard is None and expect.awaiting and self.rejections > before else heard
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.primary, name)
+
+
 SpeechFactory = Callable[[Callable[[], None]], Listener]
 """Builds the speech listener, given the callback it calls for each utterance it rejects (`on_rejected`)."""
 
@@ -196,12 +229,16 @@ class FallbackListener:
     def listen(self, until: float | None, clock: Clock, expect: Expectation) -> Heard | None:
         if self.scanner is not None:
             return self.scanner.listen(until, clock, expect)
+        failures = self.failures
         heard = self.primary.listen(until, clock, expect)
+        rejected = self.failures > failures  # the recognizer refused what it heard (counted by note_failure)
         if expect.awaiting:
             if heard is not None and self.understood(heard, expect):
                 self.failures = 0
             elif heard is not None or (until is not None and clock.now() >= until):
                 self.note_failure()
+            if heard is None and rejected:
+                heard = REJECTED  # the coach says sorry for it: a miss is never silent
         if self.after and self.failures >= self.after and self.scanner is None:
             self.scanner = self.make_scanner()
             act = self.prompts.acts[self.scanner.selector.act]
@@ -209,9 +246,9 @@ class FallbackListener:
         return heard
 
     def understood(self, heard: Heard, expect: Expectation) -> bool:
-        u = self.book.parse(heard, self.aliases)
-        return u is not None and any(
-            (v := self.book.parse(Heard(p), self.aliases)) is not None and v.intent is u.intent for p in expect.phrases)
+        u = self.book.parse(heard, self.aliases, expect.state)
+        return u is not None and any((v := self.book.parse(Heard(p), self.aliases, expect.state)) is not None
+                                     and v.intent is u.intent for p in expect.phrases)
 
     def note_failure(self) -> None:
         """Count one utterance not understood (the speech listener calls it for each one it rejects)."""
@@ -270,7 +307,7 @@ def make_input_listener(mode: str, profile: Profile, *, speaker: Speaker, phrase
             need(None, "speech input")
         assert speech is not None
         if profile.scan_fallback_after <= 0:
-            return speech(lambda: None)
+            return SorryOnRejection(speech)
         fallback: list[FallbackListener] = []
 
         def speech_audio() -> AudioSource:

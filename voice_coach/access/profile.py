@@ -41,8 +41,9 @@ class Profile:
     """How many times a question is asked again before the coach pauses."""
     effort_stop_threshold: int = 7
     """A CR10 rating at or above this ends the exercise and offers rest or stop."""
-    confirm: str = "always"
-    """Read back every rating ("always") or only those heard with low confidence ("low-confidence")."""
+    confirm: str = "low-confidence"
+    """Read back spoken ratings heard with low confidence ("low-confidence") or every spoken one ("always");
+    a typed, caregiver or switch rating is certain and never read back."""
     confirm_below: float = 0.6
     """A reply heard below this recognizer confidence is read back."""
     input_mode: str = "speech"

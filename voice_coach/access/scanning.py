@@ -50,13 +50,14 @@ class Option:
 
 ORDER = (Intent.YES, Intent.NO, Intent.NEXT, Intent.REPEAT, Intent.SKIP, Intent.REST, Intent.RESUME, Intent.NUMBER,
          Intent.TODAY)
-"""Main answers in the order read, after stop and a symptom (safety first) and before pause."""
-NEVER_SCANNED = (Intent.HELP,)
-"""Help is what a scan is: it is never read as an option."""
+"""The question's own answers, read first, in this order; then a symptom, pause, and stop last (always there)."""
+NEVER_SCANNED = (Intent.HELP, Intent.WHERE, Intent.MORE, Intent.FINISH)
+"""Help is what a scan is; "how many left" and "tell me more" only inform; stop already ends politely enough."""
 
 
 def scan_options(intents: set[Intent], names: dict[Meaning, str]) -> list[Option]:
-    """The options of a state, in reading order: stop, a symptom, the state's answers, pause."""
+    """The options of a state, in reading order: the question's own answers, a symptom, pause, stop. Stop comes
+    last so that a sound meant for the first answer can never end the session (it is still in every scan)."""
     def choice(intent: Intent) -> Option:
         return Option(intent.value, names[(intent, None, None)])
 
@@ -64,10 +65,6 @@ def scan_options(intents: set[Intent], names: dict[Meaning, str]) -> list[Option
                      if (Intent.SYMPTOM, None, kind) in names)
     asks_which = Intent.SYMPTOM in intents and Intent.NO in intents and Intent.YES not in intents
     out: list[Option] = []
-    if Intent.STOP in intents:
-        out.append(choice(Intent.STOP))
-    if Intent.SYMPTOM in intents and not asks_which:
-        out.append(Option("symptom", None, symptoms))
     if asks_which:
         out.extend(symptoms)
     skip = {Intent.YES} if Intent.NEXT in intents and Intent.NO not in intents else set()
@@ -83,8 +80,12 @@ def scan_options(intents: set[Intent], names: dict[Meaning, str]) -> list[Option
             out.append(choice(intent))
     known = {Intent.STOP, Intent.SYMPTOM, Intent.PAUSE, *ORDER, *NEVER_SCANNED}
     out.extend(choice(i) for i in Intent if i in intents and i not in known and (i, None, None) in names)
+    if Intent.SYMPTOM in intents and not asks_which:
+        out.append(Option("symptom", None, symptoms))
     if Intent.PAUSE in intents:
         out.append(choice(Intent.PAUSE))
+    if Intent.STOP in intents:
+        out.append(choice(Intent.STOP))
     return out
 
 
@@ -145,7 +146,7 @@ class ScanningListener:
     def intents(self, expect: Expectation) -> set[Intent]:
         out = set()
         for phrase in expect.phrases:
-            u = self.book.parse(Heard(phrase), self.aliases)
+            u = self.book.parse(Heard(phrase), self.aliases, expect.state)
             if u is not None:
                 out.add(u.intent)
         return out

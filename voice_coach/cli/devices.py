@@ -8,6 +8,7 @@ from dataclasses import asdict
 import click
 
 from voice_coach.speech.devices import DeviceInfo, Kind, list_devices
+from voice_coach.speech.echo_cancel import echo_cancel_line, pulse_sources
 
 NO_DEVICES = "no sound devices found (no microphone, no speaker): use --input text and --output text, or WAV files"
 
@@ -36,4 +37,9 @@ def render_devices(found: list[DeviceInfo]) -> str:
 def devices(as_json: bool) -> None:
     """List the sound input and output devices (* = the default); use the index or a part of the name."""
     found = list_devices()
-    click.echo(json.dumps([asdict(d) for d in found], indent=2) if as_json else render_devices(found))
+    if as_json:
+        click.echo(json.dumps([asdict(d) for d in found], indent=2))
+        return
+    click.echo(render_devices(found))
+    if found:
+        click.echo(echo_cancel_line(pulse_sources()))

@@ -70,9 +70,10 @@ class LazyProgress:
 
 
 def infer_format(out: Path | None) -> str:
-    """The format a file name asks for (report.html, sessions.csv, bundle.fhir.json), else json."""
+    """The format a file name asks for (report.html, sessions.csv, bundle.fhir.json), else json; on the screen
+    (no file) the readable text summary."""
     if out is None:
-        return "json"
+        return "text"
     name = out.name.lower()
     if name.endswith((".fhir.json", ".fhir")):
         return "fhir"
@@ -107,7 +108,7 @@ def _window(since: str | None, until: str | None) -> tuple[datetime | None, date
 @click.option("--until", help="Before this date (YYYY-MM-DD); that day is left out.")
 @click.option("--program", help="Only sessions of this program (caregiver entries are always shown).")
 @click.option("--format", "format_", type=click.Choice(FORMATS),
-              help="text, csv, json, html or fhir (default: from the -o file name, else json).")
+              help="text, csv, json, html or fhir (default: text on the screen; from the -o file name).")
 @click.option("-o", "--output", "out", type=click.Path(path_type=Path), help="Write to this file (mode 0600).")
 def report(db: Path | None, since: str | None, until: str | None, program: str | None, format_: str | None,
            out: Path | None) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from voice_coach.coach.core import CoachCore, Pending
-from voice_coach.coach.cues import LEAD_IN_SECONDS, cues_for
+from voice_coach.coach.cues import LEAD_IN_SECONDS, cues_for, resume_from, stopped_early, where_in
 from voice_coach.coach.intents import Utterance
 from voice_coach.coach.table import State
 
@@ -31,16 +31,31 @@ class Coach(CoachCore):
         if self.program is not None:
             self._caution("caution_general")
         self._say("how_to_talk")
-        if self.state is State.PROPOSING:
-            offer = self.opening.offer
-            assert offer is not None
-            if offer.first_time:
-                self._log("proposal_made", offer.record)
-            else:
-                self._log("proposal_offered", {"proposal": offer.proposal, "program": offer.record["program"]})
-            self.offer_lighter()
+        self.outbox.extend(self.opening.recall)
+        if self.state is State.RECALLING:
+            self._say("recall_ask")
+            self._asked()
+        elif self.state is State.PROPOSING:
+            self.propose()
         else:
             self.ask_feeling()
+
+    def propose(self, u: U = None) -> None:
+        if self._origin is State.RECALLING:
+            self._log("checkin_answer", {"question": "checked_with_practitioner", "answer": "yes"}, u)
+        offer = self.opening.offer
+        assert offer is not None
+        if offer.first_time:
+            self._log("proposal_made", offer.record)
+        else:
+            self._log("proposal_offered", {"proposal": offer.proposal, "program": offer.record["program"]})
+        self.offer_lighter()
+
+    def rest_today(self, u: U = None) -> None:
+        """ "No" to "have you checked with your practitioner?": no exercise today."""
+        self._log("checkin_answer", {"question": "checked_with_practitioner", "answer": "no"}, u)
+        self._say("recall_rest")
+        self._end("finished_early")
 
     # ----- today's plan, and a lighter program proposed -------------------------------------------------
     def tell_today(self, u: U = None) -> None:
@@ -70,6 +85,8 @@ class Coach(CoachCore):
         self._say("proposal_declined")
 
     def ask_feeling(self, u: U = None) -> None:
+        if self._origin is State.RECALLING:
+            self._log("checkin_answer", {"question": "checked_with_practitioner", "answer": "yes"}, u)
         self.pending = None
         self._say("ask_feeling")
         self._asked()
@@ -108,6 +125,16 @@ class Coach(CoachCore):
         self.question += 1
         self._fire("question_done")
 
+    def note_yes_to_any(self, u: U = None) -> None:
+        """A yes to "any new cramps or twitching?" is logged at once: whatever follows, it is not lost."""
+        self._log("checkin_answer", {"question": self.questions[self.question][0], "answer": "yes"}, u)
+        self.flags.append("new_cramps_or_twitching")
+
+    def stop_for_unnamed_symptom(self, u: U = None) -> None:
+        self._log("checkin_answer", {"question": "which_symptom", "answer": "no"}, u)
+        self._caution("caution_cramps_or_twitching")
+        self._end("stopped_for_safety")
+
     def note_no_symptom(self, u: U = None) -> None:
         self._log("checkin_answer", {"question": self.questions[self.question][0], "answer": "no"}, u)
         self.question += 1
@@ -130,6 +157,8 @@ class Coach(CoachCore):
     def confirm_symptom(self, u: U = None) -> None:
         back = self.state_before_confirming()
         assert u is not None
+        if back is State.EXERCISING and self.pending is None:
+            self._mark_exercise_position()
         self.pending = Pending("symptom", u, back)
         self._log("read_back", {"what": "symptom", "symptom": u.symptom}, u)
         self._say("confirm_symptom", symptom=u.symptom)
@@ -192,7 +221,8 @@ class Coach(CoachCore):
         elif ex.hold_seconds:
             key = "intro_stretch_passive" if ex.mode == "passive" else "intro_stretch_active"
             self._say(key, number=number, total=total, name=ex.name, description=ex.description,
-                      seconds=round(ex.hold_seconds), reps=ex.reps_per_side)
+                      seconds=round(ex.hold_seconds), reps=ex.reps_per_side,
+                      per_side="both" if tuple(ex.sides) == ("both",) else "each")
         else:
             self._say("intro_bout", number=number, total=total, name=ex.name, description=ex.description,
                       minutes=round(ex.minutes))
@@ -216,7 +246,9 @@ class Coach(CoachCore):
         self.cue_index += 1
 
     def end_set_early(self, u: U = None) -> None:
-        self._say("set_stopped_early", done=self.reps_done)
+        """ "next" or "skip" while counting: say what was done, in the exercise's own terms."""
+        key, slots = stopped_early(self.exercise, self.cues, self.cue_index, self.now - self.started_at)
+        self._say(key, **slots)
 
     def log_exercise(self, u: U = None) -> None:
         if self.cue_index >= len(self.cues) - 1:
@@ -249,6 +281,8 @@ class Coach(CoachCore):
 
     def start_rest(self, u: U = None) -> None:
         assert self.program is not None
+        if self._source is State.OFFERING_REST:  # the answer to "would you like to rest?", logged before the rest
+            self._log("rest_offer", {"answer": "yes"}, u)
         self.rest_ends_at = self.now + self.program.rest_seconds
         self._say("rest_begin", seconds=round(self.program.rest_seconds))
 
@@ -286,9 +320,10 @@ class Coach(CoachCore):
         self._asked()
 
     def say_help(self, u: U = None) -> None:
-        self._say("help", options=self.accepted_intents())
+        """What can be said in this very state, then its question again (nothing to ask while counting)."""
+        self._say("help", options=self.options_in_order(), state=self.state.value)
         if self.state is not State.EXERCISING:
-            self._asked()
+            self._say_question()
 
     def reprompt(self, u: U = None) -> None:
         self.silences += 1
@@ -334,7 +369,36 @@ class Coach(CoachCore):
         self._log("device_back", {})
         self._say("device_back")
 
+    def _mark_exercise_position(self) -> None:
+        """Remember how far into the exercise the person was when it stopped counting (pause, read-back)."""
+        self.exercise_offset = self.now - self.started_at
+
+    def say_where(self, u: U = None) -> None:
+        """Where the person is ("repeat", "how many left"): said without changing the timing."""
+        if self.state is State.EXERCISING:
+            key, slots = where_in(self.exercise, self.cues, self.cue_index, self.now - self.started_at)
+            self._say(key, **slots)
+        elif self.state is State.RESTING:
+            self._say("rest_left", seconds=max(1, round(self.rest_ends_at - self.now)))
+        else:
+            self._say_question()
+
+    def tell_more(self, u: U = None) -> None:
+        """ "Tell me more": the full safety notes, then the question again."""
+        self._caution("disclaimer_full")
+        self._say_question()
+
+    def decline_rest(self, u: U = None) -> None:
+        self._log("rest_offer", {"answer": "no"}, u)
+        if self.has_next():
+            self._say("rest_declined", name=self.program.exercises[self.index + 1].name)  # type: ignore[union-attr]
+        else:
+            self._say("rest_declined_last")
+        self._asked()
+
     def _enter_pause(self, key: str) -> None:
+        if self.paused_from is State.EXERCISING and self._origin is State.EXERCISING:
+            self._mark_exercise_position()
         self.paused_at = self.now
         self.silences = 0
         self._log("paused", {"reason": key, "from": self.paused_from.value if self.paused_from else None})
@@ -346,8 +410,13 @@ class Coach(CoachCore):
         self._say("resumed")
         self.silences = 0
         if self.state is State.EXERCISING:
-            self.started_at = self.now + LEAD_IN_SECONDS - self.cues[self.cue_index].at_seconds
+            offset = self.exercise_offset
+            key, slots = where_in(self.exercise, self.cues, self.cue_index, offset)
+            self.cue_index, restart = resume_from(self.cues, self.cue_index, offset)
+            self.started_at = self.now + LEAD_IN_SECONDS - restart
             self._say("resume_exercise", name=self.exercise.name)
+            if key != "hold_left":  # the rest of a hold is said when it starts again, after the lead-in
+                self._say(key, **slots)
         elif self.state is State.RESTING:
             self.rest_ends_at = self.now + (self.program.rest_seconds if self.program else 0)
             self._say("rest_begin", seconds=round(self.program.rest_seconds if self.program else 0))
@@ -359,6 +428,8 @@ class Coach(CoachCore):
         s = self.state
         if s is State.CONFIRMING and self.pending is not None:
             self._say_read_back()
+        elif s is State.RECALLING:
+            self._say("recall_ask")
         elif s is State.PROPOSING:
             self._say("proposal_ask")
         elif s is State.ASKING_FEELING:
@@ -419,6 +490,11 @@ class Coach(CoachCore):
     def end_by_user(self, u: U = None) -> None:
         self._log("stop_requested", {"state": self._source.value if self._source else None}, u)
         self._end("stopped_by_user")
+
+    def end_finished_early(self, u: U = None) -> None:
+        """ "I'm done for today": a polite end, not the emergency stop (no caution for it)."""
+        self._log("finish_requested", {"state": self._source.value if self._source else None}, u)
+        self._end("finished_early")
 
     def end_completed(self, u: U = None) -> None:
         self._end("completed")

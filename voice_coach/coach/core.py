@@ -19,6 +19,15 @@ logging.getLogger("transitions.core").setLevel(logging.ERROR)  # it warns about 
 
 CHECKIN_QUESTIONS = (("new_cramps", "cramp"), ("new_twitching", "fasciculation"))
 SESSION_QUESTIONS = (("new_cramps_or_twitching", None),)
+SHORT_QUESTIONS = {State.ASKING_FEELING: "short_number", State.ASKING_RATING: "short_number",
+                   State.CONFIRMING: "short_yes_no", State.PROPOSING: "short_yes_no",
+                   State.ASKING_SYMPTOMS: "short_yes_no", State.ASKING_DAILY: "short_yes_no",
+                   State.OFFERING_REST: "short_yes_no", State.ASKING_WHICH_SYMPTOM: "short_which",
+                   State.INTRODUCING: "short_ready", State.RECALLING: "short_yes_no", State.WAITING_NEXT: "short_next",
+                   State.PAUSED: "short_resume"}
+"""The short reprompt after a reply that was not understood, by state."""
+ANYWHERE: tuple[Intent, ...] = (Intent.MORE, Intent.PAUSE, Intent.SYMPTOM, Intent.FINISH, Intent.STOP)
+"""Intents said last when the options are listed: the state's own answers come first."""
 INTERNAL_TRIGGERS = {"begin", "timeout", "give_up", "cue", "set_done", "rest_over", "feeling_ok",
                      "rating_ok", "question_done", "advance", "device_lost", "device_back", "cut_off"}
 
@@ -51,6 +60,10 @@ class Opening:
     """A lighter program to propose before the first question."""
     notes: dict[str, Any] = field(default_factory=dict)
     """Logged with session_started (the plan day, why the next-day question is asked)."""
+    recall: tuple[Say, ...] = ()
+    """What matters from last time (a safety stop, high fatigue, a session cut off), said after the welcome."""
+    ask_checked: bool = False
+    """After a safety stop last time: ask whether the person has checked with their practitioner first."""
 
 
 
@@ -88,6 +101,8 @@ class CoachCore:
         self.silences = 0
         self.asked_at = 0.0
         self.started_at = 0.0
+        self.exercise_offset = 0.0
+        """Seconds into the exercise when it was paused (or left for a read-back): where it goes on."""
         self.rest_ends_at = 0.0
         self.paused_at = 0.0
         self.paused_from: State | None = None
@@ -121,8 +136,8 @@ class CoachCore:
         heard = utterance.heard if utterance else None
         self._log("unrecognised", {"state": self.state.value}, transcript=heard.text if heard else transcript,
                   confidence=heard.confidence if heard else confidence, source=heard.source if heard else source)
-        self._say("not_understood", options=self.accepted_intents())
-        self._asked()
+        self._say("not_understood")
+        self._say_short_question()
         return False
 
     def tick(self, now: float) -> None:
@@ -200,6 +215,21 @@ class CoachCore:
         names = self.accepted_triggers()
         return [i for i in Intent if i.value in names]
 
+    def _say_short_question(self) -> None:
+        """After a miss: the question again, short ("Say a number, zero to ten."); nothing while counting."""
+        short = SHORT_QUESTIONS.get(self.state)
+        if short is not None:
+            self._say(short)
+        if self.state in WAITING:
+            self._asked()
+
+    def options_in_order(self) -> list[Intent]:
+        """What help lists: this state's own answers first, then what works everywhere (help itself left out)."""
+        accepted: list[Intent] = [i for i in self.accepted_intents() if i is not Intent.HELP]
+        if Intent.NEXT in accepted and Intent.NO not in accepted:  # "yes" there means the same as ready/next
+            accepted = [i for i in accepted if i is not Intent.YES]
+        return [i for i in accepted if i not in ANYWHERE] + [i for i in ANYWHERE if i in accepted]
+
     # ----- plumbing ------------------------------------------------------------------------------------
     def _fire(self, trigger: str, *args: Any) -> bool:
         return bool(self.machine.events[trigger].trigger(self, *args))
@@ -268,10 +298,16 @@ class CoachCore:
     def asks_daily(self, *_: Any) -> bool:
         return self.settings.ask_daily
 
+    def asks_checked(self, *_: Any) -> bool:
+        return self.opening.ask_checked
+
     def has_offer(self, *_: Any) -> bool:
         return self.opening.offer is not None and self.program is not None
 
     def must_confirm_rating(self, u: Utterance | None = None) -> bool:
+        """Spoken and unsure (or the person asked for every rating to be read back); typed is certain."""
+        if u is not None and u.heard.source != "voice":
+            return False
         return self.settings.always_confirm_rating or not self.sure(u)
 
     def pending_symptom(self, *_: Any) -> bool:
@@ -288,6 +324,9 @@ class CoachCore:
 
     def too_hard(self, *_: Any) -> bool:
         return bool(self.ratings) and self.ratings[-1] >= self.settings.effort_stop_threshold
+
+    def has_next(self, *_: Any) -> bool:
+        return self.program is not None and self.index + 1 < len(self.program.exercises)
 
     def last_exercise(self, *_: Any) -> bool:
         return self.program is not None and self.index >= len(self.program.exercises) - 1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
@@ -31,6 +31,12 @@ class Intent(StrEnum):
     NUMBER = "number"
     SYMPTOM = "symptom"
     TODAY = "today"
+    FINISH = "finish"
+    """ "I'm done for today": end politely, as finished early (not the emergency stop: no caution)."""
+    WHERE = "where"
+    """ "How many left?", "what's next?": where the person is."""
+    MORE = "more"
+    """ "Tell me more": the full safety notes, on request."""
 
 
 class Certainty(StrEnum):
@@ -76,6 +82,30 @@ class Utterance:
 
 
 @dataclass(frozen=True)
+class NumberCarriers:
+    """Words people say around a number: "about a three", "I'd say five", "four out of ten"."""
+
+    before: tuple[str, ...]
+    """Normalized words said before the number, longest first."""
+    after: tuple[str, ...]
+    """Normalized words said after it, longest first."""
+
+    def inner(self, text: str) -> str | None:
+        """What is left of normalized `text` once one carrier before and/or one after is taken away ("about a
+        three" → "three"); None when no carrier was there."""
+        stripped = text
+        for word in self.before:
+            if stripped.startswith(word + " "):
+                stripped = stripped[len(word) + 1:]
+                break
+        for word in self.after:
+            if stripped.endswith(" " + word):
+                stripped = stripped[:-len(word) - 1]
+                break
+        return stripped if stripped != text and stripped else None
+
+
+@dataclass(frozen=True)
 class PhraseBook:
     """Every phrase the coach understands, by intent."""
 
@@ -83,11 +113,23 @@ class PhraseBook:
     """normalized phrase → (intent, number value, symptom kind)."""
     fillers: frozenset[str]
     """Words dropped before a second matching attempt."""
+    unspoken: frozenset[str] = frozenset()
+    """Phrases understood when typed or transcribed but kept out of the recognizer's grammar (too close to a
+    safety phrase)."""
+    in_state: dict[str, dict[str, tuple[Intent, int | None, str | None]]] = field(default_factory=dict)
+    """state → phrases that mean something only there ("let's go" starts an exercise at the ready prompt and
+    resumes a pause); they win over the same phrase's everyday meaning in that state."""
+    carriers: NumberCarriers = field(default_factory=lambda: NumberCarriers((), ()))
+    """Words said around a number ("about a three", "four out of ten"): matched around it, never in a grammar."""
 
-    def phrases_for(self, intents: Iterable[Intent], aliases: dict[str, str] | None = None) -> list[str]:
-        """The exact phrases accepted for these intents (the grammar of a state), sorted."""
+    def phrases_for(self, intents: Iterable[Intent], aliases: dict[str, str] | None = None,
+                    state: str | None = None) -> list[str]:
+        """The exact phrases accepted for these intents in `state` (the grammar of a state), sorted."""
         wanted = set(intents)
-        out = {p for p, (i, _, _) in self.phrases.items() if i in wanted}
+        local = self.in_state.get(state or "", {})
+        out = {p for p, (i, _, _) in self.phrases.items() if i in wanted and p not in local}
+        out |= {p for p, (i, _, _) in local.items() if i in wanted}
+        out -= self.unspoken
         for alias, target in self.safe_aliases(aliases).items():
             if self.phrases[target][0] in wanted:
                 out.add(alias)
@@ -110,15 +152,20 @@ class PhraseBook:
             out[a] = t
         return out
 
-    def parse(self, heard: Heard, aliases: dict[str, str] | None = None) -> Utterance | None:
-        """The utterance meant by `heard`, or None when nothing matches (an unknown word)."""
+    def parse(self, heard: Heard, aliases: dict[str, str] | None = None, state: str | None = None) -> Utterance | None:
+        """The utterance meant by `heard` (in `state`, when given), or None when nothing matches (an unknown
+        word)."""
         text = normalize(heard.text)
         if aliases:
             text = self.safe_aliases(aliases).get(text, text)
-        hit = self.phrases.get(text)
+        local = self.in_state.get(state or "", {})
+        hit = local.get(text) or self.phrases.get(text)
+        if hit is None and (number := self.carriers.inner(spelled(text))) is not None:
+            found = self.phrases.get(number)
+            hit = found if found is not None and found[0] is Intent.NUMBER else None
         if hit is None:
             words = [w for w in text.split() if w not in self.fillers]
-            hit = self.phrases.get(" ".join(words))
+            hit = local.get(" ".join(words)) or self.phrases.get(" ".join(words))
             if hit is None and len(words) == 1 and words[0].isdigit() and 0 <= int(words[0]) <= 10:
                 hit = (Intent.NUMBER, int(words[0]), None)
             if hit is None:
@@ -135,6 +182,14 @@ class PhraseBook:
             if hit[0] is Intent.SYMPTOM and f" {phrase} " in padded:
                 return hit
         return None
+
+
+NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
+
+
+def spelled(text: str) -> str:
+    """Normalized `text` with the digits 0-10 written as words ("3 out of 10" → "three out of ten")."""
+    return " ".join(NUMBER_WORDS[int(w)] if w.isdigit() and int(w) <= 10 else w for w in text.split())
 
 
 def normalize(text: str) -> str:
@@ -177,5 +232,42 @@ def load_phrasebook(path: Path = PROMPTS_DIR / "phrases.yaml") -> PhraseBook:
             raise PromptError(f"{path}: symptoms.{kind}: unknown symptom (known: {', '.join(SYMPTOM_KINDS)})")
         for p in phrases or []:
             add(p, (Intent.SYMPTOM, None, kind), f"symptoms.{kind}")
+    carriers = number_carriers(raw.get("number_carriers"), path)
+    in_state: dict[str, dict[str, tuple[Intent, int | None, str | None]]] = {}
+    for state, by_intent in (raw.get("in_state") or {}).items():
+        if not isinstance(by_intent, dict):
+            raise PromptError(f"{path}: in_state.{state}: must be a mapping of intent → phrases")
+        local = in_state.setdefault(str(state), {})
+        for name, phrases in by_intent.items():
+            try:
+                intent = Intent(name)
+            except ValueError:
+                raise PromptError(f"{path}: in_state.{state}.{name}: unknown intent") from None
+            for p in phrases or []:
+                if not isinstance(p, str) or not normalize(p):
+                    raise PromptError(f"{path}: in_state.{state}.{name}: phrases must be non-empty text")
+                if normalize(p) in local and local[normalize(p)][0] is not intent:
+                    raise PromptError(f"{path}: in_state.{state}.{name}: phrase {p!r} already means "
+                                      f"{local[normalize(p)][0].value} there")
+                local[normalize(p)] = (intent, None, None)
     fillers = frozenset(normalize(f) for f in raw.get("fillers") or [])
-    return PhraseBook(phrases=table, fillers=fillers)
+    unspoken = frozenset(normalize(p) for p in raw.get("unspoken") or [] if isinstance(p, str))
+    unknown = sorted(unspoken - set(table))
+    if unknown:
+        raise PromptError(f"{path}: unspoken: {unknown[0]!r} is not a phrase listed above")
+    return PhraseBook(phrases=table, fillers=fillers, unspoken=unspoken, in_state=in_state, carriers=carriers)
+
+
+def number_carriers(raw: object, path: Path) -> NumberCarriers:
+    """The phrase file's `number_carriers: {before: [...], after: [...]}`, checked."""
+    if raw is None:
+        return NumberCarriers((), ())
+    if not isinstance(raw, dict) or set(raw) - {"before", "after"}:
+        raise PromptError(f"{path}: number_carriers: must be a mapping with before and after (lists of words)")
+    out: dict[str, tuple[str, ...]] = {}
+    for side in ("before", "after"):
+        words = raw.get(side) or []
+        if not isinstance(words, list) or not all(isinstance(w, str) and normalize(w) for w in words):
+            raise PromptError(f"{path}: number_carriers.{side}: must be a list of words")
+        out[side] = tuple(sorted({normalize(w) for w in words}, key=lambda w: (-len(w), w)))
+    return NumberCarriers(out["before"], out["after"])

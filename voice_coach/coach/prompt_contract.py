@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from voice_coach.coach.intents import SYMPTOM_KINDS
 
-OUTCOMES = ("completed", "stopped_by_user", "stopped_for_safety", "abandoned", "interrupted", "input_ended")
+OUTCOMES = ("completed", "finished_early", "stopped_by_user", "stopped_for_safety", "abandoned", "interrupted",
+            "input_ended")
 
 PROMPT_SLOTS: dict[str, frozenset[str]] = {
     key: frozenset(slots.split()) for key, slots in {
@@ -12,8 +13,15 @@ PROMPT_SLOTS: dict[str, frozenset[str]] = {
         "welcome_session": "title count",
         "welcome_checkin": "",
         "disclaimer": "",
+        "disclaimer_full": "",
         "caution_general": "",
         "how_to_talk": "",
+        "recall_symptom": "symptom",
+        "recall_safety": "",
+        "recall_cut_off": "done total",
+        "recall_fatigue": "value",
+        "recall_ask": "",
+        "recall_rest": "",
         # check-in
         "ask_feeling": "",
         "new_cramps_or_twitching": "",
@@ -44,8 +52,8 @@ PROMPT_SLOTS: dict[str, frozenset[str]] = {
         "proposal_declined": "",
         # exercises
         "intro_resistance": "number total name description reps weight",
-        "intro_stretch_active": "number total name description seconds reps",
-        "intro_stretch_passive": "number total name description seconds reps",
+        "intro_stretch_active": "number total name description seconds reps per_side",
+        "intro_stretch_passive": "number total name description seconds reps per_side",
         "intro_bout": "number total name description minutes",
         "intro_short": "name",
         "ask_ready": "",
@@ -63,17 +71,29 @@ PROMPT_SLOTS: dict[str, frozenset[str]] = {
         "bout_begin": "minutes",
         "bout_progress": "minutes_left",
         "bout_end": "",
-        "set_stopped_early": "done",
+        "stopped_in_hold": "side_name held seconds",
+        "stopped_holds": "done total",
+        "stopped_reps": "done total",
+        "stopped_bout": "minutes",
         "skipping": "name",
         "ask_rating": "",
         "confirm_number": "value",
         "offer_rest": "value",
         "rest_begin": "seconds",
+        "rest_left": "seconds",
+        "rest_declined": "name",
+        "rest_declined_last": "",
         "ask_next": "name",
         "ask_next_last": "",
         # anywhere
-        "help": "options",
-        "not_understood": "options",
+        "help": "options state",
+        "not_understood": "",
+        "short_number": "",
+        "short_yes_no": "",
+        "short_which": "",
+        "short_ready": "",
+        "short_next": "",
+        "short_resume": "",
         "still_there": "",
         "paused": "",
         "paused_silence": "",
@@ -83,6 +103,10 @@ PROMPT_SLOTS: dict[str, frozenset[str]] = {
         "device_back": "",
         "resumed": "",
         "resume_exercise": "name",
+        "hold_left": "side seconds",
+        "holds_left": "done total",
+        "reps_left": "done left",
+        "bout_left": "minutes",
         "confirm_symptom": "symptom",
         "safety_stop": "",
         "check_in_practitioner": "",
@@ -92,15 +116,18 @@ PROMPT_SLOTS: dict[str, frozenset[str]] = {
         "summary_checkin": "",
         **{f"caution_{kind}": "" for kind in SYMPTOM_KINDS},
         "caution_daily_activities": "",
+        "caution_cramps_or_twitching": "",
         **{f"goodbye_{outcome}": "" for outcome in OUTCOMES},
     }.items()
 }
 """key → the placeholders its variants may use."""
 
-LIST_SECTIONS = {"options": "option_words", "symptom": "symptom_words", "side": "side_words"}
+LIST_SECTIONS = {"options": "option_words", "symptom": "symptom_words", "side": "side_words",
+                 "side_name": "side_names", "per_side": "per_side_words"}
 """Slots whose values are looked up in a section of the prompt file before they are spoken."""
 
 
 def is_caution(key: str) -> bool:
     """Safety lines: always said in full, even after "stop" cut the line before them."""
-    return key.startswith("caution_") or key in ("disclaimer", "safety_stop", "check_in_practitioner")
+    return key.startswith("caution_") or key in ("disclaimer", "disclaimer_full", "safety_stop",
+                                                  "check_in_practitioner")

@@ -16,6 +16,24 @@ from voice_coach.errors import PromptError
 from voice_coach.paths import PROMPTS_DIR
 
 
+class _Counting(string.Formatter):
+    """The one pluralisation helper of every prompt: "{reps:time/times}" says "1 time", "2 times" (the number, a
+    space, then the word that agrees with it). Other format specs work as usual."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        if "/" in format_spec:
+            return counted(value, *format_spec.split("/", 1))
+        return str(super().format_field(value, format_spec))
+
+
+def counted(value: Any, one: str, many: str) -> str:
+    """ "1 second", "20 seconds", "0 seconds"."""
+    return f"{value} {one if str(value) == '1' else many}"
+
+
+COUNTING = _Counting()
+
+
 @dataclass
 class Prompts:
     """Checked prompt lines; `render` picks variants in turn so repeated lines do not drone."""
@@ -24,6 +42,8 @@ class Prompts:
     """key → its variants."""
     sections: dict[str, dict[str, str]]
     """option_words and symptom_words."""
+    option_words_in_state: dict[str, dict[str, str]] = field(default_factory=dict)
+    """state → option words said differently there ("ready" for next at the ready prompt)."""
     _turn: dict[str, int] = field(default_factory=dict)
 
     def render(self, say: Say) -> str:
@@ -31,14 +51,17 @@ class Prompts:
         variants = self.lines[say.key]
         n = self._turn.get(say.key, 0)
         self._turn[say.key] = n + 1
-        slots = {k: self._slot(k, v) for k, v in say.slots.items()}
-        return variants[n % len(variants)].format(**slots)
+        state = str(say.slots.get("state", ""))
+        slots = {k: self._slot(k, v, state) for k, v in say.slots.items()}
+        return COUNTING.format(variants[n % len(variants)], **slots)
 
-    def _slot(self, name: str, value: Any) -> str:
+    def _slot(self, name: str, value: Any, state: str = "") -> str:
         section = LIST_SECTIONS.get(name)
         if section is None:
             return str(value)
         words = self.sections[section]
+        if name == "options":
+            words = {**words, **self.option_words_in_state.get(state, {})}
         if isinstance(value, (list, tuple)):
             items = [words[v.value if isinstance(v, Intent) else str(v)] for v in value]
             return items[0] if len(items) == 1 else ", ".join(items[:-1]) + ", or " + items[-1]
@@ -87,7 +110,8 @@ def load_prompts(lang: str = "en", directory: Path = PROMPTS_DIR) -> Prompts:
     raw, lines = load_lines(path, PROMPT_SLOTS, " (the coach never says it)")
     sections = {}
     needs = {"option_words": [i.value for i in Intent], "symptom_words": list(SYMPTOM_KINDS),
-             "side_words": ["right", "left", "both"]}
+             "side_words": ["right", "left", "both"], "side_names": ["right", "left", "both"],
+             "per_side_words": ["each", "both"]}
     for section, keys in needs.items():
         table = raw.get(section)
         if not isinstance(table, dict) or any(not isinstance(table.get(k), str) for k in keys):
@@ -95,7 +119,11 @@ def load_prompts(lang: str = "en", directory: Path = PROMPTS_DIR) -> Prompts:
             raise PromptError(f"{path}: {section}.{absent[0] if absent else ''}: missing; every one of "
                               f"{', '.join(keys)} needs words")
         sections[section] = {str(k): str(v) for k, v in table.items()}
-    return Prompts(lines=lines, sections=sections)
+    in_state = raw.get("option_words_in_state") or {}
+    if not isinstance(in_state, dict) or not all(isinstance(v, dict) for v in in_state.values()):
+        raise PromptError(f"{path}: option_words_in_state: must be a mapping of state → option words")
+    return Prompts(lines=lines, sections=sections,
+                   option_words_in_state={str(s): {str(k): str(v) for k, v in t.items()} for s, t in in_state.items()})
 
 
 def named_table(raw: dict[str, Any], section: str, keys: tuple[str, ...], path: Path, what: str, *,

@@ -22,8 +22,9 @@ class CoachSettings:
     """How long a pause may last before the session is closed as abandoned."""
     confirm_below: float = 0.6
     """Replies that matter (a fatigue number, a symptom) heard below this confidence are read back."""
-    always_confirm_rating: bool = True
-    """Read back every effort rating ("I heard six. Is that right?")."""
+    always_confirm_rating: bool = False
+    """Read back every spoken effort rating ("I heard six. Is that right?"), not only unsure ones; typed ratings
+    (keyboard, caregiver, switch) are never read back."""
     effort_stop_threshold: int = 7
     """A CR10 rating at or above this ends the exercise and offers rest or stop."""
     fatigue_stop_threshold: int = 8

@@ -10,6 +10,7 @@ class State(Enum):
     """Where the coach is in a session."""
 
     IDLE = "idle"
+    RECALLING = "recalling"
     PROPOSING = "proposing"
     ASKING_FEELING = "asking_feeling"
     ASKING_SYMPTOMS = "asking_symptoms"
@@ -29,8 +30,8 @@ class State(Enum):
 S = State
 LIVE = [s for s in State if s not in (S.IDLE, S.ENDED)]
 """States of a running session: stop, help and symptoms work in all of them."""
-WAITING = [S.PROPOSING, S.ASKING_FEELING, S.ASKING_SYMPTOMS, S.ASKING_WHICH_SYMPTOM, S.ASKING_DAILY, S.INTRODUCING,
-           S.ASKING_RATING, S.CONFIRMING, S.OFFERING_REST, S.WAITING_NEXT]
+WAITING = [S.RECALLING, S.PROPOSING, S.ASKING_FEELING, S.ASKING_SYMPTOMS, S.ASKING_WHICH_SYMPTOM, S.ASKING_DAILY,
+           S.INTRODUCING, S.ASKING_RATING, S.CONFIRMING, S.OFFERING_REST, S.WAITING_NEXT]
 """States that wait for an answer: silence there is reprompted, then pauses."""
 RESUMABLE = [s for s in LIVE if s is not S.PAUSED]
 QUESTIONS = [S.ASKING_SYMPTOMS, S.ASKING_WHICH_SYMPTOM]
@@ -66,16 +67,24 @@ def _row(trigger: str, source: Any, dest: State | None, *, when: Any = (),
 
 
 TRANSITIONS: list[dict[str, Any]] = [
+    _row("begin", S.IDLE, S.RECALLING, when="asks_checked", then="welcome"),
     _row("begin", S.IDLE, S.PROPOSING, when="has_offer", then="welcome"),
+    # After a safety stop last time: "Have you checked with your practitioner?" yes goes on, no rests today.
+    _row("yes", S.RECALLING, S.PROPOSING, when="has_offer", then="propose"),
+    _row("yes", S.RECALLING, S.ASKING_FEELING, then="ask_feeling"),
+    _row("no", S.RECALLING, S.ENDED, then="rest_today"),
     _row("begin", S.IDLE, S.ASKING_FEELING, then="welcome"),
     # Always available: stop, help, symptoms, pause. A "stop" the recognizer is unsure of (only the grammar heard
     # it) never ends a session on a guess: it pauses and asks; while paused, any "stop" ends.
     _row("stop", RESUMABLE, S.PAUSED, unless="sure_stop", then="pause_unsure_stop"),
     _row("stop", LIVE, S.ENDED, then="end_by_user"),
+    _row("finish", LIVE, S.ENDED, then="end_finished_early"),
     _row("cut_off", LIVE, S.ENDED, then="end_cut_off"),  # the input ended, or a signal: not the person's stop
     *[_row(trigger, list(states), None, unless="certain", then="unsure_ask_again")
       for trigger, states in MOVES_ON.items()],
     _row("help", LIVE, None, then="say_help"),
+    _row("where", [S.INTRODUCING, S.EXERCISING, *BETWEEN], None, then="say_where"),
+    _row("more", [S.PROPOSING, S.ASKING_FEELING], None, then="tell_more"),
     _row("symptom", LIVE, S.CONFIRMING, unless="sure", then="confirm_symptom"),
     _row("symptom", LIVE, None, when="in_checkin", then="note_symptom_and_continue"),
     _row("symptom", LIVE, S.ENDED, then="safety_stop"),
@@ -106,8 +115,10 @@ TRANSITIONS: list[dict[str, Any]] = [
     _row("feeling_ok", [S.ASKING_FEELING, S.CONFIRMING], S.ENDED, when="too_tired", then="stop_too_tired"),
     _row("feeling_ok", [S.ASKING_FEELING, S.CONFIRMING], S.ASKING_SYMPTOMS, then="ask_symptoms"),
     _row("yes", S.ASKING_SYMPTOMS, None, when="asks_one_kind", then="note_yes_to_kind"),
-    _row("yes", S.ASKING_SYMPTOMS, S.ASKING_WHICH_SYMPTOM, then="ask_which"),
-    _row("no", QUESTIONS, None, then="note_no_symptom"),
+    _row("yes", S.ASKING_SYMPTOMS, S.ASKING_WHICH_SYMPTOM, then=["note_yes_to_any", "ask_which"]),
+    _row("no", S.ASKING_SYMPTOMS, None, then="note_no_symptom"),
+    # "Yes" then "no" to "which one?": the yes stands (logged already); it is a reason to stop for today.
+    _row("no", S.ASKING_WHICH_SYMPTOM, S.ENDED, then="stop_for_unnamed_symptom"),
     _row("question_done", QUESTIONS, S.ASKING_SYMPTOMS, when="more_questions", then="ask_symptoms"),
     _row("question_done", QUESTIONS, S.ASKING_DAILY, when="asks_daily", then="ask_daily"),
     _row("question_done", QUESTIONS, S.ENDED, when="in_checkin", then="end_completed"),
@@ -124,6 +135,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     _row("skip", S.INTRODUCING, None, then="skip_current"),
     _row("rest", [S.INTRODUCING, S.WAITING_NEXT], S.RESTING, then="start_rest"),
     _row("cue", S.EXERCISING, None, then="say_cue"),
+    _row("repeat", S.EXERCISING, None, then="say_where"),
     _row("set_done", S.EXERCISING, S.ASKING_RATING, then=["log_exercise", "ask_rating"]),
     _row("next", S.EXERCISING, S.ASKING_RATING, then=["end_set_early", "log_exercise", "ask_rating"]),
     _row("skip", S.EXERCISING, S.ASKING_RATING, then=["end_set_early", "log_exercise", "ask_rating"]),
@@ -144,6 +156,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     # Rest, then next / repeat / skip.
     _row("yes", S.OFFERING_REST, S.RESTING, then="start_rest"),
     _row("rest", S.OFFERING_REST, S.RESTING, then="start_rest"),
+    _row("no", S.OFFERING_REST, S.WAITING_NEXT, then="decline_rest"),
     _row("rest_over", S.RESTING, S.WAITING_NEXT, then="ask_next"),
     _row("next", BETWEEN, None, then="advance_next"),
     _row("yes", BETWEEN, None, then="advance_next"),

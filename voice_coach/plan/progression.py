@@ -139,6 +139,15 @@ def _history(program: str, entries: list[Entry]) -> tuple[int, Proposal | None]:
     return cutoff, pending
 
 
+def _declined_for(rule: Rule, entries: list[Entry]) -> int:
+    """The id of the last decline of a proposal made by `rule` for any program (0: none). A symptom or a "yes" to
+    the next-day question is about the person, not one program: once a lighter program was declined for it, no
+    program is proposed lighter for it again; a new report (after the decline) counts."""
+    if rule.when == "effort_trend":  # hard ratings are each program's own
+        return 0
+    return max((e.id for e in entries if e.kind == "proposal_declined" and e.data.get("rule") == rule.id), default=0)
+
+
 def _fires(rule: Rule, program: Program, entries: list[Entry], cutoff: int, today: date,
            programs_of: dict[str, str]) -> tuple[tuple[int, ...], str | None]:
     """The entry ids that make `rule` fire for `program` (empty: it does not), and the latest symptom."""
@@ -164,7 +173,8 @@ def propose(program: Program, entries: Iterable[Entry], rules: Rules, today: dat
     """The proposal to offer for `program` today, and whether it is new (False: made before, undecided).
 
     Only entries after the last decision for the program count, so a declined proposal is not made again
-    from the same reports, and an accepted one is not followed at once by another.
+    from the same reports, and an accepted one is not followed at once by another; and a symptom or a next-day
+    "yes" that a lighter program of any program was declined for counts no more (`_declined_for`).
     """
     if program.kind == "stretching":
         return None
@@ -174,7 +184,8 @@ def propose(program: Program, entries: Iterable[Entry], rules: Rules, today: dat
         return pending, False
     programs_of = {e.session_id: str(e.data.get("program")) for e in entries if e.kind == "session_started"}
     for rule in rules.rules:
-        triggers, symptom = _fires(rule, program, entries, cutoff, today, programs_of)
+        triggers, symptom = _fires(rule, program, entries, max(cutoff, _declined_for(rule, entries)), today,
+                                   programs_of)
         if not triggers:
             continue
         changes = lighten(program, rules.changes, rule.lower)

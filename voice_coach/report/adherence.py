@@ -7,8 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from voice_coach.plan.plan import WEEKDAYS
-from voice_coach.plan.plan import WeeklyPlan as Plan
+from voice_coach.plan.plan import WEEKDAYS, WeeklyPlan
 from voice_coach.terminal_text import warn_on_stderr
 
 KIND_ORDER = ("stretching", "resistance", "aerobic")
@@ -40,8 +39,9 @@ class ActivityRule:
 
 
 @dataclass(frozen=True)
-class WeeklyPlan:
-    """A weekly exercise plan; issue 8 will load it from the user's plan file."""
+class WeeklyTargets:
+    """What a report measures a week against: one rule per kind of session, made from the weekly plan
+    (`report_plan`) or the built-in ACSM rules."""
 
     name: str
     """Where the plan comes from."""
@@ -52,7 +52,7 @@ class WeeklyPlan:
         return next((r for r in self.rules if r.kind == kind), None)
 
 
-ACSM_PLAN = WeeklyPlan(
+ACSM_PLAN = WeeklyTargets(
     name="ACSM, Exercising With ALS (2010)",
     rules=(
         ActivityRule("stretching", "Stretching", 7, 7, min_per_day=1, max_per_day=2, daily=True,
@@ -64,7 +64,7 @@ ACSM_PLAN = WeeklyPlan(
 )
 
 
-def default_plan(warn: Callable[[str], None] = warn_on_stderr) -> WeeklyPlan:
+def default_plan(warn: Callable[[str], None] = warn_on_stderr) -> WeeklyTargets:
     """The plan reports measure against: the user's weekly plan file (or the bundled ACSM one); the
     built-in ACSM rules when no plan file can be read, said in one `warn` line and in the plan's name."""
     from voice_coach.errors import CoachError
@@ -91,7 +91,7 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def adherence(sessions: Iterable[Mapping[str, Any]], plan: WeeklyPlan, *, today: date,
+def adherence(sessions: Iterable[Mapping[str, Any]], plan: WeeklyTargets, *, today: date,
               first: date | None = None) -> dict[str, Any]:
     """Per day: sessions done by kind; per week and rule: met, short, over, on track or at risk.
 
@@ -129,7 +129,7 @@ def adherence(sessions: Iterable[Mapping[str, Any]], plan: WeeklyPlan, *, today:
             "missed_days": missed}
 
 
-def plan_dict(plan: WeeklyPlan) -> dict[str, Any]:
+def plan_dict(plan: WeeklyTargets) -> dict[str, Any]:
     return {"name": plan.name, "rules": [
         {"kind": r.kind, "label": r.label, "min_days_per_week": r.min_days_per_week,
          "max_days_per_week": r.max_days_per_week, "min_per_day": r.min_per_day, "max_per_day": r.max_per_day,
@@ -137,7 +137,7 @@ def plan_dict(plan: WeeklyPlan) -> dict[str, Any]:
         for r in plan.rules]}
 
 
-def _day_status(d: date, c: Mapping[str, int], plan: WeeklyPlan, start: date, today: date) -> str:
+def _day_status(d: date, c: Mapping[str, int], plan: WeeklyTargets, start: date, today: date) -> str:
     """outside (not judged), future, done (every daily rule met), missed (a daily rule not met)."""
     if d < start:
         return "outside"
@@ -181,8 +181,8 @@ def _rule_status(r: ActivityRule, days: list[date], judged: list[date], counts: 
             "clash_days": [d.isoformat() for d in clashes]}
 
 
-def report_plan(plan: Plan) -> WeeklyPlan:
-    """The plan as the reports measure adherence (`WeeklyPlan`): days per week by kind."""
+def report_plan(plan: WeeklyPlan) -> WeeklyTargets:
+    """The plan as the reports measure adherence (`WeeklyTargets`): days per week by kind."""
 
     rules = []
     for kind in plan.kinds():
@@ -197,4 +197,4 @@ def report_plan(plan: Plan) -> WeeklyPlan:
             not_on_days_with=("aerobic",) if kind == "resistance" else (),
             plan_text=f"{'up to ' + str(per_day) + ' times ' if per_day > 1 else ''}{text}"))
     where = f" ({plan.source.name})" if plan.source is not None else ""  # the file's name: no folder of the machine
-    return WeeklyPlan(name=f"{plan.title}{where}", rules=tuple(rules))
+    return WeeklyTargets(name=f"{plan.title}{where}", rules=tuple(rules))

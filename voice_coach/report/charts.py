@@ -15,6 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.dates as mdates  # noqa: E402
 from matplotlib.axes import Axes  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FixedLocator, NullFormatter  # noqa: E402
 
 from voice_coach.report import labels as words  # noqa: E402
 from voice_coach.report.adherence import KIND_ORDER  # noqa: E402
@@ -28,6 +29,10 @@ STYLE = {
     "legend.fontsize": 12, "legend.frameon": False, "text.parse_math": False, "svg.fonttype": "none",
     "axes.spines.top": False, "axes.spines.right": False,
 }
+WIDTH_INCHES = 12
+"""Charts are drawn wide and low, so that the page shows the week at a glance (shown at the page's width)."""
+DAY_LABELS_DAYS = 15
+"""Reports up to this many days long name each day at its noon (see `_dates`); longer ones tick automatically."""
 AGGREGATE_ABOVE = 60
 """With more sessions than this, the recognition chart shows weekly averages (a dot per session is noise)."""
 
@@ -76,12 +81,22 @@ def _attr(text: str) -> str:
 
 
 def _dates(ax: Axes, times: Sequence[datetime]) -> None:
-    """Date ticks; a report of a day or two shows whole days either side rather than hours."""
-    if times and max(times) - min(times) < timedelta(days=2):
+    """Date ticks in local time. Up to DAY_LABELS_DAYS, each day's name sits at its noon, between ticks at
+    midnight: an evening session is drawn inside its own day, not next to the following day's label (a tick
+    at midnight labelled with the day reads as the day that starts there). A report of a day or two shows
+    whole days either side rather than hours."""
+    if times and max(times) - min(times) < timedelta(days=DAY_LABELS_DAYS):
         first = datetime(min(times).year, min(times).month, min(times).day)
-        ax.set_xlim(*_x([first - timedelta(days=1), first + timedelta(days=2 + (max(times) - first).days)]))
-        ax.xaxis.set_major_locator(mdates.DayLocator())
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%a %d %b"))
+        days = (max(times) - first).days + 1
+        if days <= 2:
+            ax.set_xlim(*_x([first - timedelta(days=1), first + timedelta(days=days + 1)]))
+        step = 1 if days <= 8 else 2
+        noons = [first + timedelta(days=d, hours=12) for d in range(-1, days + 1, step)]
+        ax.xaxis.set_major_locator(mdates.DayLocator(interval=step))
+        ax.xaxis.set_major_formatter(NullFormatter())
+        ax.xaxis.set_minor_locator(FixedLocator(_x(noons)))
+        ax.xaxis.set_minor_formatter(mdates.DateFormatter("%a %d %b" if days <= 4 else "%a %d"))
+        ax.tick_params(axis="x", which="minor", length=0)
         return
     locator = mdates.AutoDateLocator(minticks=3, maxticks=8)
     ax.xaxis.set_major_locator(locator)
@@ -104,7 +119,7 @@ def cr10_chart(sessions: Sequence[Mapping[str, Any]], caregiver: Sequence[Mappin
     if not panels:
         return None
     with _style():
-        fig = Figure(figsize=(10, 1.0 + 2.3 * len(panels)))
+        fig = Figure(figsize=(WIDTH_INCHES, 1.0 + 1.3 * len(panels)))
         axes = fig.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
         _frame(fig, left=0.8, top=0.4, bottom=0.75, gap=0.5, rows=len(panels))
         for ax, program in zip(axes, panels, strict=True):
@@ -161,7 +176,7 @@ def symptoms_chart(events: Sequence[Mapping[str, Any]], span: Sequence[datetime]
     kinds += sorted({e["kind"] for e in events} - set(kinds))
     row = {k: i for i, k in enumerate(kinds)}
     with _style():
-        fig = Figure(figsize=(10, 1.9 + 0.55 * len(kinds)))
+        fig = Figure(figsize=(WIDTH_INCHES, 1.6 + 0.45 * len(kinds)))
         ax = fig.subplots()
         longest = max(len(words.label(words.SYMPTOMS, k)) for k in kinds)
         _frame(fig, left=0.3 + 0.085 * longest, top=0.6, bottom=0.75)
@@ -207,7 +222,7 @@ def recognition_chart(sessions: Sequence[Mapping[str, Any]]) -> str | None:
                   for s in runs]
         unit = "per session"
     with _style():
-        fig = Figure(figsize=(10, 3.8))
+        fig = Figure(figsize=(WIDTH_INCHES, 3.0))
         ax = fig.subplots()
         _frame(fig, left=0.8, top=0.75, bottom=0.75)
         for key, name, color, style, marker in RECOGNITION_SERIES:

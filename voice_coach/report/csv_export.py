@@ -33,8 +33,9 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("symptom", "Symptom kind (symptom, read_back): cramp, fasciculation, dizziness, pain, extreme_fatigue, "
                 "breathless."),
     ("caution", "Key of the caution read out (caution_spoken)."),
-    ("outcome", "How the session ended (session_ended): completed, stopped_for_safety, stopped_by_user, "
-                "abandoned, interrupted (Ctrl-C, SIGTERM, SIGHUP), input_ended (the replies ran out)."),
+    ("outcome", "How the session ended (session_ended): completed, finished_early (the person's choice), "
+                "stopped_for_safety, stopped_by_user, abandoned, interrupted (Ctrl-C, SIGTERM, SIGHUP), "
+                "input_ended (the replies ran out)."),
     ("flags", "Safety flags of the session (session_ended), separated by `;`."),
     ("note", "A caregiver's note."),
     ("data", "Every field of the entry, as JSON."),

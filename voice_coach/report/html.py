@@ -16,6 +16,12 @@ from voice_coach.report.attention import proposal_change
 from voice_coach.report.model import voice_trend_line
 
 KIND_LETTER = {"stretching": "S", "resistance": "R", "aerobic": "A"}
+RECENT_SESSIONS = 7
+"""Sessions and check-ins listed open; older ones are folded (the week at a glance, details on request)."""
+RECENT_WEEKS = 4
+"""Weeks of the adherence calendar shown open."""
+RECENT_ROWS = 5
+"""Symptoms and caregiver entries listed open."""
 TRANSCRIPT_SESSIONS = 100
 """Only the newest sessions carry their transcript in the page (a year of them would make it slow and
 heavy); every reply is in the CSV and JSON exports."""
@@ -65,7 +71,8 @@ def page_context(report: Mapping[str, Any]) -> dict[str, Any]:
         "today": date.fromisoformat(period["today"]), "attention": report["attention"],
         "this_week": weeks[-1] if weeks else None, "weeks": list(reversed(weeks)), "plan": calendar["plan"],
         "sessions": [_session_row(s, i < TRANSCRIPT_SESSIONS) for i, s in enumerate(everything)],
-        "transcript_sessions": TRANSCRIPT_SESSIONS, "symptoms": symptoms,
+        "transcript_sessions": TRANSCRIPT_SESSIONS, "symptoms": symptoms, "recent_sessions": RECENT_SESSIONS,
+        "recent_weeks": RECENT_WEEKS, "recent_rows": RECENT_ROWS,
         "caregiver": sorted(report["caregiver"], key=lambda c: c["at"], reverse=True),
         "recognition": _recognition_summary(sessions + checkins),
         "kind_letter": KIND_LETTER, "threshold": period["effort_threshold"],

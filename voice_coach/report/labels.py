@@ -16,23 +16,27 @@ SYMPTOMS = {
 }
 OUTCOMES = {
     "completed": "completed",
+    "finished_early": "finished early (the person's choice)",
     "stopped_for_safety": "stopped for safety",
     "stopped_by_user": "stopped by the person",
     "abandoned": "not finished",
-    "interrupted": "interrupted (the program was closed)",
-    "input_ended": "input ended (no more replies came)",
+    "interrupted": "cut off (Ctrl-C, or the program was closed)",
+    "input_ended": "cut off (the input closed)",
     None: "in progress or cut off",
 }
 FLAGS = {
     **SYMPTOMS,
     "daily_activities": "exercise kept them from daily activities",
     "hard_effort": "very hard effort",
+    "new_cramps_or_twitching": "new cramps or more twitching",
 }
 QUESTIONS = {
     "fatigue": "Fatigue today (0–10)",
     "new_cramps": "New cramps?",
     "new_twitching": "New twitching?",
     "new_cramps_or_twitching": "New cramps or twitching?",
+    "which_symptom": "Said which (cramp or twitching)?",
+    "checked_with_practitioner": "Checked with the practitioner since the last safety stop?",
     "daily_activities": "Did yesterday's exercise keep you from daily activities?",
 }
 SOURCES = {"voice": "spoken", "keyboard": "typed", "caregiver": "caregiver", "coach": "coach"}

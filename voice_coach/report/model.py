@@ -8,7 +8,7 @@ from typing import Any
 
 from voice_coach.journal.journal import Entry
 from voice_coach.report import labels as words
-from voice_coach.report.adherence import WeeklyPlan, adherence, default_plan, local_date
+from voice_coach.report.adherence import WeeklyTargets, adherence, default_plan, local_date
 from voice_coach.report.attention import ATTENTION_DAYS, EFFORT_THRESHOLD, attention
 from voice_coach.report.listen import LISTEN_KINDS, listening
 
@@ -33,7 +33,7 @@ def _spoken(e: Entry) -> dict[str, Any]:
 
 def build_report(entries: Iterable[Entry], *, program: str | None = None, today: date | None = None,
                  since: datetime | None = None, until: datetime | None = None,
-                 generated_at: datetime | None = None, plan: WeeklyPlan | None = None,
+                 generated_at: datetime | None = None, plan: WeeklyTargets | None = None,
                  effort_threshold: int = EFFORT_THRESHOLD) -> dict[str, Any]:
     """Group entries by session: the JSON report, stable and documented in docs/REPORTS.md.
 
@@ -220,10 +220,10 @@ def _apply(s: dict[str, Any], e: Entry) -> None:
     elif e.kind == "checkin_answer":
         s["answers"].append({"question": d["question"], "value": d.get("value", d.get("answer")), **_spoken(e)})
     elif e.kind == "heard":
-        rec["replies"] += 1
+        rec["replies"] += e.source == "voice"  # typed and caregiver replies are never "misheard"
         s["replies"].append({"intent": d.get("intent"), "state": d.get("state"), "understood": True, **_spoken(e)})
     elif e.kind == "unrecognised":
-        rec["unrecognised"] += 1
+        rec["unrecognised"] += e.source == "voice"
         if s["replies"]:
             s["replies"][-1]["understood"] = False  # the reply just heard was not valid here
     elif e.kind == "reprompt":

@@ -29,11 +29,18 @@ STATUS_STYLE = {"met": "green", "on_track": "cyan", "partial_week": "cyan", "ove
 CAREGIVER_MARK = "✎ caregiver"
 
 
+def date_range(period: dict[str, Any], sessions: list[dict[str, Any]]) -> str:
+    """ "from Mon 2 Mar 2026 to Fri 6 Mar 2026": the first day asked for (or of the first session) to today."""
+    first = period.get("since") or (min(s["started_at"] for s in sessions) if sessions else None)
+    end = f"to {words.day(period['today'])}"
+    return f"from {words.day(first)} {end}" if first else end
+
+
 def render_text(report: Mapping[str, Any], console: Console) -> None:
     """Print the report to `console` (a terminal, or a file console without colour)."""
     sessions = sorted(report["sessions"] + report["checkins"], key=lambda s: s["started_at"], reverse=True)
     period = report["period"]
-    console.print(Text("Exercise report", style="bold"), Text(f" to {words.day(period['today'])}"
+    console.print(Text("Exercise report", style="bold"), Text(date_range(period, sessions)
                                                                + (f" · program {period['program']}"
                                                                   if period["program"] else "")))
     for damaged in report.get("damaged", []):

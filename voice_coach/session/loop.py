@@ -55,7 +55,7 @@ class SessionLoop:
         """This session's session_started / session_ended entries are written."""
 
     def expectation(self) -> Expectation:
-        phrases = self.phrasebook.phrases_for(self.coach.accepted_intents(), self.aliases)
+        phrases = self.phrasebook.phrases_for(self.coach.accepted_intents(), self.aliases, self.coach.state.value)
         return Expectation(tuple(phrases), self.coach.awaiting_reply, self.coach.state.value)
 
     def run(self) -> SessionResult:
@@ -117,7 +117,7 @@ class SessionLoop:
             return
 
     def hear(self, heard: Heard) -> None:
-        utterance = self.phrasebook.parse(heard, self.aliases)
+        utterance = self.phrasebook.parse(heard, self.aliases, self.coach.state.value)
         self.log(LogEntry("heard", {"state": self.coach.state.value,
                                     "intent": utterance.intent.value if utterance else None},
                           heard.text, heard.confidence, heard.source))

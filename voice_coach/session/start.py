@@ -15,6 +15,7 @@ from voice_coach.journal.journal import Entry
 from voice_coach.plan.override import apply_accepted
 from voice_coach.plan.plan import WEEKDAYS, load_plan
 from voice_coach.plan.progression import offer_for, propose
+from voice_coach.plan.recall import recall
 from voice_coach.plan.rules import load_rules
 from voice_coach.plan.today import asks_daily, today_lines, today_status
 from voice_coach.terminal_text import warn_on_stderr
@@ -73,7 +74,9 @@ def prepare_start(program_arg: str | None, entries: list[Entry], *, checkin: boo
     if program is not None and name is not None and by_name(name):
         found = propose(program, entries, load_rules(), today)
         offer = offer_for(program, *found) if found else None
-    return Start(program, settings, Opening(today=lines, announce=announce, offer=offer, notes=notes))
+    remembered, ask_checked = recall(entries)
+    return Start(program, settings, Opening(today=lines, announce=announce, offer=offer, notes=notes,
+                                            recall=remembered, ask_checked=ask_checked))
 
 
 def finish(entries: list[Entry]) -> list[tuple[str, Path]]:

@@ -64,7 +64,7 @@ def make_input(spec: str, profile: Profile, *, speaker: Speaker, phrasebook: Phr
     path = Path(spec)
     if path.suffix == ".txt" and path.is_file():
         from voice_coach.speech.replay import TextReplayListener
-        return Input(TextReplayListener(path), True)
+        return Input(TextReplayListener(path, echo=sys.stdout), True)
     if path.exists() or path.suffix.lower() == ".wav":
         from voice_coach.speech.wiring import audio_replay_listener
         return Input(audio_replay_listener(path, backend, model, **endpoint_options(profile)), True)

@@ -30,18 +30,52 @@ def live_microphone(speaker: Speaker, listener: Listener) -> Listener | None:
 
 def say_watching(speaker: Speaker, listener: Listener, text: str, key: str, *, expect: Expectation, clock: Clock,
                  is_stop: Callable[[Heard], bool]) -> Heard | None:
-    """Say one line while a thread listens. A "stop" cuts the line and is returned; a reply that finished
-    after the line ended is returned too (the person started answering while the coach spoke); anything else
-    heard during the line is dropped: it may be the coach's own voice. The line is said without listening
-    when it contains the word "stop" itself, which the microphone would hear."""
+    """Say one line while a thread listens. A "stop" cuts the line and is returned; a reply that began after
+    the line ended is returned too; anything else heard during the line, or begun during it and finished after
+    it, is dropped: it may be the coach's own voice through a loudspeaker (scripts/bench_echo.py: the end of a
+    question taken as a reply 1 time in 3 without this rule), so a person who answered before the question
+    ended is asked again. The line is said without listening when it contains the word "stop" itself, which
+    the microphone would hear.
+
+    With a listener that spots "stop" (StreamListener.arm_spotter), the line is cut the moment the word is
+    spotted, before the full decode; when that decode then does not hear "stop" the line was cut on a false
+    alarm and is said again, whole, without the spotter (a false alarm on the coach's own voice in that line
+    would come again: scripts/bench_echo.py saw one line cut twice); the listener's own "stop" still cuts it."""
     if "stop" in text.lower():
         speaker.say(text, key)
         return None
+    heard, spotted = _say_once(speaker, listener, text, key, expect=expect, clock=clock, is_stop=is_stop, spot=True)
+    if heard is not None or not spotted:
+        return heard
+    heard, _ = _say_once(speaker, listener, text, key, expect=expect, clock=clock, is_stop=is_stop, spot=False)
+    return heard
+
+
+def _say_once(speaker: Speaker, listener: Listener, text: str, key: str, *, expect: Expectation, clock: Clock,
+              is_stop: Callable[[Heard], bool], spot: bool) -> tuple[Heard | None, bool]:
+    """One saying of the line (see say_watching): what was heard, and whether the spotter cut the line."""
     line_done = threading.Event()
+    spotted = threading.Event()
     result: list[Heard] = []
+
+    def cut_on_spot() -> None:
+        spotted.set()
+        if not line_done.is_set():
+            speaker.stop_playback()  # type: ignore[attr-defined]
+
+    arm = getattr(listener, "arm_spotter", None) if spot else None
+    if arm is not None:
+        arm(cut_on_spot)
+    # A microphone drops what it queued before each listening turn; the watcher listens in short steps, and
+    # dropping the audio between them lost parts of a "stop": drop once, before the line, and none during it.
+    drains = getattr(listener, "drain_on_listen", False) and hasattr(listener, "drain")
+    if drains:
+        listener.drain()  # type: ignore[attr-defined]
+        listener.drain_on_listen = False  # type: ignore[attr-defined]
 
     def watch() -> None:
         while True:
+            began_after_line = line_done.is_set()
             heard = listener.listen(clock.now() + WATCH_STEP_SECONDS, clock, expect)
             if heard is not None and is_stop(heard):
                 result.append(heard)
@@ -49,7 +83,8 @@ def say_watching(speaker: Speaker, listener: Listener, text: str, key: str, *, e
                     speaker.stop_playback()  # type: ignore[attr-defined]
                 return
             if heard is not None and line_done.is_set():
-                result.append(heard)
+                if began_after_line:
+                    result.append(heard)
                 return
             if line_done.is_set() and heard is None:
                 return
@@ -61,4 +96,9 @@ def say_watching(speaker: Speaker, listener: Listener, text: str, key: str, *, e
     finally:
         line_done.set()
         watcher.join()
-    return result[0] if result else None
+        if arm is not None:
+            arm(None)
+        if drains:
+            listener.drain_on_listen = True  # type: ignore[attr-defined]
+    return (result[0] if result else None), spotted.is_set()
+

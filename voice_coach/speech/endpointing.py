@@ -153,12 +153,13 @@ class Endpointer:
         self._close()
         return Step(ended="end_of_input")
 
-    def reset(self) -> None:
+    def reset(self, *, skip_rest: bool = True) -> None:
         """Forget the current utterance (the listener acted on it early, e.g. on "stop"); keep the noise floor.
-        The rest of that utterance is skipped: a new one needs silence first."""
+        The rest of that utterance is skipped (a new one needs silence first) unless `skip_rest` is False (the
+        listener gives part of it again as a new utterance)."""
         was_speaking = self.in_utterance
         self._close()
-        self._need_quiet = was_speaking
+        self._need_quiet = was_speaking and skip_rest
 
     # ----- internals ----------------------------------------------------------------------------------------
     def _voiced(self, frame: bytes) -> bool:

@@ -7,6 +7,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from voice_coach.coach.clocks import VirtualClock
 from voice_coach.coach.intents import Heard
@@ -29,9 +30,23 @@ STOP_STABLE_SECONDS = 0.15
 holds its partial for 0.2-0.36 s; other words flash it for at most 0.09 s ("five")."""
 STOP_PAUSE_SECONDS = 0.24
 """After a "stop" partial, this much silence ends the utterance (instead of the end silence, up to 10 s)."""
+SPOT_PRE_ROLL_SECONDS = 0.3
+"""Audio kept before a spotted word when its utterance starts over (as the endpointer's own pre-roll)."""
+RECENT_SECONDS = 3.0
+"""Audio kept for starting an utterance over at a spotted word (longer than the spotter's word plus its delay)."""
 PREPARE_SECONDS = 0.3
 """After this much silence the recognizer is told the person may have finished (`prepare`), so that slow final
 work (the Whisper check) runs while the end silence is still being waited for; at most half the end silence."""
+
+
+class Spotter(Protocol):
+    """Finds one word in a stream without endpointing (voice_coach.speech.stop_spotter)."""
+
+    def restart(self) -> None: ...
+
+    def feed(self, pcm: bytes) -> float | None:
+        """Seconds since the word began, when it has just been found; None otherwise."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -75,14 +90,25 @@ class StreamListener:
     `drain_on_listen` (for a microphone) drops the audio queued before each call when no utterance is in
     progress: while the session loop was speaking, the microphone recorded the coach's own voice, which must
     not be decoded as the person's answer ("... zero to ten?" heard as "ten").
+
+    While barge-in has armed it (`arm_spotter`, while the coach speaks) every frame also goes to the `spotter`:
+    when it finds "stop", `on_spotted` is called at once (it cuts the coach's line) and the utterance in
+    progress, which may be the coach's own voice running into the person's "stop", starts over where the word
+    began; the full decode of that utterance decides, as for any "stop".
     """
 
     def __init__(self, source: AudioSource, recognizer: Recognizer, settings: EndpointSettings | None = None, *,
                  voice_test: VoiceTest | None = None, on_rejected: Callable[[], None] | None = None,
                  stop_phrases: tuple[str, ...] = STOP_PHRASES, stop_stable_seconds: float = STOP_STABLE_SECONDS,
                  stop_pause_seconds: float = STOP_PAUSE_SECONDS, drain_on_listen: bool = False,
-                 on_report: Callable[[UtteranceReport], None] | None = None) -> None:
+                 on_report: Callable[[UtteranceReport], None] | None = None,
+                 spotter: Spotter | None = None) -> None:
         self.source, self.recognizer = source, recognizer
+        self.spotter = spotter
+        self.on_spotted: Callable[[], None] | None = None
+        """Set while the coach speaks (barge-in): called when the spotter finds its word; one call, then unset."""
+        self._recent: deque[bytes] = deque(maxlen=int(RECENT_SECONDS / FRAME_SECONDS))
+        self._replaying = 0
         self.on_report = on_report
         self.endpointer = Endpointer(settings, voice_test=voice_test)
         self.on_rejected = on_rejected
@@ -105,11 +131,11 @@ class StreamListener:
         self._start_frame = 0
 
     def listen(self, until: float | None, clock: Clock, expect: Expectation) -> Heard | None:
-        if self.drain_on_listen and not self.endpointer.in_utterance:
+        if self.drain_on_listen and not self.busy:
             self.drain()
         while True:
             if not self._frames and not self._source_done:
-                if not self.endpointer.in_utterance and until is not None and clock.now() >= until:
+                if not self.busy and until is not None and clock.now() >= until:
                     return None
                 self._read(until, clock)
                 continue
@@ -118,20 +144,43 @@ class StreamListener:
                 if step.ended and self._open:
                     return self._finish(step.ended)
                 raise EndOfInput("audio finished")
-            if not self.endpointer.in_utterance and until is not None and clock.now() >= until:
+            if not self.busy and until is not None and clock.now() >= until:
                 return None
             frame = self._frames.popleft()
-            if isinstance(clock, VirtualClock):
-                clock.advance(FRAME_SECONDS)
+            if self._replaying:  # audio given again after a spotted word: already counted and spotted
+                self._replaying -= 1
+            else:
+                if isinstance(clock, VirtualClock):
+                    clock.advance(FRAME_SECONDS)
+                self._recent.append(frame)
+                if self._spotted(frame):
+                    continue
             done, heard = self._frame(frame, expect)
             if done:
                 return heard
 
+    @property
+    def busy(self) -> bool:
+        """An utterance is in progress, or audio is queued to be heard again as one: listening finishes it."""
+        return self.endpointer.in_utterance or self._replaying > 0
+
+    def arm_spotter(self, on_spotted: Callable[[], None] | None) -> bool:
+        """Barge-in: from now on call `on_spotted` when the spotter finds its word (None: stop spotting). False
+        when this listener has no spotter."""
+        if self.spotter is None:
+            return False
+        if on_spotted is not None:
+            self.spotter.restart()
+        self.on_spotted = on_spotted
+        return True
+
     def drain(self) -> int:
         """Drop the audio already queued (without waiting) and any frames not yet used; the bytes dropped."""
-        dropped = len(self._buffer) + FRAME_BYTES * len(self._frames)
+        dropped = len(self._buffer) + FRAME_BYTES * (len(self._frames) - self._replaying)
         self._buffer.clear()
         self._frames.clear()
+        self._recent.clear()
+        self._replaying = 0
         for _ in range(100_000):  # a bound: a source that never runs dry must not hang the coach
             chunk = self.source.read(0.0)
             if not chunk:
@@ -162,6 +211,24 @@ class StreamListener:
         while len(self._buffer) >= FRAME_BYTES:
             self._frames.append(bytes(self._buffer[:FRAME_BYTES]))
             del self._buffer[:FRAME_BYTES]
+
+    def _spotted(self, frame: bytes) -> bool:
+        """Give the frame to the spotter while barge-in asks for it; on its word, call `on_spotted` and queue the
+        audio from just before the word again as a new utterance (True: the frame is in that audio)."""
+        if self.on_spotted is None or self.spotter is None:
+            return False
+        back = self.spotter.feed(frame)
+        if back is None:
+            return False
+        cut, self.on_spotted = self.on_spotted, None
+        cut()
+        count = min(len(self._recent), int(round((back + SPOT_PRE_ROLL_SECONDS) / FRAME_SECONDS)) + 1)
+        again = list(self._recent)[-count:]
+        self._open, self._stop_bytes, self._stop_seen, self._prepared_at = False, 0, False, None
+        self.endpointer.reset(skip_rest=False)
+        self._frames.extendleft(reversed(again))
+        self._replaying = len(again)
+        return True
 
     def _frame(self, frame: bytes, expect: Expectation) -> tuple[bool, Heard | None]:
         step = self.endpointer.push(frame)

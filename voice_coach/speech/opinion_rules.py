@@ -7,6 +7,7 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 
+from voice_coach.coach.intents import NumberCarriers
 from voice_coach.speech.recognition import SURE_FROM, UNSURE_CONFIDENCE, Decoded
 from voice_coach.speech.voice_templates import Match
 
@@ -67,6 +68,9 @@ class Vocabulary:
     """Every phrase the coach knows: a transcript that is one of them is clear speech, not garbled."""
     numbers: frozenset[str] = frozenset(NUMBER_WORDS)
     """The number words, probed in a short transcript nothing (and no "stop") was taken for."""
+    carriers: NumberCarriers | None = None
+    """Words said around a number ("About a three.", "Four out of ten."): a transcript that is a number of the state
+    with them around it is taken as that number (the grammar holds the bare numbers only)."""
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,9 @@ def first_look(transcript: str, logprob: float, no_speech: float, candidates: li
     or doubted beyond `doubt_limit` and not urgent), exactly a phrase of the state (unsure when doubted), an
     urgent phrase inside a longer transcript (unsure); None when phrases must be scored."""
     said = clean_transcript(transcript)
+    carried = vocab.carriers.inner(said) if vocab.carriers is not None and said not in candidates else None
+    if carried in vocab.numbers and carried in candidates:
+        said = carried  # "About a three." is the rating three, as sure as "Three." would be
     doubt = no_speech >= NO_SPEECH
     inside = urgent_inside(said, candidates, vocab) if said not in candidates else None
     too_doubtful = no_speech >= doubt_limit and said not in vocab.urgent and inside is None

@@ -75,13 +75,14 @@ def load_whisper_check() -> WhisperCheck | None:
         log.warning("%s: %s, not the published Whisper tiny.en: run `voice-coach models install %s`; pocketsphinx "
                     "decides alone", path, problems[0], WHISPER_MODEL)
         return None
-    book = load_phrasebook().phrases
+    phrasebook = load_phrasebook()
+    book = phrasebook.phrases
     urgent = frozenset(clean_phrase(p) for p, (intent, _, _) in book.items() if intent in (Intent.STOP, Intent.SYMPTOM))
     short_ok = urgent | {clean_phrase(p) for p, (intent, _, _) in book.items() if intent == Intent.NUMBER}
     stops = frozenset(clean_phrase(p) for p, (intent, _, _) in book.items() if intent == Intent.STOP)
     try:
         vocab = Vocabulary(urgent=urgent, stops=frozenset(p for p in stops if " " not in p), short_ok=short_ok,
-                           known=frozenset(clean_phrase(p) for p in book))
+                           known=frozenset(clean_phrase(p) for p in book), carriers=phrasebook.carriers)
         return WhisperCheck(path, vocab=vocab)
     except ModelError as exc:
         log.warning("%s; pocketsphinx decides alone", exc)

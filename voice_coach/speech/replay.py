@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from typing import TextIO
 
 from voice_coach.coach.clocks import VirtualClock
 from voice_coach.coach.intents import Heard
@@ -15,22 +17,38 @@ REPLY_AFTER_SECONDS = 2.0
 
 
 class ScriptReplay:
-    """Hands out replies in order when the coach asks; silence while it counts; EndOfInput at the end."""
+    """Hands out replies in order when the coach asks; silence while it counts; EndOfInput at the end. A reply
+    with its own delay (`timed`) comes in that many seconds after the previous one, whatever the coach is doing
+    (a "pause" in the middle of a hold)."""
 
-    def __init__(self, replies: list[Heard], *, after_seconds: float = REPLY_AFTER_SECONDS) -> None:
+    def __init__(self, replies: list[Heard], *, after_seconds: float = REPLY_AFTER_SECONDS,
+                 timed: dict[int, float] | None = None, echo: TextIO | None = None) -> None:
         self.replies = list(replies)
         self.after_seconds = after_seconds
+        self.timed = dict(timed or {})
+        """Position in `replies` → seconds after the previous reply (or the start) it is said."""
+        self.echo = echo
+        """Where each reply is shown as it is given ("  you> pause"), so a replayed session reads as one."""
+        self._given = 0
+        self._waited = 0.0
 
     def listen(self, until: float | None, clock: Clock, expect: Expectation) -> Heard | None:
         if not isinstance(clock, VirtualClock):
             raise CoachError("a replayed input runs on a virtual clock", code="usage")
-        if expect.awaiting:
-            if not self.replies:
-                raise EndOfInput("replay finished")
-            due = clock.now() + self.after_seconds
+        delay = self.timed.get(self._given)
+        if self.replies and (expect.awaiting or delay is not None):
+            due = clock.now() + (self.after_seconds if delay is None else max(0.0, delay - self._waited))
             if until is None or due <= until:
                 clock.sleep_until(due)
-                return self.next_reply(expect, clock)
+                self._given, self._waited = self._given + 1, 0.0
+                heard = self.next_reply(expect, clock)
+                if self.echo is not None and heard is not None:
+                    self.echo.write(f"  you> {heard.text}\n")
+                return heard
+            if delay is not None:
+                self._waited += until - clock.now()
+        elif expect.awaiting:
+            raise EndOfInput("replay finished")
         if until is None:
             raise EndOfInput("replay finished")
         clock.sleep_until(until)
@@ -42,17 +60,22 @@ class ScriptReplay:
 
 
 class TextReplayListener(ScriptReplay):
-    """Replies from a text file, one per line ('#' starts a comment)."""
+    """Replies from a text file, one per line ('#' starts a comment); "+8 pause" is said 8 seconds after the
+    previous reply, even while the coach counts."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, echo: TextIO | None = None) -> None:
         try:
             lines = read_text(path).splitlines()
         except LimitError as exc:
             raise CoachError(f"{path}: reply script not read: {exc}", code="usage") from None
         except (OSError, UnicodeDecodeError) as exc:
             raise CoachError(f"{path}: cannot read the reply script ({exc.__class__.__name__})", code="usage") from None
-        replies = [h for line in lines if (h := Heard(line.split("#")[0].strip(), 1.0, "keyboard")).text]
-        if not replies:  # nothing would be answered: start no session rather than record an empty one
+        texts = [t for t in (line.split("#")[0].strip() for line in lines) if t]
+        if not texts:  # nothing would be answered: start no session rather than record an empty one
             raise CoachError(f"{path}: the reply script holds no replies (one per line); write the replies, or "
                              "use --input text to answer from the keyboard", code="usage")
-        super().__init__(replies)
+        timed: dict[int, float] = {}
+        for i, text in enumerate(texts):
+            if match := re.fullmatch(r"\+(\d+(?:\.\d+)?)\s+(.+)", text):
+                timed[i], texts[i] = float(match[1]), match[2]
+        super().__init__([Heard(t, 1.0, "keyboard") for t in texts], timed=timed, echo=echo)

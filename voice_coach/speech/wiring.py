@@ -33,13 +33,15 @@ def microphone_listener(backend: str = "auto", model: Path | None = None, *, dev
                         end_silence_seconds: float | None = None, vad_aggressiveness: int | None = None,
                         on_rejected: Callable[[], None] | None = None) -> Listener:
     """--input mic: the microphone (default device unless named) through endpointing and the recognizer. Audio
-    recorded while the coach was speaking (its own voice) is dropped before each listening turn."""
+    recorded while the coach was speaking (its own voice) is dropped before each listening turn; while it speaks,
+    a spotter listens for "stop" so that barge-in can cut the line before the full decode."""
     from voice_coach.speech.microphone import MicrophoneSource
+    from voice_coach.speech.stop_spotter import stop_spotter
 
     settings = endpoint_settings(end_silence_seconds, vad_aggressiveness)
     recognizer = make_recognizer(backend, model)  # load the model first: a missing one is the likelier error
     return StreamListener(MicrophoneSource(device=device), recognizer, settings, on_rejected=on_rejected,
-                          drain_on_listen=True)
+                          drain_on_listen=True, spotter=stop_spotter())
 
 
 def endpoint_settings(end_silence_seconds: float | None = None, vad_aggressiveness: int | None = None
