@@ -82,7 +82,7 @@ RATING_GRAMMAR_AT_MOST = 75
 def test_every_state_grammar_is_small_and_every_word_can_be_pronounced() -> None:
     """What the recognizer is given in each state: few phrases, and no phrase pocketsphinx would leave out (a
     word it cannot pronounce drops the phrase; a grammar left with nothing hears nothing at all)."""
-    from voice_coach.speech.recognizers import WordWarnings
+    from voice_coach.speech.recognition import WordWarnings
     from voice_coach.speech.sphinx import GrammarDecoder
 
     grammar = GrammarDecoder({"lm": None, "bestpath": False, "loglevel": "FATAL"}, WordWarnings("test"))
