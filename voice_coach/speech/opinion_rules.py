@@ -69,8 +69,8 @@ class Vocabulary:
     numbers: frozenset[str] = frozenset(NUMBER_WORDS)
     """The number words, probed in a short transcript nothing (and no "stop") was taken for."""
     carriers: NumberCarriers | None = None
-    """Words said around a number ("About a three.", "Four out of ten."): a transcript that is a number of the
-    state with them around it is taken as that number (the grammar holds the bare numbers only)."""
+    """Words said around a number ("About a three.", "Four out of ten."): a transcript that is a number of the state
+    with them around it is taken as that number (the grammar holds the bare numbers only)."""
 
 
 @dataclass(frozen=True)
