@@ -43,6 +43,8 @@ def test_about_a_three_through_the_virtual_microphone(vmic: dict[str, str], tmp_
         "new or more muscle cramps": [said("no", tmp_path)],
         "more muscle twitching": [said("no", tmp_path)],
         "Please say yes or no.": [said("no", tmp_path)] * 2,
+        # a reply only one of the two judges heard, that would move the check-in on, is asked for again
+        "Please say that again.": [said("no", tmp_path)] * 2,
     }
     env = {**vmic, "VOICE_COACH_HOME": str(tmp_path / "home"), "VOICE_COACH_INPUT": "mic",
            "VOICE_COACH_OUTPUT": "text", "VOICE_COACH_WHISPER": "on", "PYTHONUNBUFFERED": "1"}

@@ -155,3 +155,22 @@ def test_no_table_row_lets_an_unsure_reply_move_on_where_agreement_is_needed(sta
         rows = [r for r in TRANSITIONS if r["trigger"] == trigger
                 and state in (r["source"] if isinstance(r["source"], list) else [r["source"]])]
         assert rows and rows[0]["unless"] == "certain" and rows[0]["dest"] is None, (state, trigger)
+
+
+def test_the_same_unsure_reply_twice_is_taken_the_second_time() -> None:
+    """Asked again after an unsure "no", the person says it again and it is heard unsure again: the two tries
+    agree, so it is taken (a person is never asked for ever); an unsure reply of another meaning in between starts
+    over."""
+    coach = _at(State.ASKING_SYMPTOMS)
+    question = coach.question
+    coach.hear(_unsure(Intent.NO, "no"), 2.0)
+    coach.hear(_unsure(Intent.NO, "no"), 3.0)
+    assert coach.state is not State.ASKING_SYMPTOMS or coach.question > question
+
+    coach = _at(State.ASKING_SYMPTOMS)
+    coach.hear(_unsure(Intent.NO, "no"), 2.0)
+    coach.hear(_unsure(Intent.SKIP, "skip"), 3.0)  # not valid here: "sorry", and the tries no longer agree
+    coach.outbox.clear()
+    coach.hear(_unsure(Intent.NO, "no"), 4.0)
+    assert coach.state is State.ASKING_SYMPTOMS and coach.question == question
+    assert [a.key for a in coach.outbox if isinstance(a, Say)] == ["unsure_again"]

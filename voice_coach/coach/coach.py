@@ -336,11 +336,13 @@ class Coach(CoachCore):
         self._enter_pause("paused")
 
     def unsure_ask_again(self, u: U = None) -> None:
-        """A reply that would move the session on, heard without agreement (`table.MOVES_ON`): asked again."""
+        """A reply that would move the session on, heard without agreement (`table.MOVES_ON`): asked again. The same
+        reply heard again right after is taken (`certain`): two tries that agree, so a person is never asked forever."""
         self._log("unsure", {"intent": u.intent.value if u else None, "state": self.state.value,
                              "why": u.heard.why if u else None}, u)
         self._say("unsure_again")
         self._asked()
+        self.unsure_last = self.meaning(u) if u is not None else None
 
     def pause_unsure_stop(self, u: U = None) -> None:
         """A "stop" only the grammar heard: pause and ask, rather than end on a guess ("stop" ends from the pause)."""

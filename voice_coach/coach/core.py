@@ -114,6 +114,9 @@ class CoachCore:
         self._source: State | None = None
         self.device_paused = False
         """True while a pause was caused by the microphone, not by the person."""
+        self.unsure_last: tuple[object, ...] | None = None
+        """The reply just asked for again because it was heard unsure (`unsure_ask_again`), by state and meaning."""
+        self._unsure_before: tuple[object, ...] | None = None
         self.machine = Machine(model=self, states=State, initial=State.IDLE, transitions=TRANSITIONS,
                                auto_transitions=False, model_override=True, send_event=False,
                                prepare_event="_remember_source")
@@ -130,6 +133,7 @@ class CoachCore:
         self.now = now
         if self.state in (State.IDLE, State.ENDED):
             return False
+        self._unsure_before, self.unsure_last = self.unsure_last, None
         if utterance is not None and utterance.intent.value in self.accepted_triggers():
             if self._fire(utterance.intent.value, utterance):
                 return True
@@ -273,7 +277,13 @@ class CoachCore:
     def certain(self, u: Utterance | None = None) -> bool:
         """Sure, and not marked unsure by the recognizer whatever `confirm_below` says (a person may lower it to be
         asked less about ratings): for a go-ahead that would start exercise and a "no" that would drop a red flag."""
+        if u is not None and self._unsure_before == self.meaning(u):
+            return True  # asked again and heard the same: the two tries agree with each other
         return self.sure(u) and (u is None or u.heard.certainty is Certainty.SURE)
+
+    def meaning(self, u: Utterance) -> tuple[object, ...]:
+        """What a reply means here, to compare two tries."""
+        return (self.state, u.intent, u.value, u.symptom)
 
     def sure_stop(self, u: Utterance | None = None) -> bool:
         """A "stop" that ends at once: typed, or heard with agreement (`Certainty.SURE`)."""
