@@ -171,6 +171,9 @@ class EveryUtteranceIsYes:
     recognition: a real engine on hundreds of utterances is the bench's job)."""
 
     name = "every-utterance-is-yes"
+    last = None
+    verify_seconds = 0.0
+    phrases = frozenset({"yes"})
 
     def __init__(self) -> None:
         self.utterances = 0
@@ -180,6 +183,9 @@ class EveryUtteranceIsYes:
 
     def feed(self, pcm: bytes) -> str | None:
         return None
+
+    def prepare(self) -> bool:
+        return False
 
     def end(self) -> Heard | None:
         return Heard("yes", 1.0, "voice")
