@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from voice_coach.coach.intents import SYMPTOM_KINDS, Intent
-from voice_coach.coach.prompts import load_lines, named_table
+from voice_coach.coach.prompts import load_lines, named_table, next_variant
 from voice_coach.errors import PromptError
 from voice_coach.paths import PROMPTS_DIR
 
@@ -50,10 +50,7 @@ class AccessPrompts:
     _turn: dict[str, int] = field(default_factory=dict)
 
     def line(self, key: str, **slots: Any) -> str:
-        variants = self.lines[key]
-        n = self._turn.get(key, 0)
-        self._turn[key] = n + 1
-        return variants[n % len(variants)].format(**slots)
+        return next_variant(self.lines, self._turn, key).format(**slots)
 
     def option(self, item: str, state: str, fallback: str) -> str:
         """The words read for scan option `item` in `state` (`fallback`, its phrase, for an option not listed)."""

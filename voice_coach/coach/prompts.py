@@ -48,12 +48,9 @@ class Prompts:
 
     def render(self, say: Say) -> str:
         """The text of a Say, its list slots joined ("next, repeat, or stop")."""
-        variants = self.lines[say.key]
-        n = self._turn.get(say.key, 0)
-        self._turn[say.key] = n + 1
         state = str(say.slots.get("state", ""))
         slots = {k: self._slot(k, v, state) for k, v in say.slots.items()}
-        return COUNTING.format(variants[n % len(variants)], **slots)
+        return COUNTING.format(next_variant(self.lines, self._turn, say.key), **slots)
 
     def _slot(self, name: str, value: Any, state: str = "") -> str:
         section = LIST_SECTIONS.get(name)
@@ -66,6 +63,14 @@ class Prompts:
             items = [words[v.value if isinstance(v, Intent) else str(v)] for v in value]
             return items[0] if len(items) == 1 else ", ".join(items[:-1]) + ", or " + items[-1]
         return words[str(value)]
+
+
+def next_variant(lines: dict[str, tuple[str, ...]], turn: dict[str, int], key: str) -> str:
+    """A line's variants in turn (the first, the second, ... and round again): `turn` counts what was said."""
+    variants = lines[key]
+    n = turn.get(key, 0)
+    turn[key] = n + 1
+    return variants[n % len(variants)]
 
 
 def placeholders(text: str, where: str) -> set[str]:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from voice_coach.coach.intents import normalize
-from voice_coach.coach.prompts import load_lines, named_table
+from voice_coach.coach.prompts import load_lines, named_table, next_variant
 from voice_coach.errors import PromptError
 from voice_coach.paths import PROMPTS_DIR
 
@@ -43,10 +43,7 @@ class ListenPrompts:
     _turn: dict[str, int] = field(default_factory=dict)
 
     def line(self, key: str, **slots: Any) -> str:
-        variants = self.lines[key]
-        n = self._turn.get(key, 0)
-        self._turn[key] = n + 1
-        return variants[n % len(variants)].format(**slots)
+        return next_variant(self.lines, self._turn, key).format(**slots)
 
     def meaning(self, text: str) -> tuple[str, str] | None:
         """("request", id) or ("answer", id) for a phrase; None if unknown."""
