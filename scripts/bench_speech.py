@@ -465,18 +465,20 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "speech.json")
     parser.add_argument("--modes", default="whisper,state,plain,open")
-    parser.add_argument("--conditions", default=",".join([*CONDITIONS, "tv"]),
-                        help="a subset of " + ", ".join(CONDITIONS) + ", and tv (the television room)")
+    parser.add_argument("--conditions", default=None,
+                        help="synthetic set: a subset of " + ", ".join(CONDITIONS) + " and tv (the television room; "
+                             "default all); real set: of quiet, white10, babble10, white5, babble5 (default all)")
     parser.add_argument("--worker", nargs=2, metavar=("BACKEND", "MODE"), help=argparse.SUPPRESS)
     parser.add_argument("--set", choices=("synthetic", "real"), default="synthetic",
                         help="real: real people's recordings (scripts/real_speech_set.py builds them; "
                              "scripts/real_speech_bench.py says what is counted), modes whisper,state by default")
     parser.add_argument("--part", choices=("dev", "test"), default="test", help="the real set's part to score")
-    parser.add_argument("--conditions", default="quiet,white10,babble10,white5,babble5",
-                        help="the real set's conditions to run")
     parser.add_argument("--every", type=int, default=1,
                         help="the real set: score every Nth not-for-coach clip (manifest order); replies all")
     args = parser.parse_args(argv)
+    if args.conditions is None:
+        args.conditions = ("quiet,white10,babble10,white5,babble5" if args.set == "real"
+                           else ",".join([*CONDITIONS, "tv"]))
     conditions = args.conditions.split(",")
     if args.worker:
         print(json.dumps(worker(*args.worker, conditions)))
