@@ -30,11 +30,10 @@ SCRIPTS = Path(__file__).resolve().parent
 sys.path.insert(0, str(SCRIPTS.parent))
 sys.path.insert(0, str(SCRIPTS))
 
-from bench_speech import acted_on, decode, degrade, make, meaning, with_tail  # noqa: E402
+from bench_speech import acted_on, at_once, decode, degrade, make, meaning, with_tail  # noqa: E402
 from real_speech_set import CACHE  # noqa: E402
 
 from tests.mixing import speech_rms, to_pcm  # noqa: E402
-from voice_coach.coach.core import RECOGNIZER_UNSURE_BELOW  # noqa: E402
 from voice_coach.speech.audio_io import read_wav  # noqa: E402
 
 SET = CACHE / "set"
@@ -77,10 +76,6 @@ def rows_of(part: str, every: int = 1) -> list[dict[str, str]]:
     return [r for r in rows if r["kind"] in REPLY_STATE] + other[::every]
 
 
-def at_once(text: str, confidence: float) -> bool:
-    return confidence >= RECOGNIZER_UNSURE_BELOW or meaning(text) == meaning("stop")
-
-
 def worker(mode: str, part: str, conditions: list[str], every: int) -> list[dict[str, Any]]:
     rec = make("pocketsphinx", mode)
     rows = rows_of(part, every)
@@ -100,8 +95,8 @@ def worker(mode: str, part: str, conditions: list[str], every: int) -> list[dict
                 pcm = with_tail(degraded(read_wav(SET / r["path"]), noise, snr, 3000 + i))
                 heard = decode(rec, pcm, state, stats)
                 acted = heard is not None and acted_on(heard.text, state)
-                text, conf = (heard.text, heard.confidence) if heard is not None and acted else ("", 0.0)
-                now = acted and at_once(text, conf)
+                text = heard.text if heard is not None and acted else ""
+                now = heard is not None and acted and at_once(heard)  # sure: acted on without a question
                 if reply:
                     cell["replies"] += 1
                     if acted and meaning(text) == meaning(r["intent_text"]):
