@@ -7,6 +7,10 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -40,3 +44,40 @@ def run_child(env: dict[str, str], module: str, *args: str) -> dict[str, object]
     assert done.returncode == 0, done.stderr[-3000:]
     result: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
     return result
+
+
+@dataclass
+class Talk:
+    """How a conversation through the virtual microphone went."""
+
+    code: int
+    """The child's exit status."""
+    seen: list[str]
+    """What it printed, with each reply played marked "  you> (...)"."""
+    stderr: str
+
+
+def converse(env: dict[str, str], args: list[str], respond: Callable[[str, subprocess.Popen[str]], Path | None],
+             timeout: float = 120) -> Talk:
+    """Runs `voice-coach ARGS` in the daemon's environment `env`. Each line it prints goes to `respond`; the WAV it
+    returns (if any) is played into the virtual microphone half a second later (the listener starts after the line
+    is printed). A child still running after `timeout` seconds is killed: a hung child must not hang the suite."""
+    child = subprocess.Popen([sys.executable, "-m", "voice_coach.cli.main", *args], cwd=ROOT, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    timer = threading.Timer(timeout, child.kill)
+    timer.start()
+    seen: list[str] = []
+    try:
+        assert child.stdout is not None
+        for line in child.stdout:
+            seen.append(line.rstrip())
+            wav = respond(line, child)
+            if wav is not None:
+                time.sleep(0.5)
+                subprocess.run(["paplay", "--device=vmic", str(wav)], env=env, check=True, timeout=30)
+                seen.append(f"  you> ({wav.stem.replace('_', ' ')}, into the microphone)")
+        code = child.wait(timeout=30)
+    finally:
+        timer.cancel()
+        child.kill()
+    return Talk(code, seen, child.stderr.read() if child.stderr else "")

@@ -8,13 +8,12 @@ from __future__ import annotations
 import signal
 import sqlite3
 import subprocess
-import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 
+from tests.pulse import converse
 from tests.room import Track
 from voice_coach.speech.audio_io import write_wav
 
@@ -27,27 +26,18 @@ def test_a_wake_through_the_virtual_microphone(vmic: dict[str, str], tmp_path: P
     write_wav(wake, Track(3).say("okay coach, what's today", "en-us", 160, after=0.3).gap(0.5).pcm())
     env = {**vmic, "VOICE_COACH_HOME": str(tmp_path / "home"), "VOICE_COACH_WHISPER": "off",
            "PYTHONUNBUFFERED": "1"}
-    child = subprocess.Popen([sys.executable, "-m", "voice_coach.cli", "listen", "--input", "mic", "--output", "text",
-                              "--backend", "pocketsphinx", "--db", str(db)], cwd=ROOT, env=env,
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    timer = threading.Timer(120, child.kill)  # a hung child must not hang the suite
-    timer.start()
-    seen: list[str] = []
-    try:
-        assert child.stdout is not None
-        for line in child.stdout:
-            seen.append(line.rstrip())
-            if "I'm listening. Say okay coach" in line:
-                time.sleep(0.5)  # the listener starts after the line is printed
-                subprocess.run(["paplay", "--device=vmic", str(wake)], env=vmic, check=True, timeout=30)
-            if "Next is" in line or "Everything planned" in line or "rest day" in line:  # the plan was said
-                time.sleep(0.5)
-                child.send_signal(signal.SIGINT)
-        code = child.wait(timeout=30)
-    finally:
-        timer.cancel()
-        child.kill()
-    stderr = child.stderr.read() if child.stderr else ""
+
+    def respond(line: str, child: subprocess.Popen[str]) -> Path | None:
+        if "I'm listening. Say okay coach" in line:
+            return wake
+        if "Next is" in line or "Everything planned" in line or "rest day" in line:  # the plan was said
+            time.sleep(0.5)
+            child.send_signal(signal.SIGINT)
+        return None
+
+    talk = converse(env, ["listen", "--input", "mic", "--output", "text", "--backend", "pocketsphinx", "--db",
+                          str(db)], respond, timeout=120)
+    code, seen, stderr = talk.code, talk.seen, talk.stderr
     with sqlite3.connect(db) as c:
         heard = list(c.execute("SELECT kind, transcript, data FROM entries WHERE kind IN ('heard', 'wake')"))
     assert code == 0, f"{stderr}\n" + "\n".join(seen[-20:]) + f"\n{heard}"

@@ -9,13 +9,12 @@ import json
 import os
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from tests.pulse import converse
 from tests.room import speak
 from voice_coach.speech.audio_io import write_wav
 
@@ -48,28 +47,16 @@ def test_about_a_three_through_the_virtual_microphone(vmic: dict[str, str], tmp_
     }
     env = {**vmic, "VOICE_COACH_HOME": str(tmp_path / "home"), "VOICE_COACH_INPUT": "mic",
            "VOICE_COACH_OUTPUT": "text", "VOICE_COACH_WHISPER": "on", "PYTHONUNBUFFERED": "1"}
-    child = subprocess.Popen([sys.executable, "-m", "voice_coach.cli.main", "checkin", "--backend", "pocketsphinx",
-                              "--db", str(db)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
-    timer = threading.Timer(150, child.kill)  # a hung child must not hang the suite
-    timer.start()
-    seen: list[str] = []
-    try:
-        assert child.stdout is not None
-        for line in child.stdout:
-            seen.append(line.rstrip())
-            for question, wavs in answers.items():
-                if question in line and wavs:
-                    time.sleep(0.5)  # the listener starts after the line is printed
-                    wav = wavs.pop(0)
-                    subprocess.run(["paplay", "--device=vmic", str(wav)], env=vmic, check=True, timeout=30)
-                    seen.append(f"  you> ({wav.stem.replace('_', ' ')}, into the microphone)")
-        code = child.wait(timeout=30)
-    finally:
-        timer.cancel()
-        child.kill()
-    stderr = child.stderr.read() if child.stderr else ""
-    assert code == 0, f"{stderr}\n" + "\n".join(seen[-20:])
+
+    def respond(line: str, child: object) -> Path | None:
+        for question, wavs in answers.items():
+            if question in line and wavs:
+                return wavs.pop(0)
+        return None
+
+    talk = converse(env, ["checkin", "--backend", "pocketsphinx", "--db", str(db)], respond, timeout=150)
+    seen = talk.seen
+    assert talk.code == 0, f"{talk.stderr}\n" + "\n".join(seen[-20:])
     text = "\n".join(seen)
     for i, line in enumerate(seen):  # every miss: sorry, then the question again, short
         if line.startswith("coach: Sorry, I"):

@@ -7,11 +7,11 @@ import json
 import os
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
+
+from tests.pulse import converse
 
 ROOT = Path(__file__).resolve().parent.parent
 REPLIES = ROOT / "tests" / "audio" / "sessions" / "checkin"
@@ -29,26 +29,12 @@ def test_a_checkin_answered_through_the_virtual_microphone(vmic: dict[str, str],
     db = tmp_path / "journal.sqlite3"
     env = {**vmic, "VOICE_COACH_HOME": str(tmp_path / "home"), "VOICE_COACH_INPUT": "mic",
            "VOICE_COACH_OUTPUT": "text", "PYTHONUNBUFFERED": "1"}
-    child = subprocess.Popen([sys.executable, "-m", "voice_coach.cli.main", "checkin", "--backend", "pocketsphinx",
-                              "--db", str(db)], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             text=True)
-    timer = threading.Timer(90, child.kill)  # a hung child must not hang the suite
-    timer.start()
-    seen: list[str] = []
-    try:
-        assert child.stdout is not None
-        for line in child.stdout:
-            seen.append(line.rstrip())
-            for question, wav in QUESTIONS.items():
-                if question in line:
-                    time.sleep(0.5)  # the listener starts after the line is printed
-                    subprocess.run(["paplay", "--device=vmic", str(wav)], env=vmic, check=True, timeout=30)
-        code = child.wait(timeout=30)
-    finally:
-        timer.cancel()
-        child.kill()
-    stderr = child.stderr.read() if child.stderr else ""
-    assert code == 0, f"{stderr}\n" + "\n".join(seen[-20:])
+
+    def respond(line: str, child: object) -> Path | None:
+        return next((wav for question, wav in QUESTIONS.items() if question in line), None)
+
+    talk = converse(env, ["checkin", "--backend", "pocketsphinx", "--db", str(db)], respond, timeout=90)
+    assert talk.code == 0, f"{talk.stderr}\n" + "\n".join(talk.seen[-20:])
     report = subprocess.run([sys.executable, "-m", "voice_coach.cli.main", "report", "--db", str(db), "--format",
                              "json"], cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=60)
     (checkin,) = json.loads(report.stdout)["checkins"]
