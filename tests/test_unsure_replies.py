@@ -174,3 +174,15 @@ def test_the_same_unsure_reply_twice_is_taken_the_second_time() -> None:
     coach.hear(_unsure(Intent.NO, "no"), 4.0)
     assert coach.state is State.ASKING_SYMPTOMS and coach.question == question
     assert [a.key for a in coach.outbox if isinstance(a, Say)] == ["unsure_again"]
+
+
+def test_two_phrases_of_one_meaning_agree() -> None:
+    """The grammar heard "nope", Whisper "No.": both are the coach's "no", so the judges agree (the demo's recorded
+    "no" was asked for again, and its next reply taken as the answer to the question before)."""
+    meanings = {"no": "no", "nope": "no", "now": "other"}
+    agreed = verified(grammar("nope"), whisper("no", "No.", {"no": 0.0}), URGENT, meanings=meanings).heard()
+    assert agreed is not None and agreed.text == "no" and agreed.certainty is Certainty.SURE
+    other = verified(grammar("now"), whisper("no", "No.", {"no": 0.0}), URGENT, meanings=meanings).heard()
+    assert other is not None and other.certainty is Certainty.UNSURE and other.why == "disagree"
+    alone = verified(grammar("nope"), whisper("no", "No.", {"no": 0.0}), URGENT).heard()
+    assert alone is not None and alone.certainty is Certainty.UNSURE

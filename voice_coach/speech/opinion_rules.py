@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
 from voice_coach.coach.intents import NumberCarriers
@@ -68,6 +69,8 @@ class Vocabulary:
     """Every phrase the coach knows: a transcript that is one of them is clear speech, not garbled."""
     numbers: frozenset[str] = frozenset(NUMBER_WORDS)
     """The number words, probed in a short transcript nothing (and no "stop") was taken for."""
+    meanings: Mapping[str, str] = field(default_factory=dict)
+    """Phrase → what the coach takes it as ("nope" and "no" alike): two judges hearing either agree."""
     carriers: NumberCarriers | None = None
     """Words said around a number ("About a three.", "Four out of ten."): a transcript that is a number of the state
     with them around it is taken as that number (the grammar holds the bare numbers only)."""
@@ -275,7 +278,7 @@ def voice_rule(verdict: Verdict, match: Match, urgent: frozenset[str] = frozense
 
 
 def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozenset(),
-             stops: frozenset[str] = frozenset({"stop"})) -> Decoded:
+             stops: frozenset[str] = frozenset({"stop"}), meanings: Mapping[str, str] | None = None) -> Decoded:
     """The grammar decoder's judgement weighed with Whisper's: sure only on agreement.
 
     Acting at once needs two judges to agree on the phrase: the grammar and Whisper, or Whisper and a sure take of
@@ -315,7 +318,7 @@ def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozen
         return replace(decoded, text=verdict.candidate or decoded.text, confidence=0.0, accepted=False,
                        reason=verdict.reason, transcript=verdict.transcript, take=take)
     confidence, why = verdict.confidence, capped
-    if decoded.accepted and decoded.text == verdict.phrase:
+    if decoded.accepted and same_meaning(decoded.text, verdict.phrase, meanings or {}):
         confidence = max(confidence, decoded.confidence)
     elif decoded.accepted:
         confidence, why = min(confidence, UNSURE_CONFIDENCE), "disagree"
@@ -324,6 +327,11 @@ def verified(decoded: Decoded, verdict: Verdict, urgent: frozenset[str] = frozen
         confidence, why = min(confidence, UNSURE_CONFIDENCE), why or "whisper_only"  # no second judge agrees
     return replace(decoded, text=verdict.phrase, confidence=min(confidence, verdict.cap), accepted=True,
                    reason="ok", transcript=verdict.transcript, take=take, unsure=why)
+
+
+def same_meaning(a: str, b: str, meanings: Mapping[str, str]) -> bool:
+    """Two phrases the coach takes the same way ("nope" and "no"): the grammar and Whisper agree on either."""
+    return a == b or (a in meanings and meanings.get(a) == meanings.get(b))
 
 
 def _said_outright(decoded: Decoded, verdict: Verdict) -> bool:

@@ -82,7 +82,8 @@ def load_whisper_check() -> WhisperCheck | None:
     stops = frozenset(clean_phrase(p) for p, (intent, _, _) in book.items() if intent == Intent.STOP)
     try:
         vocab = Vocabulary(urgent=urgent, stops=frozenset(p for p in stops if " " not in p), short_ok=short_ok,
-                           known=frozenset(clean_phrase(p) for p in book), carriers=phrasebook.carriers)
+                           known=frozenset(clean_phrase(p) for p in book), carriers=phrasebook.carriers,
+                           meanings={clean_phrase(p): f"{i.value} {v} {s}" for p, (i, v, s) in book.items()})
         return WhisperCheck(path, vocab=vocab)
     except ModelError as exc:
         log.warning("%s; pocketsphinx decides alone", exc)

@@ -102,7 +102,8 @@ class SecondOpinion:
             self._check_failed(exc)
         self.verify_seconds = time.perf_counter() - started
         if self.verdict is not None:
-            self.last = decoded = verified(decoded, self.verdict, self.check.urgent, self.check.vocab.stops)
+            self.last = decoded = verified(decoded, self.verdict, self.check.urgent, self.check.vocab.stops,
+                                                 self.check.vocab.meanings)
         return decoded.heard()
 
     def _early_verdict(self, pending: tuple[Future[Verdict], int] | None, text: str,
