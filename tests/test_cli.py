@@ -158,3 +158,17 @@ def test_demo_replays_recorded_speech_through_the_recognizer(tmp_path: Path) -> 
     assert all(r["source"] == "voice" for r in s["ratings"])
     if "spoken aloud" not in done.stderr:  # no sound device (as in CI): the lines are written as WAVs
         assert sorted(out.glob("*.wav")) and (out / "transcript.tsv").exists()
+
+
+def test_the_demo_goes_as_recorded_with_the_whisper_check(tmp_path: Path, whisper_on: None) -> None:
+    """The README's first command, as a person runs it (pocketsphinx with the Whisper check, the default): every
+    recorded reply is taken at once for what it was said as, so the session goes as it was recorded (a reply asked
+    for again would shift every later one onto the wrong question)."""
+    out = tmp_path / "demo"
+    done = cli("demo", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "not sure I heard you" not in done.stdout and "Which one?" not in done.stdout, done.stdout
+    report = json.loads(cli("report", "--db", str(out / "demo-journal.sqlite3"), "--format", "json").stdout)
+    (s,) = report["sessions"]
+    assert s["outcome"] == "stopped_by_user" and [e["rating"] for e in s["exercises"]] == [3, 2, 4]
+    assert [a["value"] for a in s["answers"] if a["question"] == "new_cramps_or_twitching"] == ["no"], s["answers"]
