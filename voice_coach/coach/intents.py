@@ -200,6 +200,14 @@ def normalize(text: str) -> str:
 
 
 @lru_cache(maxsize=4)
+def intent_named(name: str, path: object, where: str) -> Intent:
+    """The intent a phrase file names; an unknown one is a PromptError naming the file and the field."""
+    try:
+        return Intent(name)
+    except ValueError:
+        raise PromptError(f"{path}: {where}: unknown intent") from None
+
+
 def load_phrasebook(path: Path = PROMPTS_DIR / "phrases.yaml") -> PhraseBook:
     """Read and check the phrase file; a bad file is one PromptError line naming file and field."""
     raw = read_yaml(path, PromptError, "phrase file", line_numbers=False)
@@ -217,10 +225,7 @@ def load_phrasebook(path: Path = PROMPTS_DIR / "phrases.yaml") -> PhraseBook:
 
     intents = raw.get("intents") or {}
     for name, phrases in intents.items():
-        try:
-            intent = Intent(name)
-        except ValueError:
-            raise PromptError(f"{path}: intents.{name}: unknown intent") from None
+        intent = intent_named(name, path, f"intents.{name}")
         for p in phrases or []:
             add(p, (intent, None, None), f"intents.{name}")
     for phrase, value in (raw.get("numbers") or {}).items():
@@ -239,10 +244,7 @@ def load_phrasebook(path: Path = PROMPTS_DIR / "phrases.yaml") -> PhraseBook:
             raise PromptError(f"{path}: in_state.{state}: must be a mapping of intent → phrases")
         local = in_state.setdefault(str(state), {})
         for name, phrases in by_intent.items():
-            try:
-                intent = Intent(name)
-            except ValueError:
-                raise PromptError(f"{path}: in_state.{state}.{name}: unknown intent") from None
+            intent = intent_named(name, path, f"in_state.{state}.{name}")
             for p in phrases or []:
                 if not isinstance(p, str) or not normalize(p):
                     raise PromptError(f"{path}: in_state.{state}.{name}: phrases must be non-empty text")
