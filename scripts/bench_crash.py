@@ -591,7 +591,8 @@ def run_signal_bench(runs: int, rng: random.Random, work: Path, scripts: dict[st
             break
         scenario = rng.choice(SCENARIOS)
         timing = timings[scenario.name]
-        sig = ENDING_SIGNALS[tally.runs % len(ENDING_SIGNALS)]
+        sig = ENDING_SIGNALS[tally.signals_sent % len(ENDING_SIGNALS)]  # in turn by signals sent, not runs:
+        # a child that finished before its signal (a loaded machine) must not tip the balance
         plan = plan_kill(rng, timing, timing.first_entry_seconds)
         run = run_child(db, scenario, scripts[scenario.name], plan, sig=sig)
         tally.runs += 1

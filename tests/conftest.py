@@ -113,9 +113,11 @@ def check() -> WhisperCheck:
     return made
 
 
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (scripts/test), the tests that play and record in real time through PulseAudio run on
-    one worker, one after another, as they would alone: two of them at once would only measure each other."""
+    """Every test that plays or records in real time through a private PulseAudio is marked `audio`, so that
+    scripts/test can run them on their own, one after another, after the rest have run in parallel: beside a
+    busy worker they would measure the machine's load, not the coach."""
     for item in items:
-        if item.get_closest_marker("audio") or "vmic" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("real_time_audio"))
+        if "vmic" in getattr(item, "fixturenames", ()) and not item.get_closest_marker("audio"):
+            item.add_marker(pytest.mark.audio)
