@@ -52,6 +52,7 @@ def test_each_prompt_has_its_gates() -> None:
     assert limits_for("off") == LIMITS
     assert limits_for("nonsense") == LIMITS
     assert all(limits_for(p).no_speech > 0 for p in PROMPTS)
+    assert limits_for("words") != LIMITS and limits_for("replies") != LIMITS
 
 
 @pytest.mark.parametrize(("before", "after", "limit", "want"), [
