@@ -64,6 +64,7 @@ from voice_coach.coach.ports import EndOfInput, Expectation  # noqa: E402
 from voice_coach.speech.audio_io import PcmSource, read_wav  # noqa: E402
 from voice_coach.speech.listener import StreamListener  # noqa: E402
 from voice_coach.speech.recognition import Recognizer  # noqa: E402
+from voice_coach.speech.whisper_prompt import PROMPT  # noqa: E402
 
 AUDIO = ROOT / "tests" / "audio"
 KIND_STATE = {"number": "asking_rating", "yesno": "asking_symptoms", "symptom": "asking_rating",
@@ -511,7 +512,7 @@ def main(argv: list[str] | None = None) -> int:
     doc = {"generated": datetime.now(UTC).isoformat(timespec="seconds"),
            "machine": {"python": platform.python_version(), "platform": platform.platform(),
                        "cpus": os.cpu_count(), "load_average": [round(x, 2) for x in os.getloadavg()]},
-           "definitions": __doc__, "results": rows, "notes": notes}
+           "whisper_prompt": PROMPT, "definitions": __doc__, "results": rows, "notes": notes}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"wrote {args.out}", file=sys.stderr)
@@ -535,7 +536,8 @@ def real_set(args: argparse.Namespace) -> int:
     doc = {"generated": datetime.now(UTC).isoformat(timespec="seconds"),
            "machine": {"python": platform.python_version(), "cpus": os.cpu_count(),
                        "load_average": [round(x, 2) for x in os.getloadavg()]},
-           "definitions": real_speech_bench.__doc__, "part": args.part, "every_nth_not_for_coach": args.every,
+           "whisper_prompt": PROMPT, "definitions": real_speech_bench.__doc__, "part": args.part,
+           "every_nth_not_for_coach": args.every,
            "results": cells, "notes": notes}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")

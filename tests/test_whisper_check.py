@@ -331,7 +331,7 @@ def _without_model(urgent: frozenset[str]) -> WhisperCheck:
     """A check with no model loaded (for `extend`, whose scoring the test fakes): "stop" and the numbers probed,
     no takes."""
     check = WhisperCheck.__new__(WhisperCheck)
-    check.vocab, check.templates = _vocab(urgent), None
+    check.vocab, check.templates, check.prompt = _vocab(urgent), None, "off"
     return check
 
 

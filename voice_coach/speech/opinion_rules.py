@@ -55,6 +55,25 @@ NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "
 
 
 @dataclass(frozen=True)
+class Limits:
+    """The gates on Whisper's numbers, as one set: the constants above (measured without a word list as Whisper's
+    previous text), or a set measured with one (whisper_prompt.py, docs/SPEECH.md)."""
+
+    no_speech: float = NO_SPEECH
+    cut_no_speech: float = CUT_NO_SPEECH
+    stop_no_speech: float = STOP_NO_SPEECH
+    margin: float = MARGIN
+    urgent_margin: float = URGENT_MARGIN
+    """Also the stop probe's margin."""
+    short_margin: float = SHORT_MARGIN
+    number_margin: float = NUMBER_MARGIN
+
+
+LIMITS = Limits()
+"""The gates without a word list."""
+
+
+@dataclass(frozen=True)
 class Vocabulary:
     """The kinds of phrase the rules treat apart (cleaned phrases of prompts/phrases.yaml)."""
 
@@ -140,18 +159,20 @@ def short_and_unknown(said: str, words: int, no_speech: float, doubt_limit: floa
     return bool(said) and said not in vocab.known and len(said.split()) <= words and no_speech < doubt_limit
 
 
-def probes_stop(said: str, no_speech: float, vocab: Vocabulary, doubt_limit: float = math.inf) -> bool:
+def probes_stop(said: str, no_speech: float, vocab: Vocabulary, doubt_limit: float = math.inf,
+                limits: Limits = LIMITS) -> bool:
     """Whether a cleaned transcript `said` nothing was taken for is probed for "stop" (STOP_PROBE_WORDS)."""
-    return short_and_unknown(said, STOP_PROBE_WORDS, no_speech, min(STOP_NO_SPEECH, doubt_limit), vocab)
+    return short_and_unknown(said, STOP_PROBE_WORDS, no_speech, min(limits.stop_no_speech, doubt_limit), vocab)
 
 
-def probes_numbers(said: str, no_speech: float, vocab: Vocabulary, doubt_limit: float = math.inf) -> bool:
+def probes_numbers(said: str, no_speech: float, vocab: Vocabulary, doubt_limit: float = math.inf,
+                   limits: Limits = LIMITS) -> bool:
     """Whether a cleaned transcript `said` nothing was taken for is probed for the ratings (NUMBER_PROBE_WORDS)."""
-    return short_and_unknown(said, NUMBER_PROBE_WORDS, no_speech, min(NO_SPEECH, doubt_limit), vocab)
+    return short_and_unknown(said, NUMBER_PROBE_WORDS, no_speech, min(limits.no_speech, doubt_limit), vocab)
 
 
 def first_look(transcript: str, logprob: float, no_speech: float, candidates: list[str], vocab: Vocabulary,
-               doubt_limit: float = math.inf) -> Verdict | None:
+               doubt_limit: float = math.inf, limits: Limits = LIMITS) -> Verdict | None:
     """The verdict Whisper's free transcript settles alone: no speech (nothing said, or doubted and not a phrase,
     or doubted beyond `doubt_limit` and not urgent), exactly a phrase of the state (unsure when doubted), an
     urgent phrase inside a longer transcript (unsure); None when phrases must be scored."""
@@ -159,7 +180,7 @@ def first_look(transcript: str, logprob: float, no_speech: float, candidates: li
     carried = vocab.carriers.inner(said) if vocab.carriers is not None and said not in candidates else None
     if carried in vocab.numbers and carried in candidates:
         said = carried  # "About a three." is the rating three, as sure as "Three." would be
-    doubt = no_speech >= NO_SPEECH
+    doubt = no_speech >= limits.no_speech
     inside = urgent_inside(said, candidates, vocab) if said not in candidates else None
     too_doubtful = no_speech >= doubt_limit and said not in vocab.urgent and inside is None
     if not said or (doubt and said not in candidates and inside is None) or too_doubtful:
@@ -174,47 +195,50 @@ def first_look(transcript: str, logprob: float, no_speech: float, candidates: li
 
 
 def decide(transcript: str, logprob: float, gaps: dict[str, float], vocab: Vocabulary,
-           probe_gaps: dict[str, float] | None = None, numbers: bool = False) -> Verdict:
+           probe_gaps: dict[str, float] | None = None, numbers: bool = False, limits: Limits = LIMITS) -> Verdict:
     """The best-scoring phrase is taken when it is within its margin of the transcript's probability; failing
     that, a probed "stop" (`probe_gaps`), then, when the numbers were probed (`numbers`), a number."""
-    verdict = decide_shortlist(transcript, logprob, gaps, vocab)
+    verdict = decide_shortlist(transcript, logprob, gaps, vocab, limits)
     probe_gaps = probe_gaps or {}
-    return (stop_probe(verdict, probe_gaps, vocab)
-            or (number_probe(verdict, probe_gaps, vocab) if numbers else None) or verdict)
+    return (stop_probe(verdict, probe_gaps, vocab, limits)
+            or (number_probe(verdict, probe_gaps, vocab, limits) if numbers else None) or verdict)
 
 
-def decide_shortlist(transcript: str, logprob: float, gaps: dict[str, float], vocab: Vocabulary) -> Verdict:
+def decide_shortlist(transcript: str, logprob: float, gaps: dict[str, float], vocab: Vocabulary,
+                     limits: Limits = LIMITS) -> Verdict:
     """The best phrase within its own margin (a symptom's is wider); else, for a short garbled transcript, the
     likeliest phrase within SHORT_MARGIN, read back; else a rejection."""
     if not gaps:
         return Verdict(None, 0.0, "not_for_coach", transcript, -math.inf)
     ranked = tuple((p, round(g, 2)) for p, g in sorted(gaps.items(), key=lambda x: -x[1]))
     for phrase, gap in ranked:
-        if gap >= -(URGENT_MARGIN if phrase in vocab.urgent else MARGIN):
+        if gap >= -(limits.urgent_margin if phrase in vocab.urgent else limits.margin):
             return Verdict(phrase, confidence_for(gap, logprob), "ok", transcript, gap, phrase, ranked)
     best, gap = ranked[0]
     said = clean_transcript(transcript)
     if (best in vocab.short_ok and said not in vocab.known and len(said.split()) <= len(best.split()) + 1
-            and gap >= -SHORT_MARGIN):
+            and gap >= -limits.short_margin):
         return Verdict(best, min(UNSURE_CONFIDENCE, confidence_for(gap, logprob)), "ok", transcript, gap,
                        best, ranked)
     return Verdict(None, 0.0, "other_phrase" if said in vocab.known else "not_for_coach", transcript, gap, best,
                    ranked)
 
 
-def stop_probe(verdict: Verdict, probe_gaps: dict[str, float], vocab: Vocabulary) -> Verdict | None:
+def stop_probe(verdict: Verdict, probe_gaps: dict[str, float], vocab: Vocabulary,
+               limits: Limits = LIMITS) -> Verdict | None:
     """A "stop" phrase within URGENT_MARGIN of the transcript nothing was taken for, unsure; None when there is
     none or `verdict` took a phrase."""
     stop_gaps = {p: g for p, g in probe_gaps.items() if p in vocab.stops}
     if verdict.phrase is not None or not stop_gaps:
         return None
     phrase, gap = max(stop_gaps.items(), key=lambda x: (x[1], x[0]))
-    if gap < -URGENT_MARGIN:
+    if gap < -limits.urgent_margin:
         return None
     return probed(verdict, phrase, gap)
 
 
-def number_probe(verdict: Verdict, probe_gaps: dict[str, float], vocab: Vocabulary) -> Verdict | None:
+def number_probe(verdict: Verdict, probe_gaps: dict[str, float], vocab: Vocabulary,
+                 limits: Limits = LIMITS) -> Verdict | None:
     """The best number within NUMBER_MARGIN of the transcript nothing was taken for and NUMBER_LEAD ahead of
     every other phrase scored (the shortlist and the probed numbers; a probed "stop" that was not taken is not
     weighed), unsure; None when none stands out or `verdict` took a phrase."""
@@ -222,7 +246,7 @@ def number_probe(verdict: Verdict, probe_gaps: dict[str, float], vocab: Vocabula
     if verdict.phrase is not None or not any(p in vocab.numbers for p in gaps):
         return None
     (phrase, gap), *rest = sorted(gaps.items(), key=lambda x: (-x[1], x[0]))
-    if phrase not in vocab.numbers or gap < -NUMBER_MARGIN or (rest and gap - rest[0][1] < NUMBER_LEAD):
+    if phrase not in vocab.numbers or gap < -limits.number_margin or (rest and gap - rest[0][1] < NUMBER_LEAD):
         return None
     return probed(verdict, phrase, gap)
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -31,8 +30,8 @@ import numpy as np
 
 from voice_coach.errors import ModelError
 from voice_coach.speech.opinion_rules import (
-    CUT_NO_SPEECH,
     NUMBER_WORDS,
+    Limits,
     Verdict,
     Vocabulary,
     clean_transcript,
@@ -47,6 +46,7 @@ from voice_coach.speech.opinion_rules import (
 from voice_coach.speech.talk_focus import reply_under_talk
 from voice_coach.speech.voice_templates import Match, VoiceTemplates, encoder_frames, speech_span
 from voice_coach.speech.whisper_features import HOP, log_mel
+from voice_coach.speech.whisper_prompt import PROMPT, limits_for, prompt_words
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +64,6 @@ SHORTLIST = 4
 NUMBER_TOP = 4
 """The numbers a probe scores: those whose first token Whisper's first step likes best, in one decoder pass (as
 good as scoring all eleven, at a third of the delay and without the memory of a bigger batch)."""
-PROMPT_WORDS = os.environ.get("VOICE_COACH_WHISPER_PROMPT", "off").lower() in ("words", "on", "1")
-"""Give Whisper the state's phrases as a lowercase word list in its "previous text" (before the start of the
-transcript), for the free transcript and for every phrase scored (docs/SPEECH.md: what it was measured to do)."""
 _SOT, _NO_TIMESTAMPS, _EOT, _PREV = "<|startoftranscript|>", "<|notimestamps|>", "<|endoftext|>", "<|startofprev|>"
 
 
@@ -131,11 +128,17 @@ class WhisperCheck:
         self.eot = ids[2]
         self.full_stop = ids[3]
         self.ends = [ids[3], ids[5], ids[6]]  # ".", "!", "?" (not ",": "Yes, cramp" must not count as "yes")
-        self.prompt = PROMPT_WORDS
-        """Prefix the state's words as "previous text" (PROMPT_WORDS)."""
+        self.prompt = PROMPT
+        """Which of the state's words Whisper is given as "previous text" (whisper_prompt.PROMPTS), for the free
+        transcript and for every phrase scored; `limits` follows it."""
         self._prev = self.tokenizer.token_to_id(_PREV)
-        self._starts: dict[tuple[str, ...], list[int]] = {}
+        self._starts: dict[tuple[str, tuple[str, ...]], list[int]] = {}
         self._forms: dict[str, list[tuple[int, ...]]] = {}
+
+    @property
+    def limits(self) -> Limits:
+        """The gates measured for the current `prompt` (whisper_prompt.limits_for)."""
+        return limits_for(self.prompt)
 
     @property
     def urgent(self) -> frozenset[str]:
@@ -148,7 +151,7 @@ class WhisperCheck:
         choices) are always scored. Under other people's talk only the reply's own stretch is heard
         (`reply_under_talk`)."""
         heard = reply_under_talk(pcm)
-        doubt_limit = CUT_NO_SPEECH if heard is not pcm else math.inf
+        doubt_limit = self.limits.cut_no_speech if heard is not pcm else math.inf
         pcm = heard
         encoded = self.encode(pcm)
         verdict = self._whisper_verdict(encoded, phrases, hints, doubt_limit, self.start_for(phrases))
@@ -156,14 +159,15 @@ class WhisperCheck:
         return replace(weighed, scoring=verdict.scoring)
 
     def start_for(self, phrases: tuple[str, ...] | frozenset[str]) -> list[int]:
-        """The decoder's start tokens: with `prompt`, the phrases' words (lowercase, each once) as previous text."""
-        if not self.prompt or self._prev is None:
+        """The decoder's start tokens: with a `prompt`, the phrases' words it lists (`prompt_words`) as previous
+        text."""
+        if self.prompt == "off" or self._prev is None:
             return self.start
-        key = tuple(sorted(phrases))
+        key = (self.prompt, tuple(sorted(phrases)))
         if key not in self._starts:
-            words = list(dict.fromkeys(w for p in key for w in p.lower().split()))
+            words = prompt_words(key[1], self.prompt, self.vocab.urgent)
             ids = self.tokenizer.encode(" " + " ".join(words), add_special_tokens=False).ids
-            self._starts[key] = [self._prev, *ids, *self.start]
+            self._starts[key] = [self._prev, *ids, *self.start] if words else self.start
         return self._starts[key]
 
     def _whisper_verdict(self, encoded: Any, phrases: tuple[str, ...] | frozenset[str], hints: tuple[str, ...],
@@ -183,29 +187,32 @@ class WhisperCheck:
         candidates = [p for p in phrases if p]
         vocab = self.vocab
         first = _log_softmax(np.asarray(free.logits[0][0], dtype=np.float32)) if free.logits else None
-        probe = [p for p in candidates if p in vocab.stops] if probes_stop(said, no_speech, vocab, doubt_limit) else []
+        limits = self.limits
+        probe = ([p for p in candidates if p in vocab.stops]
+                 if probes_stop(said, no_speech, vocab, doubt_limit, limits) else [])
         numbers = (self._likeliest_numbers(candidates, first)
-                   if probes_numbers(said, no_speech, vocab, doubt_limit) else [])
-        early = first_look(transcript, free_logprob, no_speech, candidates, vocab, doubt_limit)
+                   if probes_numbers(said, no_speech, vocab, doubt_limit, limits) else [])
+        early = first_look(transcript, free_logprob, no_speech, candidates, vocab, doubt_limit, limits)
         if early is not None and early.phrase is None:  # no speech, unless a probe finds a "stop"
             if not probe:
                 return early
-            return stop_probe(early, self._gaps(encoded, probe, first, free_logprob, start), vocab) or early
+            return stop_probe(early, self._gaps(encoded, probe, first, free_logprob, start), vocab, limits) or early
         if early is not None:
             return early
         shortlist = self._shortlist(candidates, first, hints)
-        verdict = decide(transcript, free_logprob, self._gaps(encoded, shortlist, first, free_logprob, start), vocab)
+        verdict = decide(transcript, free_logprob, self._gaps(encoded, shortlist, first, free_logprob, start), vocab,
+                         limits=limits)
         probe_gaps: dict[str, float] = {}
         probe = [p for p in probe if p not in shortlist]
         if verdict.phrase is None and probe:  # scored apart, only when needed: a bigger batch costs memory
             probe_gaps = self._gaps(encoded, probe, first, free_logprob, start)
-            verdict = stop_probe(verdict, probe_gaps, vocab) or verdict
+            verdict = stop_probe(verdict, probe_gaps, vocab, limits) or verdict
         probing_numbers = bool(numbers)
         numbers = [p for p in numbers if p not in shortlist]  # scored already
         if verdict.phrase is None and probing_numbers:
             if numbers:
                 probe_gaps.update(self._gaps(encoded, numbers, first, free_logprob, start))
-            verdict = number_probe(verdict, probe_gaps, vocab) or verdict
+            verdict = number_probe(verdict, probe_gaps, vocab, limits) or verdict
         return replace(verdict, scoring=Scoring(encoded, first, free_logprob, probe_gaps, probing_numbers, start))
 
     def _once(self, free: Any, transcript: str, logprob: float) -> tuple[str, float]:
@@ -267,7 +274,7 @@ class WhisperCheck:
                     else self._gaps(s.encoded, [phrase], s.first, s.free_logprob, s.start))
         extended = self._with_voice(decide(verdict.transcript, s.free_logprob, gaps, self.vocab,
                                            {p: g for p, g in s.probe_gaps.items() if p not in gaps},
-                                           s.probing_numbers), verdict.match)
+                                           s.probing_numbers, self.limits), verdict.match)
         return replace(extended, scoring=s)
 
     def _with_voice(self, verdict: Verdict, match: Match | None) -> Verdict:
