@@ -49,6 +49,18 @@ what's the name?" for "okay coach what's today"), bar one in babble (6); room ta
 to the transcript, and a long garbled transcript is so unlikely that almost any phrase comes near it."""
 MAX_WAKE_SECONDS = 5.0
 """Longer utterances are not a wake phrase with a request (they are never decoded further)."""
+EARLY_MIN_SECONDS = 0.45
+"""An early decision (at a short pause, listener.EARLY_PAUSE_SECONDS) needs at least this much audio so far (the
+pre-roll and hangover included): less is a click or one word."""
+EARLY_MAX_SECONDS = 3.5
+"""...and at most this much: the wake phrase (with a request said in one breath, slowly) fits; room talk runs on."""
+EARLY_CHECKS = 2
+"""Early decisions tried per utterance (a pause inside a slow "okay ... coach" asks once too soon)."""
+EARLY_FRAMES: int | None = None
+"""The encoder's window for an early check (10 ms frames; None: the Whisper check's own)."""
+NOTHING_MORE_SECONDS = 0.4
+"""Audio heard after an early wake up to the end of its utterance that is only the pause's tail: nothing
+followed the wake phrase, so its early judgement stands (no second Whisper run)."""
 
 
 @dataclass(frozen=True)
@@ -96,6 +108,12 @@ class WakeDetector:
         self._bare = ""
         self._pcm = bytearray()
         self._too_long = False
+        self._partial = ""
+        self._early: WakeResult | None = None
+        self._early_bytes = 0
+        self._early_checks = 0
+        self.early_runs = 0
+        """Whisper runs at a short pause (also counted in `whisper_runs`)."""
 
     @property
     def last(self) -> Decoded | None:
@@ -114,6 +132,7 @@ class WakeDetector:
         self._bare = min(self._phrases, key=len) if self._phrases else ""
         self._pcm = bytearray()
         self._too_long = False
+        self._partial, self._early, self._early_bytes, self._early_checks = "", None, 0, 0
         self.grammar.begin(phrases)
 
     def feed(self, pcm: bytes) -> str | None:
@@ -123,13 +142,33 @@ class WakeDetector:
         if len(self._pcm) > MAX_WAKE_SECONDS * 32000:
             self._too_long = True  # room talk: stop decoding it (the grammar's end below rejects it)
             return None
-        self.grammar.feed(pcm)
-        # No partial result: ending the utterance at the first short pause after the bare wake phrase (as "stop"
-        # does) answered sooner, but cut "okay coach, check in" at the comma, and the request said while the coach
-        # answered "Yes?" was lost with the coach's own voice (the microphone's audio is dropped while it speaks).
+        self._partial = clean_phrase(self.grammar.feed(pcm) or "")
+        # No partial result for the listener: ending the utterance at the first short pause after the wake phrase
+        # (as "stop" does) cut "okay coach, check in" at the comma and lost the request. The wake is decided early
+        # instead (`early`), and the utterance is heard to its end for the request.
         return None
 
+    def early(self) -> bool:
+        """At a short pause (speech.listener.EARLY_PAUSE_SECONDS): is what was said so far a wake? Judged by the
+        same rules as at the end, on the audio so far; a wake decided here stands (its answer tone is the wake the
+        person hears), and the utterance goes on being heard for the request said in the same breath."""
+        seconds = len(self._pcm) / 32000
+        if (self.check is None or self._too_long or self._early is not None or self._early_checks >= EARLY_CHECKS
+                or not EARLY_MIN_SECONDS <= seconds <= EARLY_MAX_SECONDS):
+            return False
+        self._early_checks += 1
+        self.early_runs += 1
+        partial = self._partial if self._partial in self._phrases else ""
+        result = self._second_opinion(partial, False, WakeResult("none", None, f"{partial}/partial",
+                                                                  seconds=seconds), frames=EARLY_FRAMES)
+        if result.outcome != "wake":
+            return False
+        self._early, self._early_bytes = result, len(self._pcm)
+        return True
+
     def end(self) -> Heard | None:
+        if self._early is not None:
+            return self._end_after_early(self._early)
         heard = self.grammar.end()
         seconds = len(self._pcm) / 32000
         decoded = self.grammar.last
@@ -146,6 +185,25 @@ class WakeDetector:
             return Heard(result.phrase, 1.0, "voice")
         return None
 
+    def _end_after_early(self, early: WakeResult) -> Heard:
+        """The end of an utterance already decided a wake at a pause: the wake stands; what followed it (the
+        request) is read by a second judgement of the whole utterance when there was more speech."""
+        heard = self.grammar.end()
+        text = clean_phrase(heard.text) if heard is not None else ""
+        started = time.perf_counter()
+        result = early
+        more = (len(self._pcm) - self._early_bytes) / 32000 > NOTHING_MORE_SECONDS
+        if more and not self._too_long:
+            whole = self._second_opinion(text, heard is not None, WakeResult("none", None, f"{text}/early",
+                                                                              seconds=len(self._pcm) / 32000))
+            if whole.phrase is not None and whole.phrase != self._bare and whole.outcome in ("wake", "near_miss"):
+                result = WakeResult("wake", whole.phrase, early.grammar, whole.transcript, whole.gap, whole.seconds)
+        self.verify_seconds = time.perf_counter() - started
+        self.results.append(result)
+        del self.results[:-64]
+        assert result.phrase is not None
+        return Heard(result.phrase, 1.0, "voice")
+
     def take_results(self) -> list[WakeResult]:
         out, self.results = self.results, []
         return out
@@ -159,14 +217,16 @@ class WakeDetector:
             return True
         return decoded is not None and decoded.reason not in ("silence", "noise", "unknown_word")
 
-    def _second_opinion(self, text: str, accepted: bool, result: WakeResult) -> WakeResult:
+    def _second_opinion(self, text: str, accepted: bool, result: WakeResult, *,
+                        frames: int | None = None) -> WakeResult:
         if self.check is None:  # the grammar alone (no Whisper model): only its acceptance wakes
             if text not in self._phrases:
                 return result
             return WakeResult("wake" if accepted else "near_miss", text, result.grammar, seconds=result.seconds)
         self.whisper_runs += 1
         try:
-            verdict = self.check.judge(bytes(self._pcm), self._phrases, (text,) if text in self._phrases else ())
+            verdict = self.check.judge(bytes(self._pcm), self._phrases, (text,) if text in self._phrases else (),
+                                       frames=frames)
         except Exception as exc:  # noqa: BLE001 - a broken second opinion must not stop the listener
             log.warning("the Whisper check failed on a wake (%s): the grammar decides alone", exc)
             return WakeResult("wake" if accepted else "none", text or None, result.grammar, seconds=result.seconds)
@@ -216,3 +276,7 @@ class ModeRecognizer(Wrapped):
     def begin(self, phrases: tuple[str, ...]) -> None:
         self.inner = self.wake if self.state in self.wake_states else self.coach
         self.inner.begin(phrases)
+
+    def early(self) -> bool:
+        """The wake detector's early decision while waiting; the coach's recognizer never decides early."""
+        return self.inner is self.wake and self.wake.early()
