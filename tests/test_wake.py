@@ -86,6 +86,7 @@ def test_long_room_talk_is_never_judged(grammar: SphinxRecognizer) -> None:
 
 TOOK = Verdict("okay coach", 0.9, "ok", "Okay, coach.", 0.0, "okay coach")
 REQUEST = Verdict(None, 0.0, "not_for_coach", "Okay, go, check in.", -2.0, "okay coach")
+WEAK = Verdict(None, 0.0, "not_for_coach", "Okay, go.", -3.0, "okay coach")
 FAR = Verdict(None, 0.0, "not_for_coach", "Okay, good.", -15.0, "okay coach")
 LONG = Verdict(None, 0.0, "not_for_coach", "Okay, go, and then we went to the shops in town.", -2.0, "okay coach")
 EARLY = [
@@ -94,7 +95,9 @@ EARLY = [
     ("the request in the same breath", TOOK, REQUEST, "check in", True, "okay coach check in", 2),
     ("the rest unclear: the wake stands", TOOK, FAR, "check in", True, "okay coach", 2),
     ("the rest runs on: the wake stands", TOOK, LONG, "check in", True, "okay coach", 2),
-    ("not a wake at the pause: decided at the end", FAR, TOOK, "", False, "okay coach", 2),
+    ("not a wake at the pause, nothing more: no second run", FAR, TOOK, "", False, None, 1),
+    ("a weak match waits for the end (same verdict)", WEAK, TOOK, "", False, "okay coach", 1),
+    ("not a wake at the pause, more said: judged again at the end", FAR, TOOK, "check in", False, "okay coach", 2),
     ("not a wake at all", FAR, FAR, "check in", False, None, 2),
 ]
 

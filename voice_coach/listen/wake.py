@@ -28,7 +28,7 @@ from typing import Any
 from voice_coach.coach.intents import Heard
 from voice_coach.speech.recognition import Decoded, Recognizer, clean_phrase
 from voice_coach.speech.recognizer_wrapper import Wrapped
-from voice_coach.speech.whisper_check import WhisperCheck
+from voice_coach.speech.whisper_check import Verdict, WhisperCheck
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +56,12 @@ EARLY_MAX_SECONDS = 3.5
 """...and at most this much: the wake phrase (with a request said in one breath, slowly) fits; room talk runs on."""
 EARLY_CHECKS = 2
 """Early decisions tried per utterance (a pause inside a slow "okay ... coach" asks once too soon)."""
+EARLY_GAP = 2.0
+"""At a pause only a clear wake is taken: Whisper took the phrase, or found it at most this much less likely than
+its transcript; the second chance does not apply. What is heard so far may be the start of other talk ("okay, go
+on then" is "Okay, go." at its comma, and espeak's "okay coach" is heard as "Okay, go." at -3 to -8 on tuning
+voices): weaker matches wait for the end of the utterance and its usual rules (a later answer, not a lost one)."""
+"""Early decisions tried per utterance (a pause inside a slow "okay ... coach" asks once too soon)."""
 EARLY_FRAMES: int | None = None
 """The encoder's window for an early check (10 ms frames; None: the Whisper check's own)."""
 NOTHING_MORE_SECONDS = 0.4
@@ -79,6 +85,8 @@ class WakeResult:
     """Whisper's log-probability of the phrase minus that of its transcript."""
     seconds: float = 0.0
     """Length of the utterance."""
+    taken: bool = False
+    """Whisper's own rules took the phrase (not only found it near its transcript)."""
 
     def how(self) -> dict[str, Any]:
         """Journal fields."""
@@ -112,6 +120,7 @@ class WakeDetector:
         self._early: WakeResult | None = None
         self._early_bytes = 0
         self._early_checks = 0
+        self._checked: tuple[Verdict, int] | None = None
         self.early_runs = 0
         """Whisper runs at a short pause (also counted in `whisper_runs`)."""
 
@@ -133,6 +142,7 @@ class WakeDetector:
         self._pcm = bytearray()
         self._too_long = False
         self._partial, self._early, self._early_bytes, self._early_checks = "", None, 0, 0
+        self._checked = None
         self.grammar.begin(phrases)
 
     def feed(self, pcm: bytes) -> str | None:
@@ -161,7 +171,8 @@ class WakeDetector:
         partial = self._partial if self._partial in self._phrases else ""
         result = self._second_opinion(partial, False, WakeResult("none", None, f"{partial}/partial",
                                                                   seconds=seconds), frames=EARLY_FRAMES)
-        if result.outcome != "wake":
+        clear = result.taken or (result.gap is not None and result.gap >= -EARLY_GAP)
+        if result.outcome != "wake" or not clear:
             return False
         self._early, self._early_bytes = result, len(self._pcm)
         return True
@@ -177,13 +188,21 @@ class WakeDetector:
         result = WakeResult("none", None, f"{text}/{reason}", seconds=seconds)
         started = time.perf_counter()
         if not self._too_long and self._candidate(heard, decoded):
-            result = self._second_opinion(clean_phrase(text), heard is not None, result)
+            result = self._second_opinion(clean_phrase(text), heard is not None, result, verdict=self._same_audio())
         self.verify_seconds = time.perf_counter() - started
         self.results.append(result)
         del self.results[:-64]
         if result.outcome == "wake" and result.phrase is not None:
             return Heard(result.phrase, 1.0, "voice")
         return None
+
+    def _same_audio(self) -> Verdict | None:
+        """The verdict of the check at a pause when nothing but the pause's tail came after it: the end judges the
+        same audio, so Whisper need not run again (room talk's short utterances cost one run, as before)."""
+        if self._checked is None:
+            return None
+        verdict, at = self._checked
+        return verdict if (len(self._pcm) - at) / 32000 <= NOTHING_MORE_SECONDS else None
 
     def _end_after_early(self, early: WakeResult) -> Heard:
         """The end of an utterance already decided a wake at a pause: the wake stands; what followed it (the
@@ -217,19 +236,24 @@ class WakeDetector:
             return True
         return decoded is not None and decoded.reason not in ("silence", "noise", "unknown_word")
 
-    def _second_opinion(self, text: str, accepted: bool, result: WakeResult, *,
-                        frames: int | None = None) -> WakeResult:
+    def _second_opinion(self, text: str, accepted: bool, result: WakeResult, *, frames: int | None = None,
+                        verdict: Verdict | None = None) -> WakeResult:
+        """Whisper's verdict on the audio so far (`verdict`: one already made on the same audio) weighed by the
+        rules in the module's docstring."""
         if self.check is None:  # the grammar alone (no Whisper model): only its acceptance wakes
             if text not in self._phrases:
                 return result
             return WakeResult("wake" if accepted else "near_miss", text, result.grammar, seconds=result.seconds)
-        self.whisper_runs += 1
-        try:
-            verdict = self.check.judge(bytes(self._pcm), self._phrases, (text,) if text in self._phrases else (),
-                                       frames=frames)
-        except Exception as exc:  # noqa: BLE001 - a broken second opinion must not stop the listener
-            log.warning("the Whisper check failed on a wake (%s): the grammar decides alone", exc)
-            return WakeResult("wake" if accepted else "none", text or None, result.grammar, seconds=result.seconds)
+        if verdict is None:
+            self.whisper_runs += 1
+            try:
+                verdict = self.check.judge(bytes(self._pcm), self._phrases, (text,) if text in self._phrases else (),
+                                           frames=frames)
+            except Exception as exc:  # noqa: BLE001 - a broken second opinion must not stop the listener
+                log.warning("the Whisper check failed on a wake (%s): the grammar decides alone", exc)
+                return WakeResult("wake" if accepted else "none", text or None, result.grammar,
+                                  seconds=result.seconds)
+            self._checked = (verdict, len(self._pcm))
         phrase, gap = verdict.phrase or verdict.candidate, verdict.gap
         if phrase is None or phrase not in self._phrases:
             return WakeResult("none", None, result.grammar, verdict.transcript, None, result.seconds)
@@ -244,7 +268,8 @@ class WakeDetector:
             outcome = "wake" if self.lenient else "near_miss"
         else:
             outcome = "none"
-        return WakeResult(outcome, phrase, result.grammar, verdict.transcript, gap, result.seconds)
+        return WakeResult(outcome, phrase, result.grammar, verdict.transcript, gap, result.seconds,
+                          verdict.phrase is not None)
 
 
 def with_request(phrase: str, transcript: str, phrases: tuple[str, ...], bare: str) -> str:
