@@ -302,8 +302,9 @@ def worker_wakes(conditions: list[str], with_takes: bool = False) -> dict[str, A
                     pcm, start, end = wake_clip(WAKE + request, voice, speed, condition, seed)
                     first = stream(pcm, detector, phrases)
                     woke = [w for w in first["wakes"] if w["at"] >= start]
+                    said = (WAKE + request).replace(",", "")
                     row = {"condition": condition, "voice": voice, "wpm": speed, "text": WAKE + request,
-                           "detected": bool(woke), "right_request": bool(woke) and woke[0]["text"] == WAKE + request,
+                           "detected": bool(woke), "right_request": bool(woke) and woke[0]["text"] == said,
                            "near_miss": bool(first["near"])}
                     if woke:
                         w = woke[0]
@@ -323,6 +324,43 @@ def worker_quiet(minutes: float) -> dict[str, Any]:
     cpu0 = time.process_time()
     out = stream(pcm, detector, phrases)
     out.update(cpu_seconds=time.process_time() - cpu0)
+    return out
+
+
+def worker_timing() -> dict[str, Any]:
+    """Where a wake check's time goes: median wall milliseconds of each step on "okay coach" (a tuning voice)."""
+    import ctranslate2
+
+    from voice_coach.speech.whisper_features import log_mel
+
+    detector, _, phrases = pipeline()
+    check = detector.check
+    x = speak(WAKE, "en-us", 160)
+    pcm = to_pcm(np.concatenate([np.zeros(4800), x, np.zeros(2880)]))
+
+    def ms(step: Any, n: int = 9) -> float:
+        step()
+        times = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - t0)
+        return round(1000 * float(np.median(times)), 1)
+
+    out: dict[str, Any] = {"audio_seconds": round(len(pcm) / 32000, 2), "load_average": list(os.getloadavg())}
+    for frames in (1000, 400, 200):
+        mel = log_mel(pcm, frames)
+        out[f"features_{frames}_ms"] = ms(lambda f=frames: log_mel(pcm, f))
+        out[f"encoder_{frames}_ms"] = ms(lambda m=mel: check.model.encode(
+            ctranslate2.StorageView.from_array(m[None]), to_cpu=True))
+    encoded = check.encode(pcm)
+    out["free_transcript_ms"] = ms(lambda: check.model.generate(
+        encoded, [check.start], beam_size=1, max_length=len(check.start) + 24, return_scores=True,
+        return_no_speech_prob=True, return_logits_vocab=True, length_penalty=0))
+    out["score_wake_phrase_ms"] = ms(lambda: check.phrase_scores(encoded, [WAKE], None))
+    out["score_5_phrases_ms"] = ms(lambda: check.phrase_scores(encoded, list(phrases[:5]), None))
+    out["whole_check_ms"] = ms(lambda: check.judge(pcm, phrases))
+    out["whole_check_400_frames_ms"] = ms(lambda: check.judge(pcm, phrases, frames=400))
     return out
 
 
@@ -346,13 +384,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="Room audio in this many processes at once (seeds --seed, --seed+1, ...)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "wake.json")
     parser.add_argument("--parts", default="room,quiet,wakes,takes",
-                        help="Which parts to run (room, quiet, wakes, takes); the others stay as --out has them.")
+                        help="Parts to run (room, quiet, wakes, takes, timing); the others stay as --out has them.")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         kind, rest = args.worker[0], args.worker[1:]
-        result = (worker_room(*rest) if kind == "room" else worker_quiet(float(rest[0])) if kind == "quiet"
-                  else worker_wakes(rest, with_takes=kind == "takes"))
+        if kind == "room":
+            result = worker_room(*rest)
+        elif kind == "timing":
+            result = worker_timing()
+        elif kind == "quiet":
+            result = worker_quiet(float(rest[0]))
+        else:
+            result = worker_wakes(rest, with_takes=kind == "takes")
         print(json.dumps(result))
         return 0
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -369,6 +413,9 @@ def main(argv: list[str] | None = None) -> int:
               f"(95 % upper bound {r['false_wakes_per_hour_95_upper']}/h); {r['near_misses']} near misses; Whisper "
               f"ran on {r['whisper_runs']} of {r['utterances']} utterances; CPU {r['cpu_percent_of_a_core']} % of a "
               f"core ({r['early_runs']} of the runs at a pause); peak RSS {r['rss_mb']} MB", flush=True)
+    if "timing" in parts:
+        doc["check_timing"] = run_worker("timing")
+        print(f"where a wake check's time goes (ms): {doc['check_timing']}", flush=True)
     if "quiet" in parts:
         log("quiet room ...")
         quiet = run_worker("quiet", str(args.quiet_minutes))
