@@ -115,11 +115,15 @@ def real_clip(path: Path) -> np.ndarray:
     return x * (0.5 * 32767 / max(1.0, float(np.abs(x).max())))
 
 
-def room_segments(minutes: float, seed: int, made: dict[str, float], real: list[Path]) -> Any:
+def room_segments(minutes: float, seed: int, made: dict[str, float], real: list[Path],
+                  before_each: Any = None) -> Any:
     """`minutes` of room audio as 16 kHz pcm segments of SEGMENT_MINUTES, each from its own seed; `made` counts
-    the minutes of each kind as they are made (and the CPU seconds spent making them)."""
+    the minutes of each kind as they are made (and the CPU seconds spent making them); `before_each(minutes done)`
+    is called before each segment is made (the ones before it have been heard)."""
     done, index = 0.0, 0
     while done < minutes:
+        if before_each is not None:
+            before_each(done)
         cpu = time.process_time()
         length = min(SEGMENT_MINUTES, minutes - done)
         pcm, kinds = room_track(length, seed * 100_003 + index, real)
@@ -213,9 +217,10 @@ def pipeline() -> tuple[Any, Any, tuple[str, ...]]:
     return detector, None, wake_grammar(WAKE, load_listen_prompts())
 
 
-def stream(pcm: bytes | Any, detector: Any, phrases: tuple[str, ...]) -> dict[str, Any]:
+def stream(pcm: bytes | Any, detector: Any, phrases: tuple[str, ...], out: dict[str, Any] | None = None
+           ) -> dict[str, Any]:
     """Run `pcm` (bytes, or an iterable of pcm segments) through the endpointer and the detector as the listener
-    does, with the early decision on; wakes, near misses, reports."""
+    does, with the early decision on; wakes, near misses, reports (in `out` as they come, when given)."""
     from voice_coach.access.profile import Profile, endpoint_options
     from voice_coach.coach.clocks import VirtualClock
     from voice_coach.coach.ports import EndOfInput, Expectation
@@ -229,13 +234,16 @@ def stream(pcm: bytes | Any, detector: Any, phrases: tuple[str, ...]) -> dict[st
     if EARLY:  # as the resident loop does: the answer tone at the first short pause
         listener.on_early = lambda: None
     clock, expect = VirtualClock(), Expectation(phrases, True, "listen_waiting")
-    wakes, near, lenient_until, utterances = [], [], -1.0, 0
+    out = {} if out is None else out
+    wakes: list[dict[str, Any]] = out.setdefault("wakes", [])
+    near: list[tuple[Any, ...]] = out.setdefault("near", [])
+    out["utterances"], lenient_until = 0, -1.0
     try:
         while True:
             detector.lenient = clock.now() < lenient_until
             heard = listener.listen(None, clock, expect)
             for result in detector.take_results():
-                utterances += 1
+                out["utterances"] += 1
                 if DEBUG:
                     log(f"  {clock.now():8.2f} {result}")
                 if result.outcome == "near_miss":
@@ -251,7 +259,8 @@ def stream(pcm: bytes | Any, detector: Any, phrases: tuple[str, ...]) -> dict[st
                                               else report.end_seconds + report.finalize_seconds, 3)})
     except EndOfInput:
         pass
-    return {"wakes": wakes, "near": near, "utterances": utterances, "audio_seconds": source.position / 32000}
+    out["audio_seconds"] = source.position / 32000
+    return out
 
 
 # ----- workers (each in its own process) ----------------------------------------------------------------------
@@ -260,7 +269,22 @@ def worker_room(minutes: str, seed: str) -> dict[str, Any]:
     made: dict[str, float] = {}
     real = real_clips()
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    out = stream(room_segments(float(minutes), int(seed), made, real), detector, phrases)
+    out: dict[str, Any] = {}
+    progress = os.environ.get("BENCH_WAKE_PROGRESS")
+
+    def note(done: float) -> None:  # a long run can be stopped at any segment and still counted
+        if progress:
+            with open(f"{progress}.seed{seed}.jsonl", "a", encoding="utf-8") as f:
+                f.write(json.dumps({"minutes": done, "wakes": out.get("wakes", []), "near": len(out.get("near", [])),
+                                    "utterances": out.get("utterances", 0), "whisper_runs": detector.whisper_runs,
+                                    "early_runs": detector.early_runs,
+                                    "cpu_seconds": time.process_time() - cpu0 - made.get("cpu_seconds", 0.0),
+                                    "wall_seconds": time.perf_counter() - wall0,
+                                    "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                                    "made_minutes": made}) + "\n")
+
+    stream(room_segments(float(minutes), int(seed), made, real, note), detector, phrases, out)
+    note(float(minutes))
     out.update(cpu_seconds=time.process_time() - cpu0 - made.pop("cpu_seconds", 0.0),
                wall_seconds=time.perf_counter() - wall0, made_minutes={k: round(v, 1) for k, v in made.items()},
                real_clips=len(real), whisper_runs=detector.whisper_runs, early_runs=detector.early_runs,
