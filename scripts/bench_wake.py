@@ -130,6 +130,7 @@ def room_segments(minutes: float, seed: int, made: dict[str, float], real: list[
         for kind, value in kinds.items():
             made[kind] = made.get(kind, 0.0) + value
         made["cpu_seconds"] = made.get("cpu_seconds", 0.0) + time.process_time() - cpu
+        made["all"] = made.get("all", 0.0) + len(pcm) / 32000 / 60
         done, index = done + length, index + 1
         yield pcm
 
@@ -404,6 +405,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--room-minutes", type=float, default=30.0)
     parser.add_argument("--quiet-minutes", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--room-from-progress", metavar="PREFIX",
+                        help="Count a stopped long run from its workers' notes (BENCH_WAKE_PROGRESS=PREFIX)")
     parser.add_argument("--room-workers", type=int, default=1,
                         help="Room audio in this many processes at once (seeds --seed, --seed+1, ...)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "wake.json")
@@ -462,10 +465,21 @@ def main(argv: list[str] | None = None) -> int:
 def room_part(args: argparse.Namespace) -> dict[str, Any]:
     workers = max(1, args.room_workers)
     seeds = [args.seed + i for i in range(workers)]
-    log(f"{args.room_minutes:g} minutes of room audio (seeds {seeds}), made and streamed a segment at a time ...")
     load = os.getloadavg()
-    with ThreadPoolExecutor(workers) as pool:
-        parts = list(pool.map(lambda seed: run_worker("room", str(args.room_minutes / workers), str(seed)), seeds))
+    if args.room_from_progress:  # a long run stopped before its end: what its workers had heard by their last note
+        parts = []
+        for seed in seeds:
+            lines = Path(f"{args.room_from_progress}.seed{seed}.jsonl").read_text(encoding="utf-8").splitlines()
+            last = json.loads(lines[-1])
+            parts.append({**last, "audio_seconds": 60 * last["made_minutes"].get("all", 0.0),
+                          "real_clips": len(real_clips()),
+                          "near": [()] * last["near"], "made_minutes": {k: v for k, v in last["made_minutes"].items()
+                                                                         if k != "cpu_seconds"}})
+    else:
+        log(f"{args.room_minutes:g} minutes of room audio (seeds {seeds}), made and streamed a segment at a time ...")
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(lambda seed: run_worker("room", str(args.room_minutes / workers), str(seed)),
+                                  seeds))
     audio_seconds = sum(p["audio_seconds"] for p in parts)
     cpu_seconds = sum(p["cpu_seconds"] for p in parts)
     hours = audio_seconds / 3600
