@@ -471,7 +471,7 @@ def room_part(args: argparse.Namespace) -> dict[str, Any]:
         for seed in seeds:
             lines = Path(f"{args.room_from_progress}.seed{seed}.jsonl").read_text(encoding="utf-8").splitlines()
             last = json.loads(lines[-1])
-            parts.append({**last, "audio_seconds": 60 * last["made_minutes"].get("all", 0.0),
+            parts.append({**last, "audio_seconds": 60 * last["made_minutes"].get("all", last["minutes"]),
                           "real_clips": len(real_clips()),
                           "near": [()] * last["near"], "made_minutes": {k: v for k, v in last["made_minutes"].items()
                                                                          if k != "cpu_seconds"}})
