@@ -55,6 +55,8 @@ CASES = [
     ("far", Verdict(None, 0.0, "not_for_coach", "Okay, good.", -15.0, "okay coach"), True, "none"),
     ("a long transcript", Verdict(None, 0.0, "not_for_coach", "She's a new poth of all, and it's a", -2.5,
                                   "okay coach"), True, "none"),
+    ("taken over a long transcript", Verdict("okay coach", 0.9, "ok", "I'm not sure if I'm gonna go to the end of",
+                                             2.96, "okay coach"), True, "none"),
     ("no candidate", Verdict(None, 0.0, "no_speech", "", 0.0, None), False, "none"),
 ]
 

@@ -9,9 +9,13 @@ transcribes it freely and scores the wake phrases against its transcript:
 
 - a wake: Whisper took a phrase, or its best wake phrase is within WAKE_GAP of its transcript, or the grammar
   accepted the same phrase and it is within AGREE_GAP;
-- never when Whisper's transcript is much longer than the phrase (MAX_EXTRA_WORDS);
+- never when Whisper's transcript is much longer than the phrase (MAX_EXTRA_WORDS), even when its rules took it;
 - a near miss: within NEAR_GAP. It is journalled, and for a few seconds (listener.SECOND_CHANCE_SECONDS) a near
   miss counts as a wake: a person who was not heard says it again; a television rarely says the same thing twice.
+
+At the first short pause (speech.listener.EARLY_PAUSE_SECONDS) the same judgement is made early on the audio so
+far (`early`): a clear wake there is answered at once with the tone and stands, while the utterance is heard to its
+end for the request said in the same breath; a weaker one waits for the end, judged on the same verdict.
 
 The grammar alone decides nothing while Whisper is installed: under babble or slowed speech it rejected most wake
 phrases measured (scripts/bench_wake.py shows the figures). Whisper hears the request better than "coach", so the
@@ -43,7 +47,9 @@ NEAR_GAP = 8.0
 """At most this much less likely: a near miss (and a wake on the second chance)."""
 MAX_EXTRA_WORDS = 4
 """Whisper's transcript may hold at most this many words more than the wake phrase it scored (for any wake or near
-miss but a phrase Whisper took itself). On tuning voices wake phrases came out at most 3 words longer ("Okay, go,
+miss, a phrase Whisper's rules took included: the long room run took "okay coach" over "I'm not sure if I'm gonna go
+to the end of", Whisper's hallucination on a short real clip of a game voice, less likely than the phrase). On tuning
+voices wake phrases came out at most 3 words longer ("Okay, go,
 what's the name?" for "okay coach what's today"), bar one in babble (6); room talk that came close held 5 to 10 more
 ("A coach and horses, the coach trip was lovely.", "She's a new poth of all, and it's a"): measured gaps are relative
 to the transcript, and a long garbled transcript is so unlikely that almost any phrase comes near it."""
@@ -258,8 +264,7 @@ class WakeDetector:
         if phrase is None or phrase not in self._phrases:
             return WakeResult("none", None, result.grammar, verdict.transcript, None, result.seconds)
         phrase = with_request(phrase, verdict.transcript, self._phrases, self._bare)
-        if verdict.phrase is None and len(clean_phrase(verdict.transcript).split()) > len(phrase.split()) + \
-                MAX_EXTRA_WORDS:
+        if len(clean_phrase(verdict.transcript).split()) > len(phrase.split()) + MAX_EXTRA_WORDS:
             return WakeResult("none", phrase, result.grammar, verdict.transcript, gap, result.seconds)
         if verdict.phrase is not None or gap >= -self.wake_gap or (accepted and text == phrase
                                                                     and gap >= -self.agree_gap):
