@@ -412,6 +412,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "wake.json")
     parser.add_argument("--parts", default="room,quiet,wakes,takes",
                         help="Parts to run (room, quiet, wakes, takes, timing); the others stay as --out has them.")
+    parser.add_argument("--conditions", default="quiet,white10,babble10,slowed",
+                        help="Conditions of the wake trials (quiet, white10, babble10, slowed)")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -428,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     args.out.parent.mkdir(parents=True, exist_ok=True)
     parts = set(args.parts.split(","))
-    conditions = ["quiet", "white10", "babble10", "slowed"]
+    conditions = args.conditions.split(",")
     doc: dict[str, Any] = json.loads(args.out.read_text()) if args.out.exists() else {}
     doc["wake_phrase"] = WAKE
     if "room" in parts:
