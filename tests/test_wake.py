@@ -88,6 +88,7 @@ def test_long_room_talk_is_never_judged(grammar: SphinxRecognizer) -> None:
 
 TOOK = Verdict("okay coach", 0.9, "ok", "Okay, coach.", 0.0, "okay coach")
 REQUEST = Verdict(None, 0.0, "not_for_coach", "Okay, go, check in.", -2.0, "okay coach")
+SPREAD = Verdict("okay coach", 0.9, "ok", "Ok, Cole, a coach and aussies.", 1.04, "okay coach")
 WEAK = Verdict(None, 0.0, "not_for_coach", "Okay, go.", -3.0, "okay coach")
 FAR = Verdict(None, 0.0, "not_for_coach", "Okay, good.", -15.0, "okay coach")
 LONG = Verdict(None, 0.0, "not_for_coach", "Okay, go, and then we went to the shops in town.", -2.0, "okay coach")
@@ -99,6 +100,7 @@ EARLY = [
     ("the rest runs on: the wake stands", TOOK, LONG, "check in", True, "okay coach", 2),
     ("not a wake at the pause, nothing more: no second run", FAR, TOOK, "", False, None, 1),
     ("a weak match waits for the end (same verdict)", WEAK, TOOK, "", False, "okay coach", 1),
+    ("the phrase's words spread over a longer sentence", SPREAD, SPREAD, "", False, None, 1),
     ("not a wake at the pause, more said: judged again at the end", FAR, TOOK, "check in", False, "okay coach", 2),
     ("not a wake at all", FAR, FAR, "check in", False, None, 2),
 ]
