@@ -174,11 +174,10 @@ def test_speech_plays_to_the_end_and_stops_at_once_on_barge_in(vmic: dict[str, s
     # ...and the sound really stops: the sink's monitor hears the voice, then silence.
     assert report["rms_while_speaking"] > 300
     assert report["rms_from_0.2s_after_stop"] < 5
-    # The next line plays normally after a cut: it is not cut itself, and `say` waits while it plays. (Not
-    # to 95 % of its length as for the first line: the null sink pulls a newly opened stream in bursts and
-    # reports no DAC time, so the tail it still buffers is invisible; measured 0.73 s for a 0.83 s line.)
-    assert report["cut_lines_after_next"] == 1
-    assert report["after_cut_say_seconds"] >= 0.6 * report["short_clip_seconds"]
+    # The next line plays normally after a cut: it is not cut itself, and `say` waits while it plays, to its end
+    # (the null sink pulls a newly opened stream in bursts and reports no DAC time: `say` still waits for the
+    # line's length from its first samples, or the listener would open while the last words are in the sink).
+    assert report["after_cut_say_seconds"] >= 0.95 * report["short_clip_seconds"]
 
 
 def _child_speak() -> dict[str, float]:

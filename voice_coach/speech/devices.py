@@ -201,6 +201,10 @@ class PlaybackLine:
         """Every sample has been handed to the device."""
         self.end_time: float | None = None
         """Stream time at which the last sample leaves the speaker."""
+        self.first_handed: float | None = None
+        """time.monotonic() when the first samples were handed to the device: the line cannot have been heard to
+        its end before this plus its length, whatever the device reports (a sink that pulls in bursts and
+        reports no DAC time would otherwise let `say` return while its buffer still holds the last words)."""
 
     def stop(self) -> None:
         self.cut.set()
@@ -248,6 +252,8 @@ class Player:
                 raise sounddevice().CallbackStop
             return
         self._idle_frames = 0
+        if line.first_handed is None:
+            line.first_handed = time.monotonic()
         chunk = self._samples[self._position:self._position + frames]
         outdata[:len(chunk), 0] = chunk
         outdata[len(chunk):] = 0
@@ -307,6 +313,8 @@ class Player:
                 raise DeviceError("sound output stopped playing (device removed or stalled)")
         if not line.cut.is_set():  # all handed over: wait for the tail to leave the speaker
             tail = (line.end_time - stream.time) if line.end_time is not None else stream.latency
+            if line.first_handed is not None:
+                tail = max(tail, line.first_handed + duration_seconds - time.monotonic())
             line.cut.wait(timeout=min(max(0.0, tail), 2.0))
         if line.cut.is_set():
             self.close()  # abort: drops the device's buffer, so the cut is heard at once
