@@ -6,18 +6,24 @@ answer; a table, and bench-results/wake.json.
 Room audio (`--room-minutes`, seeded): television-like talk made of sentences that hold the coach's own words
 ("stop the car", "I'm ready", "check in at the hotel", numbers, "the coach", "hey coach", "okay, go on") in many
 espeak-ng voices, speeds and pitches, with pauses, under a noise bed at times, and music from sox (plucked chords)
-alone and under talk. The exact wake phrase is never in it. It streams through the listener's real pipeline (the
-endpointer as the voice-activity gate, the wake grammar, the Whisper check on candidates, the second chance after a
-near miss) on a virtual clock, and every wake counts as false. The 95 % upper bound of the rate is Poisson's
-(zero wakes in T hours: 3.0 / T).
+alone and under talk, and real human recordings not meant for the coach (the real-speech set's dev and test
+not-for-coach clips, from `scripts/real_speech_set.py` in ~/.cache/voice-coach-bench/set: game voices, other
+languages; used here as room talk only, never to tune the wake). The exact wake phrase is never in it. It is made
+in 5-minute segments, each with its own seed, and streamed through the listener's real pipeline (the endpointer as
+the voice-activity gate, the wake grammar, the early decision at a short pause, the Whisper check on candidates, the
+second chance after a near miss) on a virtual clock without ever holding more than one segment: many hours fit.
+Every wake counts as false (an early one is the answer tone the person would hear). The 95 % upper bound of the
+rate is Poisson's (zero wakes in T hours: 3.0 / T).
 
 Wakes: the wake phrase alone and with a request ("okay coach", "... start", "... check in", "... what's today") by
 voices never used to choose thresholds (en-us-nyc, en-gb-scotland, en-029, en-us+f2, en-gb-x-gbclan), at two
 speeds, each in its own stream: quiet, white noise at 10 dB SNR, babble at 10 dB (tests/audio/noise/babble.wav),
 slowed (0.7 tempo) and band-limited (2.5 kHz). Detected = a wake on the first try; "two tries" = the person says
-it again 2 s later when the first was missed (the second chance applies). Delay = the end of the wake phrase's
-speech to the listener's decision: the pause waited (0.24 s after the bare wake phrase, else the end silence) plus
-the decoders' work after the last audio.
+it again 2 s later when the first was missed (the second chance applies). Delay = the end of the speech said to
+the answer: the answer tone when the wake was decided at the first short pause (the pause waited, 0.18 s, plus the
+wall time of the checks at pauses), else the end of the utterance (the whole end silence) plus the decoders' work.
+For the bare wake phrase that is the delay after the wake phrase; with a request said in one breath it is after the
+request (the tone cannot come while the person still speaks).
 
 CPU is process time over audio time, per condition (room talk; a quiet room: a -60 dBFS noise floor). Each part
 runs in its own process so that its peak memory (RSS) is its own.
@@ -26,13 +32,16 @@ runs in its own process so that its peak memory (RSS) is its own.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import math
+import os
 import resource
 import subprocess
 import sys
 import time
 import wave
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +55,20 @@ from tests.room import Track, speak  # noqa: E402
 
 RATE = 16000
 DEBUG = False
+EARLY = os.environ.get("BENCH_WAKE_EARLY", "on") != "off"
+"""BENCH_WAKE_EARLY=off: the listener as before the early decision (for before/after figures)."""
 WAKE = "okay coach"
-REQUESTS = ["", " start", " check in", " what's today"]
+REQUESTS = ["", " start", " check in", " what's today", ", check in"]
+"""", check in": the request after a comma's pause, in the same breath (the tone comes in the pause, the request
+must still be heard)."""
 HELD_VOICES = [("en-us-nyc", 150), ("en-gb-scotland", 160), ("en-029", 160), ("en-us+f2", 165),
                ("en-gb-x-gbclan", 160)]
 """Never used to choose the wake phrase or the thresholds (those were en-us, en-us+f3, en-gb, en-us+m3,
 en-gb-x-rp+f4)."""
+TUNING_VOICES = [("en-us", 170), ("en-us+f3", 165), ("en-gb", 160), ("en-us+m3", 165), ("en-gb-x-rp+f4", 160)]
+"""BENCH_WAKE_VOICES=tuning: the voices a change may be chosen on (the figures reported are the held-out ones)."""
+if os.environ.get("BENCH_WAKE_VOICES") == "tuning":
+    HELD_VOICES = TUNING_VOICES
 ROOM_VOICES = ["en-gb", "en-us", "en-gb-x-rp", "en-us+f3", "en-us+f4", "en-us+m7", "en-gb+f2", "en-us+m3",
                "en-gb-scotland+f5", "en-029+m2", "en-us-nyc+f1", "en-gb-x-gbcwmd"]
 PARTS = ["stop the car at the corner", "I'm ready when you are", "we can check in at the hotel at five",
@@ -74,13 +91,64 @@ def log(*args: Any) -> None:
 
 
 # ----- audio --------------------------------------------------------------------------------------------------
-def room_track(minutes: float, seed: int) -> tuple[bytes, dict[str, float]]:
-    """`minutes` of room audio; the minutes of talk, music and noise in it."""
+SEGMENT_MINUTES = 5.0
+"""Room audio is made and streamed this much at a time."""
+REAL_SHARE = 0.25
+"""Of the talk turns, this share are real human clips (when the real-speech set is there)."""
+REAL_SET = Path.home() / ".cache" / "voice-coach-bench" / "set"
+
+
+def real_clips(folder: Path = REAL_SET) -> list[Path]:
+    """The real-speech set's not-for-coach clips, dev and test parts (room talk here, never wake tuning data)."""
+    manifest = folder / "manifest.csv"
+    if not manifest.exists():
+        return []
+    with manifest.open(newline="", encoding="utf-8") as f:
+        return [folder / r["path"] for r in csv.DictReader(f)
+                if r["kind"] == "oog" and not r["intent_text"] and r["part"] in ("dev", "test")]
+
+
+def real_clip(path: Path) -> np.ndarray:
+    """A real clip's samples, peak-normalised as the espeak talk is."""
+    with wave.open(str(path), "rb") as w:
+        x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64)
+    return x * (0.5 * 32767 / max(1.0, float(np.abs(x).max())))
+
+
+def room_segments(minutes: float, seed: int, made: dict[str, float], real: list[Path],
+                  before_each: Any = None) -> Any:
+    """`minutes` of room audio as 16 kHz pcm segments of SEGMENT_MINUTES, each from its own seed; `made` counts
+    the minutes of each kind as they are made (and the CPU seconds spent making them); `before_each(minutes done)`
+    is called before each segment is made (the ones before it have been heard)."""
+    done, index = 0.0, 0
+    while done < minutes:
+        if before_each is not None:
+            before_each(done)
+        cpu = time.process_time()
+        length = min(SEGMENT_MINUTES, minutes - done)
+        pcm, kinds = room_track(length, seed * 100_003 + index, real)
+        for kind, value in kinds.items():
+            made[kind] = made.get(kind, 0.0) + value
+        made["cpu_seconds"] = made.get("cpu_seconds", 0.0) + time.process_time() - cpu
+        made["all"] = made.get("all", 0.0) + len(pcm) / 32000 / 60
+        done, index = done + length, index + 1
+        yield pcm
+
+
+def room_track(minutes: float, seed: int, real: list[Path] | None = None) -> tuple[bytes, dict[str, float]]:
+    """`minutes` of room audio; the minutes of talk, real talk, music and silence in it."""
     rng = np.random.default_rng(seed)
     t = Track(seed)
-    kinds = {"talk": 0.0, "music": 0.0, "silence": 0.0}
+    kinds = {"talk": 0.0, "real_talk": 0.0, "music": 0.0, "silence": 0.0}
     while t.seconds < minutes * 60:
         roll = rng.random()
+        if real and roll > 1 - REAL_SHARE:  # a real person (or two, one after the other)
+            clips = [real_clip(real[int(i)]) for i in rng.choice(len(real), int(rng.integers(1, 3)))]
+            for x in clips:
+                x = x * 10 ** (float(rng.uniform(-12, 0)) / 20)
+                t.add(x, after=float(rng.uniform(0.1, 1.5)))
+                kinds["real_talk"] += len(x) / RATE
+            continue
         if roll < 0.08:  # music alone
             x = music(rng, float(rng.uniform(5, 20)))
             t.add(x, after=float(rng.uniform(0.2, 2)))
@@ -94,7 +162,8 @@ def room_track(minutes: float, seed: int) -> tuple[bytes, dict[str, float]]:
         n = int(rng.integers(1, 4))
         text = ", ".join(PARTS[int(i)] for i in rng.choice(len(PARTS), n, replace=False))
         voice = ROOM_VOICES[int(rng.integers(len(ROOM_VOICES)))]
-        x = speak(text, voice, int(rng.integers(140, 200)), pitch=int(rng.integers(25, 75)))
+        # not through speak's cache: nearly every room line is new, and hours of them held the run's memory growing
+        x = speak.__wrapped__(text, voice, int(rng.integers(140, 200)), pitch=int(rng.integers(25, 75)))
         x = x * 10 ** (float(rng.uniform(-12, 0)) / 20)
         if rng.random() < 0.3:  # music or noise under the talk
             bed = music(rng, len(x) / RATE) if rng.random() < 0.5 else rng.normal(0, 1, len(x)) * 300
@@ -102,7 +171,7 @@ def room_track(minutes: float, seed: int) -> tuple[bytes, dict[str, float]]:
             x = x + bed * (speech_rms(x) / max(1.0, float(np.sqrt(np.mean(bed ** 2))))) * 10 ** (-15 / 20)
         t.add(x, after=float(rng.uniform(0.1, 1.5)))
         kinds["talk"] += len(x) / RATE
-    return t.pcm(floor_dbfs=-60.0), {k: round(v / 60, 1) for k, v in kinds.items()}
+    return t.pcm(floor_dbfs=-60.0), {k: v / 60 for k, v in kinds.items()}
 
 
 def music(rng: np.random.Generator, seconds: float) -> np.ndarray:
@@ -137,36 +206,46 @@ def wake_clip(text: str, voice: str, wpm: int, condition: str, seed: int) -> tup
 # ----- the pipeline -------------------------------------------------------------------------------------------
 def pipeline() -> tuple[Any, Any, tuple[str, ...]]:
     """The listener's waiting-state pipeline exactly as cli_listen wires it (a detector, its grammar phrases)."""
+    from voice_coach.listen import wake
     from voice_coach.listen.prompts import load_listen_prompts
     from voice_coach.listen.resident import wake_grammar
     from voice_coach.listen.wake import WakeDetector
     from voice_coach.speech.recognizers import whisper_check
     from voice_coach.speech.sphinx import SphinxRecognizer
 
+    if os.environ.get("BENCH_EARLY_FRAMES"):  # trying an encoder window for the check at a pause
+        wake.EARLY_FRAMES = int(os.environ["BENCH_EARLY_FRAMES"])
     detector = WakeDetector(SphinxRecognizer(None), whisper_check())
     return detector, None, wake_grammar(WAKE, load_listen_prompts())
 
 
-def stream(pcm: bytes, detector: Any, phrases: tuple[str, ...]) -> dict[str, Any]:
-    """Run `pcm` through the endpointer and the detector as the listener does; wakes, near misses, reports."""
+def stream(pcm: bytes | Any, detector: Any, phrases: tuple[str, ...], out: dict[str, Any] | None = None
+           ) -> dict[str, Any]:
+    """Run `pcm` (bytes, or an iterable of pcm segments) through the endpointer and the detector as the listener
+    does, with the early decision on; wakes, near misses, reports (in `out` as they come, when given)."""
     from voice_coach.access.profile import Profile, endpoint_options
     from voice_coach.coach.clocks import VirtualClock
     from voice_coach.coach.ports import EndOfInput, Expectation
     from voice_coach.listen.listener import SECOND_CHANCE_SECONDS
-    from voice_coach.speech.audio_io import PcmSource
+    from voice_coach.speech.audio_io import BlockSource
     from voice_coach.speech.listener import StreamListener
     from voice_coach.speech.wiring import endpoint_settings
 
-    listener = StreamListener(PcmSource(pcm, name="bench"), detector,
-                              endpoint_settings(**endpoint_options(Profile())))
+    source = BlockSource([pcm] if isinstance(pcm, bytes) else pcm, name="bench")
+    listener = StreamListener(source, detector, endpoint_settings(**endpoint_options(Profile())))
+    if EARLY:  # as the resident loop does: the answer tone at the first short pause
+        listener.on_early = lambda: None
     clock, expect = VirtualClock(), Expectation(phrases, True, "listen_waiting")
-    wakes, near, lenient_until, utterances = [], [], -1.0, 0
+    out = {} if out is None else out
+    wakes: list[dict[str, Any]] = out.setdefault("wakes", [])
+    near: list[tuple[Any, ...]] = out.setdefault("near", [])
+    out["utterances"], lenient_until = 0, -1.0
     try:
         while True:
             detector.lenient = clock.now() < lenient_until
             heard = listener.listen(None, clock, expect)
             for result in detector.take_results():
-                utterances += 1
+                out["utterances"] += 1
                 if DEBUG:
                     log(f"  {clock.now():8.2f} {result}")
                 if result.outcome == "near_miss":
@@ -174,22 +253,44 @@ def stream(pcm: bytes, detector: Any, phrases: tuple[str, ...]) -> dict[str, Any
                     lenient_until = clock.now() + SECOND_CHANCE_SECONDS
             if heard is not None:
                 report = listener.reports[-1]
+                early = report.early_seconds
                 wakes.append({"at": round(clock.now(), 2), "text": heard.text, "speech_end": report.speech_end_seconds,
-                              "end": report.end_seconds, "finalize": report.finalize_seconds})
+                              "end": report.end_seconds, "finalize": report.finalize_seconds,
+                              "early": early, "early_check": round(report.early_check_seconds, 3),
+                              "answer": round(early + report.early_check_seconds if early is not None
+                                              else report.end_seconds + report.finalize_seconds, 3)})
     except EndOfInput:
         pass
-    return {"wakes": wakes, "near": near, "utterances": utterances, "audio_seconds": len(pcm) / 32000}
+    out["audio_seconds"] = source.position / 32000
+    return out
 
 
 # ----- workers (each in its own process) ----------------------------------------------------------------------
-def worker_room(path: str) -> dict[str, Any]:
+def worker_room(minutes: str, seed: str) -> dict[str, Any]:
     detector, _, phrases = pipeline()
-    with wave.open(path, "rb") as w:
-        pcm = w.readframes(w.getnframes())
+    made: dict[str, float] = {}
+    real = real_clips()
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    out = stream(pcm, detector, phrases)
-    out.update(cpu_seconds=time.process_time() - cpu0, wall_seconds=time.perf_counter() - wall0,
-               whisper_runs=detector.whisper_runs, rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    out: dict[str, Any] = {}
+    progress = os.environ.get("BENCH_WAKE_PROGRESS")
+
+    def note(done: float) -> None:  # a long run can be stopped at any segment and still counted
+        if progress:
+            with open(f"{progress}.seed{seed}.jsonl", "a", encoding="utf-8") as f:
+                f.write(json.dumps({"minutes": done, "wakes": out.get("wakes", []), "near": len(out.get("near", [])),
+                                    "utterances": out.get("utterances", 0), "whisper_runs": detector.whisper_runs,
+                                    "early_runs": detector.early_runs,
+                                    "cpu_seconds": time.process_time() - cpu0 - made.get("cpu_seconds", 0.0),
+                                    "wall_seconds": time.perf_counter() - wall0,
+                                    "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                                    "made_minutes": made}) + "\n")
+
+    stream(room_segments(float(minutes), int(seed), made, real, note), detector, phrases, out)
+    note(float(minutes))
+    out.update(cpu_seconds=time.process_time() - cpu0 - made.pop("cpu_seconds", 0.0),
+               wall_seconds=time.perf_counter() - wall0, made_minutes={k: round(v, 1) for k, v in made.items()},
+               real_clips=len(real), whisper_runs=detector.whisper_runs, early_runs=detector.early_runs,
+               rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return out
 
 
@@ -227,12 +328,14 @@ def worker_wakes(conditions: list[str], with_takes: bool = False) -> dict[str, A
                     pcm, start, end = wake_clip(WAKE + request, voice, speed, condition, seed)
                     first = stream(pcm, detector, phrases)
                     woke = [w for w in first["wakes"] if w["at"] >= start]
+                    said = (WAKE + request).replace(",", "")
                     row = {"condition": condition, "voice": voice, "wpm": speed, "text": WAKE + request,
-                           "detected": bool(woke), "right_request": bool(woke) and woke[0]["text"] == WAKE + request,
+                           "detected": bool(woke), "right_request": bool(woke) and woke[0]["text"] == said,
                            "near_miss": bool(first["near"])}
                     if woke:
                         w = woke[0]
-                        row["delay"] = round(w["end"] - end + w["finalize"], 3)
+                        row["delay"] = round(w["answer"] - end, 3)
+                        row["tone"] = w["early"] is not None
                     else:  # said again, 2 s later: the second chance applies after a near miss
                         again = np.frombuffer(pcm, dtype="<i2")
                         twice = np.concatenate([again, np.zeros(RATE, dtype="<i2"), again]).tobytes()
@@ -247,6 +350,43 @@ def worker_quiet(minutes: float) -> dict[str, Any]:
     cpu0 = time.process_time()
     out = stream(pcm, detector, phrases)
     out.update(cpu_seconds=time.process_time() - cpu0)
+    return out
+
+
+def worker_timing() -> dict[str, Any]:
+    """Where a wake check's time goes: median wall milliseconds of each step on "okay coach" (a tuning voice)."""
+    import ctranslate2
+
+    from voice_coach.speech.whisper_features import log_mel
+
+    detector, _, phrases = pipeline()
+    check = detector.check
+    x = speak(WAKE, "en-us", 160)
+    pcm = to_pcm(np.concatenate([np.zeros(4800), x, np.zeros(2880)]))
+
+    def ms(step: Any, n: int = 9) -> float:
+        step()
+        times = []
+        for _ in range(n):
+            t0 = time.perf_counter()
+            step()
+            times.append(time.perf_counter() - t0)
+        return round(1000 * float(np.median(times)), 1)
+
+    out: dict[str, Any] = {"audio_seconds": round(len(pcm) / 32000, 2), "load_average": list(os.getloadavg())}
+    for frames in (1000, 400, 200):
+        mel = log_mel(pcm, frames)
+        out[f"features_{frames}_ms"] = ms(lambda f=frames: log_mel(pcm, f))
+        out[f"encoder_{frames}_ms"] = ms(lambda m=mel: check.model.encode(
+            ctranslate2.StorageView.from_array(m[None]), to_cpu=True))
+    encoded = check.encode(pcm)
+    out["free_transcript_ms"] = ms(lambda: check.model.generate(
+        encoded, [check.start], beam_size=1, max_length=len(check.start) + 24, return_scores=True,
+        return_no_speech_prob=True, return_logits_vocab=True, length_penalty=0))
+    out["score_wake_phrase_ms"] = ms(lambda: check.phrase_scores(encoded, [WAKE], None))
+    out["score_5_phrases_ms"] = ms(lambda: check.phrase_scores(encoded, list(phrases[:5]), None))
+    out["whole_check_ms"] = ms(lambda: check.judge(pcm, phrases))
+    out["whole_check_400_frames_ms"] = ms(lambda: check.judge(pcm, phrases, frames=400))
     return out
 
 
@@ -266,29 +406,46 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--room-minutes", type=float, default=30.0)
     parser.add_argument("--quiet-minutes", type=float, default=5.0)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--room-from-progress", metavar="PREFIX",
+                        help="Count a stopped long run from its workers' notes (BENCH_WAKE_PROGRESS=PREFIX)")
+    parser.add_argument("--room-workers", type=int, default=1,
+                        help="Room audio in this many processes at once (seeds --seed, --seed+1, ...)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "wake.json")
     parser.add_argument("--parts", default="room,quiet,wakes,takes",
-                        help="Which parts to run (room, quiet, wakes, takes); the others stay as --out has them.")
+                        help="Parts to run (room, quiet, wakes, takes, timing); the others stay as --out has them.")
+    parser.add_argument("--conditions", default="quiet,white10,babble10,slowed",
+                        help="Conditions of the wake trials (quiet, white10, babble10, slowed)")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         kind, rest = args.worker[0], args.worker[1:]
-        result = (worker_room(rest[0]) if kind == "room" else worker_quiet(float(rest[0])) if kind == "quiet"
-                  else worker_wakes(rest, with_takes=kind == "takes"))
+        if kind == "room":
+            result = worker_room(*rest)
+        elif kind == "timing":
+            result = worker_timing()
+        elif kind == "quiet":
+            result = worker_quiet(float(rest[0]))
+        else:
+            result = worker_wakes(rest, with_takes=kind == "takes")
         print(json.dumps(result))
         return 0
     args.out.parent.mkdir(parents=True, exist_ok=True)
     parts = set(args.parts.split(","))
-    conditions = ["quiet", "white10", "babble10", "slowed"]
+    conditions = args.conditions.split(",")
     doc: dict[str, Any] = json.loads(args.out.read_text()) if args.out.exists() else {}
     doc["wake_phrase"] = WAKE
     if "room" in parts:
         doc["room"] = room_part(args)
+        doc.setdefault("room_runs", {})[f"seed{args.seed}x{args.room_workers}_{args.room_minutes:g}min"] = {
+            k: v for k, v in doc["room"].items() if k not in ("wakes", "near")}
         r = doc["room"]
         print(f"room audio {r['hours']:.2f} h: {r['false_wakes']} false wakes = {r['false_wakes_per_hour']}/h "
               f"(95 % upper bound {r['false_wakes_per_hour_95_upper']}/h); {r['near_misses']} near misses; Whisper "
               f"ran on {r['whisper_runs']} of {r['utterances']} utterances; CPU {r['cpu_percent_of_a_core']} % of a "
-              f"core; peak RSS {r['rss_mb']} MB", flush=True)
+              f"core ({r['early_runs']} of the runs at a pause); peak RSS {r['rss_mb']} MB", flush=True)
+    if "timing" in parts:
+        doc["check_timing"] = run_worker("timing")
+        print(f"where a wake check's time goes (ms): {doc['check_timing']}", flush=True)
     if "quiet" in parts:
         log("quiet room ...")
         quiet = run_worker("quiet", str(args.quiet_minutes))
@@ -309,35 +466,54 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def room_part(args: argparse.Namespace) -> dict[str, Any]:
-    room_path = args.out.parent / f"room_{args.room_minutes:g}min_seed{args.seed}.wav"
+    workers = max(1, args.room_workers)
+    seeds = [args.seed + i for i in range(workers)]
+    load = os.getloadavg()
+    if args.room_from_progress:  # a long run stopped before its end: what its workers had heard by their last note
+        parts = []
+        for seed in seeds:
+            lines = Path(f"{args.room_from_progress}.seed{seed}.jsonl").read_text(encoding="utf-8").splitlines()
+            last = json.loads(lines[-1])
+            parts.append({**last, "audio_seconds": 60 * last["made_minutes"].get("all", last["minutes"]),
+                          "real_clips": len(real_clips()),
+                          "near": [()] * last["near"], "made_minutes": {k: v for k, v in last["made_minutes"].items()
+                                                                         if k != "cpu_seconds"}})
+    else:
+        log(f"{args.room_minutes:g} minutes of room audio (seeds {seeds}), made and streamed a segment at a time ...")
+        with ThreadPoolExecutor(workers) as pool:
+            parts = list(pool.map(lambda seed: run_worker("room", str(args.room_minutes / workers), str(seed)),
+                                  seeds))
+    audio_seconds = sum(p["audio_seconds"] for p in parts)
+    cpu_seconds = sum(p["cpu_seconds"] for p in parts)
+    hours = audio_seconds / 3600
+    wakes = [{**w, "seed": seed} for seed, p in zip(seeds, parts, strict=True) for w in p["wakes"]]
+    near = [(seed, *n) for seed, p in zip(seeds, parts, strict=True) for n in p["near"]]
     made: dict[str, float] = {}
-    if not room_path.exists():
-        log(f"making {args.room_minutes:g} minutes of room audio ...")
-        pcm, made = room_track(args.room_minutes, args.seed)
-        with wave.open(str(room_path), "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(RATE)
-            w.writeframes(pcm)
-        del pcm
-    log("room audio through the listener ...")
-    room = run_worker("room", str(room_path))
-    hours = room["audio_seconds"] / 3600
-    false_wakes = len(room["wakes"])
-    return {"hours": round(hours, 3), "made_minutes": made, "false_wakes": false_wakes,
-            "false_wakes_per_hour": round(false_wakes / hours, 3),
-            "false_wakes_per_hour_95_upper": round(poisson_upper(false_wakes) / hours, 3),
-            "near_misses": len(room["near"]), "utterances": room["utterances"], "whisper_runs": room["whisper_runs"],
-            "wakes": room["wakes"], "near": room["near"][:50],
-            "cpu_percent_of_a_core": round(100 * room["cpu_seconds"] / room["audio_seconds"], 2),
-            "rss_mb": round(room["rss_mb"], 1)}
+    for p in parts:
+        for kind, minutes in p["made_minutes"].items():
+            made[kind] = round(made.get(kind, 0.0) + minutes, 1)
+    return {"hours": round(hours, 3), "seeds": seeds, "made_minutes": made, "real_clips": parts[0]["real_clips"],
+            "false_wakes": len(wakes), "false_wakes_per_hour": round(len(wakes) / hours, 3),
+            "false_wakes_per_hour_95_upper": round(poisson_upper(len(wakes)) / hours, 3),
+            "near_misses": len(near), "utterances": sum(p["utterances"] for p in parts),
+            "whisper_runs": sum(p["whisper_runs"] for p in parts), "early_runs": sum(p["early_runs"] for p in parts),
+            "wakes": wakes, "near": near[:50],
+            "cpu_percent_of_a_core": round(100 * cpu_seconds / audio_seconds, 2),
+            "cpu_seconds_per_hour_of_audio": round(cpu_seconds / hours, 1),
+            "wall_seconds": round(max(p["wall_seconds"] for p in parts), 1),
+            "rss_mb": round(max(p["rss_mb"] for p in parts), 1),
+            "load_average_at_start": [round(x, 2) for x in load], "early_decision": EARLY}
 
 
 def summary(result: dict[str, Any]) -> dict[str, Any]:
     rows = result["rows"]
     delays = [r["delay"] for r in rows if "delay" in r]
+    bare = [r["delay"] for r in rows if "delay" in r and r["text"] == WAKE]
     missed = [r for r in rows if not r["detected"]]
     return {"trials": len(rows), "detected_percent": round(100 * sum(r["detected"] for r in rows) / len(rows), 1),
+            "answered_by_tone_percent": round(100 * sum(r.get("tone", False) for r in rows) / max(1, len(delays)), 1),
+            "delay_bare_p50_s": percentile(bare, 50), "delay_bare_p95_s": percentile(bare, 95),
+            "load_average": [round(x, 2) for x in os.getloadavg()],
             "right_request_percent": round(100 * sum(r["right_request"] for r in rows) / len(rows), 1),
             "within_two_tries_percent": round(100 * (len(rows) - sum(not r.get("two_tries") for r in missed))
                                               / len(rows), 1),
@@ -349,7 +525,9 @@ def print_wakes(wakes: dict[str, Any], label: str) -> None:
     for condition, w in wakes.items():
         print(f"{condition:9} {label}: detected {w['detected_percent']:5.1f} %  right request "
               f"{w['right_request_percent']:5.1f} %  within two tries {w['within_two_tries_percent']:5.1f} %  "
-              f"delay p50 {w['delay_p50_s']} s p95 {w['delay_p95_s']} s  RSS {w['rss_mb']} MB", flush=True)
+              f"delay p50 {w['delay_p50_s']} s p95 {w['delay_p95_s']} s (the wake phrase alone: p50 "
+              f"{w['delay_bare_p50_s']} s p95 {w['delay_bare_p95_s']} s; by the tone {w['answered_by_tone_percent']} "
+              f"%)  RSS {w['rss_mb']} MB  load {w['load_average'][0]}", flush=True)
 
 
 def poisson_upper(k: int, confidence: float = 0.95) -> float:

@@ -10,6 +10,7 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+import wave
 from pathlib import Path
 
 import pytest
@@ -254,3 +255,44 @@ def test_voice_check_checks_and_learns_the_wake_phrase(tmp_path: Path, whisper_o
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0].startswith("poor okay coach  0/2"), done.stdout
     assert 'or choose another wake phrase:  voice-coach words set wake "WORDS"' in done.stdout
+
+
+@pytest.fixture(scope="module")
+def wakes_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Room talk, "okay coach, what's today" in one breath, "okay coach" alone and then nothing, and "okay coach,
+    check in" in one breath."""
+    t = Track(3)
+    t.say("stop the car here please", "en-gb", 165, after=1.0)
+    t.say("okay coach, what's today", "en-us", 160, after=3)
+    t.gap(6)
+    t.say("okay coach", "en-us", 160, after=2)
+    t.gap(20)
+    t.say("okay coach, check in", "en-us", 160, after=2)
+    t.gap(4)
+    path = tmp_path_factory.mktemp("wakes") / "wakes.wav"
+    write_wav(path, t.pcm())
+    return path
+
+
+def test_a_wake_is_answered_by_the_tone_and_the_request_in_the_same_breath_is_acted_on(
+        wakes_wav: Path, tmp_path: Path, whisper_on: None) -> None:
+    db, out = tmp_path / "journal.db", tmp_path / "out"
+    done = cli("listen", "--input", str(wakes_wav), "--output", str(out), "--db", str(db), "--start-at",
+               "2026-01-05T10:00")
+    assert done.returncode == 0, done.stderr
+    wakes = [json.loads(d) for _, k, _, d in rows(db) if k == "wake"]
+    assert [(w["request"], w["tone"]) for w in wakes] == [("today", True), (None, True), ("checkin", True)]
+    keys = [line.split("\t")[1] for line in (out / "transcript.tsv").read_text().splitlines()[1:]]
+    # the tone at once, then the request's answer; "Yes?" only for the wake phrase with nothing after it
+    assert keys[1:4] == ["earcon", "plan_today", "plan_next"]
+    assert keys[4:6] == ["earcon", "woken"]
+    assert keys[keys.index("woken") + 1:].count("earcon") == 1 and keys.count("woken") == 1
+    assert keys[keys.index("earcon", 6) + 1] == "welcome_checkin"  # the check-in asked for in the same breath
+    tones = sorted(out.glob("*_earcon.wav"))
+    assert len(tones) == 3
+    with wave.open(str(tones[0]), "rb") as w:
+        seconds = w.getnframes() / w.getframerate()
+    assert 0.1 <= seconds <= 0.3
+    assert done.stderr.count("wake heard (tone)") == 3
+    starts = [json.loads(d) for _, k, _, d in rows(db) if k == "listen_starts"]
+    assert len(starts) == 1 and starts[0]["checkin"]

@@ -16,15 +16,19 @@ PHRASES = wake_grammar("okay coach", load_listen_prompts())
 
 
 class ScriptedCheck:
-    """Stands for WhisperCheck: gives the verdict it was handed."""
+    """Stands for WhisperCheck: gives the verdict it was handed (or the next of several, the last one again)."""
 
-    def __init__(self, verdict: Verdict) -> None:
-        self.verdict = verdict
+    def __init__(self, verdict: Verdict, *more: Verdict) -> None:
+        self.verdicts = [verdict, *more]
         self.calls = 0
+        self.seconds: list[float] = []
+        """How much audio each call judged."""
 
-    def judge(self, pcm: bytes, phrases: tuple[str, ...], hints: tuple[str, ...] = ()) -> Verdict:
+    def judge(self, pcm: bytes, phrases: tuple[str, ...], hints: tuple[str, ...] = (), *,
+              frames: int | None = None) -> Verdict:
         self.calls += 1
-        return self.verdict
+        self.seconds.append(len(pcm) / 32000)
+        return self.verdicts[min(self.calls, len(self.verdicts)) - 1]
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +55,8 @@ CASES = [
     ("far", Verdict(None, 0.0, "not_for_coach", "Okay, good.", -15.0, "okay coach"), True, "none"),
     ("a long transcript", Verdict(None, 0.0, "not_for_coach", "She's a new poth of all, and it's a", -2.5,
                                   "okay coach"), True, "none"),
+    ("taken over a long transcript", Verdict("okay coach", 0.9, "ok", "I'm not sure if I'm gonna go to the end of",
+                                             2.96, "okay coach"), True, "none"),
     ("no candidate", Verdict(None, 0.0, "no_speech", "", 0.0, None), False, "none"),
 ]
 
@@ -78,3 +84,56 @@ def test_long_room_talk_is_never_judged(grammar: SphinxRecognizer) -> None:
         talk.say("and now the news at ten, coming up after the break", "en-gb", 170, after=0.1)
     detector.feed(talk.pcm())
     assert detector.end() is None and check.calls == 0
+
+
+TOOK = Verdict("okay coach", 0.9, "ok", "Okay, coach.", 0.0, "okay coach")
+REQUEST = Verdict(None, 0.0, "not_for_coach", "Okay, go, check in.", -2.0, "okay coach")
+SPREAD = Verdict("okay coach", 0.9, "ok", "Ok, Cole, a coach and aussies.", 1.04, "okay coach")
+WEAK = Verdict(None, 0.0, "not_for_coach", "Okay, go.", -3.0, "okay coach")
+FAR = Verdict(None, 0.0, "not_for_coach", "Okay, good.", -15.0, "okay coach")
+LONG = Verdict(None, 0.0, "not_for_coach", "Okay, go, and then we went to the shops in town.", -2.0, "okay coach")
+EARLY = [
+    # (case, first verdict (at the pause), at the end, said after the pause, early decided, heard at the end, runs)
+    ("nothing follows: no second run", TOOK, TOOK, "", True, "okay coach", 1),
+    ("the request in the same breath", TOOK, REQUEST, "check in", True, "okay coach check in", 2),
+    ("the rest unclear: the wake stands", TOOK, FAR, "check in", True, "okay coach", 2),
+    ("the rest runs on: the wake stands", TOOK, LONG, "check in", True, "okay coach", 2),
+    ("not a wake at the pause, nothing more: no second run", FAR, TOOK, "", False, None, 1),
+    ("a weak match waits for the end (same verdict)", WEAK, TOOK, "", False, "okay coach", 1),
+    ("the phrase's words spread over a longer sentence", SPREAD, SPREAD, "", False, None, 1),
+    ("not a wake at the pause, more said: judged again at the end", FAR, TOOK, "check in", False, "okay coach", 2),
+    ("not a wake at all", FAR, FAR, "check in", False, None, 2),
+]
+
+
+@pytest.mark.parametrize("first, last, then, early, heard, runs", [c[1:] for c in EARLY], ids=[c[0] for c in EARLY])
+def test_early_wake_at_the_first_pause(grammar: SphinxRecognizer, first: Verdict, last: Verdict, then: str,
+                                       early: bool, heard: str | None, runs: int) -> None:
+    check = ScriptedCheck(first, last)
+    detector = WakeDetector(grammar, check)
+    detector.begin(PHRASES)
+    detector.feed(Track(2).add(speak("okay coach", "en-us", 160)).gap(0.2).pcm())
+    assert detector.early() is early
+    rest = Track(3).gap(0.1)
+    if then:
+        rest.add(speak(then, "en-us", 160))
+    detector.feed(rest.gap(0.3).pcm())
+    got = detector.end()
+    assert (got.text if got is not None else None) == heard
+    assert check.calls == runs
+
+
+def test_early_is_asked_only_of_short_speech_and_at_most_twice(grammar: SphinxRecognizer) -> None:
+    check = ScriptedCheck(FAR)
+    detector = WakeDetector(grammar, check)
+    detector.begin(PHRASES)
+    detector.feed(Track(2).gap(0.3).pcm())  # a click's worth
+    assert not detector.early() and check.calls == 0
+    detector.feed(Track(2).add(speak("okay", "en-us", 160)).gap(0.2).pcm())
+    assert not detector.early() and not detector.early() and not detector.early()
+    assert check.calls == 2
+    detector.begin(PHRASES)
+    talk = speak("and now the news at ten, coming up after the break: the weather", "en-gb", 150)
+    assert len(talk) / 16000 > 3.5
+    detector.feed(Track(2).add(talk).gap(0.2).pcm())
+    assert not detector.early() and check.calls == 2  # longer than a wake phrase: room talk

@@ -19,6 +19,7 @@ from voice_coach.errors import CoachError, DeviceError
 from voice_coach.listen.listener import Facts, Mode, ResidentListener, Run
 from voice_coach.listen.prompts import ListenPrompts
 from voice_coach.listen.wake import ModeRecognizer, WakeDetector
+from voice_coach.speech.earcon import play_earcon
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,10 @@ class Resident:
         self._lost = False
         self._reopen: Callable[[], None] = lambda: None
         self.press = PressLength(wiring.hold_seconds)
+        self._toned = False
+        """The answer tone was played for the utterance in progress (the wake was decided at a short pause)."""
+        if hasattr(wiring.listener, "on_early"):
+            wiring.listener.on_early = self.early_wake
 
     # ----- the loop ----------------------------------------------------------------------------------------
     def run(self) -> None:
@@ -126,13 +131,27 @@ class Resident:
             if not starts_with_wake(heard.text, machine.wake_phrase):
                 return  # only the wake phrase acts while waiting
             request = request_of(heard.text, machine.wake_phrase, self.lines)
-            how = how or {"phrase": heard.text}
+            how = {**(how or {"phrase": heard.text}), "tone": self._toned}
+            self._toned = False
             self.echo(f"[{self.w.clock.wall():%H:%M:%S}] wake: {heard.text}")
             machine.woke(request, now, self.facts(), how=how)
             return
         self.log(LogEntry("heard", {"state": machine.mode.value}, heard.text, heard.confidence, heard.source))
         kind, key = self.classify(heard.text)
         machine.heard(kind, key, now, self.facts() if kind == "request" else Facts())
+
+    def early_wake(self) -> None:
+        """The wake detector decided a wake at the first short pause: answer at once with the tone (the person
+        hears they were heard) while the rest of the utterance, the request said in the same breath, is still
+        being heard. "Yes?" follows only if nothing does."""
+        if self.machine.mode is not Mode.WAITING:
+            return  # paused: only "okay coach, start listening" counts, and is answered in words
+        self._toned = True
+        self.echo(f"[{self.w.clock.wall():%H:%M:%S}] wake heard (tone)")
+        try:
+            play_earcon(self.w.speaker)
+        except Exception as exc:  # noqa: BLE001 - a failing sound output must not end the listener
+            self.echo(f"voice-coach: sound output failed ({exc})")
 
     def switch_presses(self) -> None:
         """What the switch did since the last look: presses go to the machine (held seconds from the switch's own

@@ -9,9 +9,13 @@ transcribes it freely and scores the wake phrases against its transcript:
 
 - a wake: Whisper took a phrase, or its best wake phrase is within WAKE_GAP of its transcript, or the grammar
   accepted the same phrase and it is within AGREE_GAP;
-- never when Whisper's transcript is much longer than the phrase (MAX_EXTRA_WORDS);
+- never when Whisper's transcript is much longer than the phrase (MAX_EXTRA_WORDS), even when its rules took it;
 - a near miss: within NEAR_GAP. It is journalled, and for a few seconds (listener.SECOND_CHANCE_SECONDS) a near
   miss counts as a wake: a person who was not heard says it again; a television rarely says the same thing twice.
+
+At the first short pause (speech.listener.EARLY_PAUSE_SECONDS) the same judgement is made early on the audio so
+far (`early`): a clear wake there is answered at once with the tone and stands, while the utterance is heard to its
+end for the request said in the same breath; a weaker one waits for the end, judged on the same verdict.
 
 The grammar alone decides nothing while Whisper is installed: under babble or slowed speech it rejected most wake
 phrases measured (scripts/bench_wake.py shows the figures). Whisper hears the request better than "coach", so the
@@ -28,7 +32,7 @@ from typing import Any
 from voice_coach.coach.intents import Heard
 from voice_coach.speech.recognition import Decoded, Recognizer, clean_phrase
 from voice_coach.speech.recognizer_wrapper import Wrapped
-from voice_coach.speech.whisper_check import WhisperCheck
+from voice_coach.speech.whisper_check import Verdict, WhisperCheck
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +47,41 @@ NEAR_GAP = 8.0
 """At most this much less likely: a near miss (and a wake on the second chance)."""
 MAX_EXTRA_WORDS = 4
 """Whisper's transcript may hold at most this many words more than the wake phrase it scored (for any wake or near
-miss but a phrase Whisper took itself). On tuning voices wake phrases came out at most 3 words longer ("Okay, go,
+miss, a phrase Whisper's rules took included: the long room run took "okay coach" over "I'm not sure if I'm gonna go
+to the end of", Whisper's hallucination on a short real clip of a game voice, less likely than the phrase). On tuning
+voices wake phrases came out at most 3 words longer ("Okay, go,
 what's the name?" for "okay coach what's today"), bar one in babble (6); room talk that came close held 5 to 10 more
 ("A coach and horses, the coach trip was lovely.", "She's a new poth of all, and it's a"): measured gaps are relative
 to the transcript, and a long garbled transcript is so unlikely that almost any phrase comes near it."""
+BARE_EXTRA_WORDS = 2
+"""For the wake phrase alone (no request read from the transcript), at most this many words more: the long room run
+(seed 32) took "okay coach" in "okay cool, a coach and horses" ("Ok, Cole, a coach and aussies.", 4 words more, the
+phrase likelier than that transcript). Its cost, on tuning voices (50 quiet trials): two wakes with "what's today",
+whose request Whisper wrote otherwise ("what's the day"-like, 3 words more), are missed instead of answered "Yes?"
+(3 would keep them; the long run was made with 2)."""
 MAX_WAKE_SECONDS = 5.0
 """Longer utterances are not a wake phrase with a request (they are never decoded further)."""
+EARLY_MIN_SECONDS = 0.45
+"""An early decision (at a short pause, listener.EARLY_PAUSE_SECONDS) needs at least this much audio so far (the
+pre-roll and hangover included): less is a click or one word."""
+EARLY_MAX_SECONDS = 3.5
+"""...and at most this much: the wake phrase (with a request said in one breath, slowly) fits; room talk runs on."""
+EARLY_CHECKS = 2
+"""Early decisions tried per utterance (a pause inside a slow "okay ... coach" asks once too soon)."""
+EARLY_GAP = 2.0
+"""At a pause only a clear wake is taken: Whisper took the phrase, or found it at most this much less likely than
+its transcript; the second chance does not apply. What is heard so far may be the start of other talk ("okay, go
+on then" is "Okay, go." at its comma, and espeak's "okay coach" is heard as "Okay, go." at -3 to -8 on tuning
+voices): weaker matches wait for the end of the utterance and its usual rules (a later answer, not a lost one)."""
+"""Early decisions tried per utterance (a pause inside a slow "okay ... coach" asks once too soon)."""
+EARLY_FRAMES: int | None = None
+"""The encoder's window for an early check (10 ms frames; None: the Whisper check's own)."""
+EARLY_EXTRA_WORDS = 2
+"""...and Whisper's transcript holds at most this many words more than the phrase, request or not (MAX_EXTRA_WORDS
+at the end, for a phrase with a request)."""
+NOTHING_MORE_SECONDS = 0.4
+"""Audio heard after an early wake up to the end of its utterance that is only the pause's tail: nothing
+followed the wake phrase, so its early judgement stands (no second Whisper run)."""
 
 
 @dataclass(frozen=True)
@@ -67,6 +100,8 @@ class WakeResult:
     """Whisper's log-probability of the phrase minus that of its transcript."""
     seconds: float = 0.0
     """Length of the utterance."""
+    taken: bool = False
+    """Whisper's own rules took the phrase (not only found it near its transcript)."""
 
     def how(self) -> dict[str, Any]:
         """Journal fields."""
@@ -96,6 +131,13 @@ class WakeDetector:
         self._bare = ""
         self._pcm = bytearray()
         self._too_long = False
+        self._partial = ""
+        self._early: WakeResult | None = None
+        self._early_bytes = 0
+        self._early_checks = 0
+        self._checked: tuple[Verdict, int] | None = None
+        self.early_runs = 0
+        """Whisper runs at a short pause (also counted in `whisper_runs`)."""
 
     @property
     def last(self) -> Decoded | None:
@@ -114,6 +156,8 @@ class WakeDetector:
         self._bare = min(self._phrases, key=len) if self._phrases else ""
         self._pcm = bytearray()
         self._too_long = False
+        self._partial, self._early, self._early_bytes, self._early_checks = "", None, 0, 0
+        self._checked = None
         self.grammar.begin(phrases)
 
     def feed(self, pcm: bytes) -> str | None:
@@ -123,13 +167,35 @@ class WakeDetector:
         if len(self._pcm) > MAX_WAKE_SECONDS * 32000:
             self._too_long = True  # room talk: stop decoding it (the grammar's end below rejects it)
             return None
-        self.grammar.feed(pcm)
-        # No partial result: ending the utterance at the first short pause after the bare wake phrase (as "stop"
-        # does) answered sooner, but cut "okay coach, check in" at the comma, and the request said while the coach
-        # answered "Yes?" was lost with the coach's own voice (the microphone's audio is dropped while it speaks).
+        self._partial = clean_phrase(self.grammar.feed(pcm) or "")
+        # No partial result for the listener: ending the utterance at the first short pause after the wake phrase
+        # (as "stop" does) cut "okay coach, check in" at the comma and lost the request. The wake is decided early
+        # instead (`early`), and the utterance is heard to its end for the request.
         return None
 
+    def early(self) -> bool:
+        """At a short pause (speech.listener.EARLY_PAUSE_SECONDS): is what was said so far a wake? Judged by the
+        same rules as at the end, on the audio so far; a wake decided here stands (its answer tone is the wake the
+        person hears), and the utterance goes on being heard for the request said in the same breath."""
+        seconds = len(self._pcm) / 32000
+        if (self.check is None or self._too_long or self._early is not None or self._early_checks >= EARLY_CHECKS
+                or not EARLY_MIN_SECONDS <= seconds <= EARLY_MAX_SECONDS):
+            return False
+        self._early_checks += 1
+        self.early_runs += 1
+        partial = self._partial if self._partial in self._phrases else ""
+        result = self._second_opinion(partial, False, WakeResult("none", None, f"{partial}/partial",
+                                                                  seconds=seconds), frames=EARLY_FRAMES)
+        clear = result.taken or (result.gap is not None and result.gap >= -EARLY_GAP)
+        extra = len(clean_phrase(result.transcript or "").split()) - len((result.phrase or "").split())
+        if result.outcome != "wake" or not clear or extra > EARLY_EXTRA_WORDS:
+            return False
+        self._early, self._early_bytes = result, len(self._pcm)
+        return True
+
     def end(self) -> Heard | None:
+        if self._early is not None:
+            return self._end_after_early(self._early)
         heard = self.grammar.end()
         seconds = len(self._pcm) / 32000
         decoded = self.grammar.last
@@ -138,13 +204,40 @@ class WakeDetector:
         result = WakeResult("none", None, f"{text}/{reason}", seconds=seconds)
         started = time.perf_counter()
         if not self._too_long and self._candidate(heard, decoded):
-            result = self._second_opinion(clean_phrase(text), heard is not None, result)
+            result = self._second_opinion(clean_phrase(text), heard is not None, result, verdict=self._same_audio())
         self.verify_seconds = time.perf_counter() - started
         self.results.append(result)
         del self.results[:-64]
         if result.outcome == "wake" and result.phrase is not None:
             return Heard(result.phrase, 1.0, "voice")
         return None
+
+    def _same_audio(self) -> Verdict | None:
+        """The verdict of the check at a pause when nothing but the pause's tail came after it: the end judges the
+        same audio, so Whisper need not run again (room talk's short utterances cost one run, as before)."""
+        if self._checked is None:
+            return None
+        verdict, at = self._checked
+        return verdict if (len(self._pcm) - at) / 32000 <= NOTHING_MORE_SECONDS else None
+
+    def _end_after_early(self, early: WakeResult) -> Heard:
+        """The end of an utterance already decided a wake at a pause: the wake stands; what followed it (the
+        request) is read by a second judgement of the whole utterance when there was more speech."""
+        heard = self.grammar.end()
+        text = clean_phrase(heard.text) if heard is not None else ""
+        started = time.perf_counter()
+        result = early
+        more = (len(self._pcm) - self._early_bytes) / 32000 > NOTHING_MORE_SECONDS
+        if more and not self._too_long:
+            whole = self._second_opinion(text, heard is not None, WakeResult("none", None, f"{text}/early",
+                                                                              seconds=len(self._pcm) / 32000))
+            if whole.phrase is not None and whole.phrase != self._bare and whole.outcome in ("wake", "near_miss"):
+                result = WakeResult("wake", whole.phrase, early.grammar, whole.transcript, whole.gap, whole.seconds)
+        self.verify_seconds = time.perf_counter() - started
+        self.results.append(result)
+        del self.results[:-64]
+        assert result.phrase is not None
+        return Heard(result.phrase, 1.0, "voice")
 
     def take_results(self) -> list[WakeResult]:
         out, self.results = self.results, []
@@ -159,23 +252,30 @@ class WakeDetector:
             return True
         return decoded is not None and decoded.reason not in ("silence", "noise", "unknown_word")
 
-    def _second_opinion(self, text: str, accepted: bool, result: WakeResult) -> WakeResult:
+    def _second_opinion(self, text: str, accepted: bool, result: WakeResult, *, frames: int | None = None,
+                        verdict: Verdict | None = None) -> WakeResult:
+        """Whisper's verdict on the audio so far (`verdict`: one already made on the same audio) weighed by the
+        rules in the module's docstring."""
         if self.check is None:  # the grammar alone (no Whisper model): only its acceptance wakes
             if text not in self._phrases:
                 return result
             return WakeResult("wake" if accepted else "near_miss", text, result.grammar, seconds=result.seconds)
-        self.whisper_runs += 1
-        try:
-            verdict = self.check.judge(bytes(self._pcm), self._phrases, (text,) if text in self._phrases else ())
-        except Exception as exc:  # noqa: BLE001 - a broken second opinion must not stop the listener
-            log.warning("the Whisper check failed on a wake (%s): the grammar decides alone", exc)
-            return WakeResult("wake" if accepted else "none", text or None, result.grammar, seconds=result.seconds)
+        if verdict is None:
+            self.whisper_runs += 1
+            try:
+                verdict = self.check.judge(bytes(self._pcm), self._phrases, (text,) if text in self._phrases else (),
+                                           frames=frames)
+            except Exception as exc:  # noqa: BLE001 - a broken second opinion must not stop the listener
+                log.warning("the Whisper check failed on a wake (%s): the grammar decides alone", exc)
+                return WakeResult("wake" if accepted else "none", text or None, result.grammar,
+                                  seconds=result.seconds)
+            self._checked = (verdict, len(self._pcm))
         phrase, gap = verdict.phrase or verdict.candidate, verdict.gap
         if phrase is None or phrase not in self._phrases:
             return WakeResult("none", None, result.grammar, verdict.transcript, None, result.seconds)
         phrase = with_request(phrase, verdict.transcript, self._phrases, self._bare)
-        if verdict.phrase is None and len(clean_phrase(verdict.transcript).split()) > len(phrase.split()) + \
-                MAX_EXTRA_WORDS:
+        limit = BARE_EXTRA_WORDS if phrase == self._bare else MAX_EXTRA_WORDS
+        if len(clean_phrase(verdict.transcript).split()) > len(phrase.split()) + limit:
             return WakeResult("none", phrase, result.grammar, verdict.transcript, gap, result.seconds)
         if verdict.phrase is not None or gap >= -self.wake_gap or (accepted and text == phrase
                                                                     and gap >= -self.agree_gap):
@@ -184,7 +284,8 @@ class WakeDetector:
             outcome = "wake" if self.lenient else "near_miss"
         else:
             outcome = "none"
-        return WakeResult(outcome, phrase, result.grammar, verdict.transcript, gap, result.seconds)
+        return WakeResult(outcome, phrase, result.grammar, verdict.transcript, gap, result.seconds,
+                          verdict.phrase is not None)
 
 
 def with_request(phrase: str, transcript: str, phrases: tuple[str, ...], bare: str) -> str:
@@ -216,3 +317,7 @@ class ModeRecognizer(Wrapped):
     def begin(self, phrases: tuple[str, ...]) -> None:
         self.inner = self.wake if self.state in self.wake_states else self.coach
         self.inner.begin(phrases)
+
+    def early(self) -> bool:
+        """The wake detector's early decision while waiting; the coach's recognizer never decides early."""
+        return self.inner is self.wake and self.wake.early()

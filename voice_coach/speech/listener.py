@@ -37,6 +37,11 @@ RECENT_SECONDS = 3.0
 PREPARE_SECONDS = 0.3
 """After this much silence the recognizer is told the person may have finished (`prepare`), so that slow final
 work (the Whisper check) runs while the end silence is still being waited for; at most half the end silence."""
+EARLY_PAUSE_SECONDS = 0.18
+"""After this much silence a recognizer that can decide early (`early`: the wake detector) is asked whether what
+was said so far is already enough (the wake phrase), while the utterance goes on being heard (the request said in
+the same breath): the answer tone comes this long plus the check after the end of the wake phrase instead of the
+whole end silence (1 to 1.2 s) plus the check."""
 
 
 class Spotter(Protocol):
@@ -72,6 +77,11 @@ class UtteranceReport:
     gives the work started at `prepare` before the end silence is over (a replay runs faster than real time)."""
     verify_seconds: float = 0.0
     """Of `finalize_seconds`, the time spent on the recognizer's slow second opinion (the Whisper check)."""
+    early_seconds: float | None = None
+    """Where in the stream the recognizer decided early, at a short pause (`on_early` was called); None: it did
+    not."""
+    early_check_seconds: float = 0.0
+    """Wall time of the early decisions' checks up to that one (the rest of the delay to `on_early`)."""
 
 
 class StreamListener:
@@ -107,6 +117,12 @@ class StreamListener:
         self.spotter = spotter
         self.on_spotted: Callable[[], None] | None = None
         """Set while the coach speaks (barge-in): called when the spotter finds its word; one call, then unset."""
+        self.on_early: Callable[[], None] | None = None
+        """Set by the resident listener: called when the recognizer decides early, at a short pause, that the
+        utterance in progress is enough (a wake: the answer tone), which goes on being heard to its end."""
+        self.early_frames = max(1, int(round(EARLY_PAUSE_SECONDS / FRAME_SECONDS)))
+        self._early: tuple[float, float] | None = None
+        self._early_wall = 0.0
         self._recent: deque[bytes] = deque(maxlen=int(RECENT_SECONDS / FRAME_SECONDS))
         self._replaying = 0
         self.on_report = on_report
@@ -235,6 +251,7 @@ class StreamListener:
         if step.started:
             self.recognizer.begin(expect.phrases)
             self._open = True
+            self._early, self._early_wall = None, 0.0
             self._start_frame = self.endpointer.frames_seen - len(step.feed)
         if self._open and step.feed:
             audio = b"".join(step.feed)
@@ -249,11 +266,26 @@ class StreamListener:
         if self._open and (pause == self.prepare_frames or (self._stop_seen and pause == 1)):
             if self.recognizer.prepare():
                 self._prepared_at = self.endpointer.frames_seen
+        if self._open and pause == self.early_frames and self._early is None:
+            self._decide_early()
         if self._open and self._stop_seen and self.endpointer.silence_frames >= self.stop_pause_frames:
             heard = self._finish("stop")
             self.endpointer.reset()  # whatever follows this pause belongs to the utterance acted on
             return True, heard
         return False, None
+
+    def _decide_early(self) -> None:
+        """At a short pause: ask a recognizer that can decide early (the wake detector) whether the utterance so
+        far is enough; if so, `on_early` now (the utterance goes on)."""
+        early = getattr(self.recognizer, "early", None)
+        if self.on_early is None or early is None:
+            return
+        started = time.perf_counter()
+        decided = early()
+        self._early_wall += time.perf_counter() - started
+        if decided:
+            self._early = (self.endpointer.frames_seen * FRAME_SECONDS, self._early_wall)
+            self.on_early()
 
     def _finish(self, reason: str) -> Heard | None:
         self._open, self._stop_bytes, self._stop_seen = False, 0, False
@@ -273,7 +305,10 @@ class StreamListener:
             speech_end_seconds=round((ep.last_voiced_frame + 1) * FRAME_SECONDS, 3),
             end_seconds=round(ep.frames_seen * FRAME_SECONDS, 3), reason=reason, heard=heard,
             decoded=decoded, finalize_seconds=finalize, head_start_seconds=round(head_start, 3),
-            verify_seconds=self.recognizer.verify_seconds)
+            verify_seconds=self.recognizer.verify_seconds,
+            early_seconds=None if self._early is None else round(self._early[0], 3),
+            early_check_seconds=0.0 if self._early is None else self._early[1])
+        self._early = None
         self.reports.append(report)
         if self.on_report is not None:
             self.on_report(report)

@@ -283,14 +283,18 @@ class Pyttsx3Synth:
 
     def to_wav(self, text: str) -> bytes:
         """The line as a 16-bit mono WAV file's bytes (22050 Hz with espeak-ng)."""
-        clip = self.synthesize(text) if text.strip() else Clip(np.zeros(0, dtype=np.int16), 22050)
-        buffer = io.BytesIO()
-        with wave.open(buffer, "wb") as w:
-            w.setnchannels(1)
-            w.setsampwidth(2)
-            w.setframerate(clip.sample_rate)
-            w.writeframes(clip.samples.astype("<i2").tobytes())
-        return buffer.getvalue()
+        return clip_wav(self.synthesize(text) if text.strip() else Clip(np.zeros(0, dtype=np.int16), 22050))
+
+
+def clip_wav(clip: Clip) -> bytes:
+    """A clip as a 16-bit mono WAV file's bytes."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(clip.sample_rate)
+        w.writeframes(clip.samples.astype("<i2").tobytes())
+    return buffer.getvalue()
 
 
 def read_wav(path: Path) -> Clip:
@@ -325,11 +329,18 @@ class Pyttsx3Speaker:
     def say(self, text: str, key: str) -> None:
         if not text.strip():
             return
+        self._play(lambda: self.synth.synthesize(text))
+
+    def play_clip(self, clip: Clip, key: str, text: str) -> None:
+        """Plays a sound that is not a line (the listener's earcon) through the same output."""
+        self._play(lambda: clip)
+
+    def _play(self, make: Callable[[], Clip]) -> None:
         line = PlaybackLine()
         with self._lock:
             self._line = line
         try:
-            clip = self.synth.synthesize(text)
+            clip = make()
             if line.cut.is_set() or self.player.play(clip, line) is False:
                 self.cut_lines += 1
         finally:
@@ -378,10 +389,17 @@ class WavSpeaker:
 
     def say(self, text: str, key: str) -> None:
         """One private (0600) WAV and a transcript row; never written through a planted link or onto a pipe."""
+        self._write(self.synth.to_wav(text), key, text)
+
+    def play_clip(self, clip: Clip, key: str, text: str) -> None:
+        """A sound that is not a line (the listener's earcon): its WAV, and `text` in the transcript."""
+        self._write(clip_wav(clip), key, text)
+
+    def _write(self, wav: bytes, key: str, text: str) -> None:
         self.number += 1
         safe_key = re.sub(r"[^A-Za-z0-9._-]+", "-", key).strip("-") or "line"
         path = self.directory / f"{self.number:04d}_{safe_key}.wav"
-        write_private(path, self.synth.to_wav(text), DeviceError, what="--output")
+        write_private(path, wav, DeviceError, what="--output")
         row = f"{self.number}\t{key}\t{' '.join(text.split())}\n"
         header = "" if os.path.lexists(self.transcript) else "number\tkey\ttext\n"
         append_private(self.transcript, header + row, DeviceError, what="--output")
@@ -392,6 +410,9 @@ class SilentSpeaker:
     """Says nothing (the fallback when the lines are printed anyway)."""
 
     def say(self, text: str, key: str) -> None:
+        pass
+
+    def play_clip(self, clip: Clip, key: str, text: str) -> None:
         pass
 
 
@@ -417,6 +438,19 @@ class FallbackSpeaker:
                 stream.flush()
         self.fallback.say(text, key)
 
+    def play_clip(self, clip: Clip, key: str, text: str) -> None:
+        """A sound through the primary while it works (the fallback gets the same mark)."""
+        if self.failure is None:
+            try:
+                play_clip(self.primary, clip, key, text)
+                return
+            except Exception as exc:  # noqa: BLE001 - as for a line: the person still gets the mark
+                self.failure = str(exc) or type(exc).__name__
+                stream = self.warnings or sys.stderr
+                stream.write(f"voice-coach: speech output failed ({self.failure}); continuing with text\n")
+                stream.flush()
+        play_clip(self.fallback, clip, key, text)
+
     def stop_playback(self) -> None:
         stop_speech(self.primary if self.failure is None else self.fallback)
 
@@ -431,9 +465,22 @@ class TeeSpeaker:
         for speaker in self.speakers:
             speaker.say(text, key)
 
+    def play_clip(self, clip: Clip, key: str, text: str) -> None:
+        for speaker in self.speakers:
+            play_clip(speaker, clip, key, text)
+
     def stop_playback(self) -> None:
         for speaker in self.speakers:
             stop_speech(speaker)
+
+
+def play_clip(speaker: Speaker, clip: Clip, key: str, text: str) -> None:
+    """Play a sound that is not a line through `speaker`; one that only says lines says `text` instead."""
+    play = getattr(speaker, "play_clip", None)
+    if play is not None:
+        play(clip, key, text)
+    else:
+        speaker.say(text, key)
 
 
 def speech_speaker(spec: str, rate: int | None = None, volume: float | None = None, *, voice: str | None = None,

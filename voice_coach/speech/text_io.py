@@ -73,6 +73,10 @@ class TextSpeaker:
         self.stream.write(f"coach: {printable(text)}\n")  # names come from files: no ESC codes
         self.stream.flush()
 
+    def play_clip(self, clip: object, key: str, text: str) -> None:
+        """A sound (the listener's earcon) is shown as its mark."""
+        self.say(text, key)
+
 
 def stdin_is_terminal() -> bool:
     return os.isatty(sys.stdin.fileno()) if hasattr(sys.stdin, "fileno") else False

@@ -146,14 +146,15 @@ class WhisperCheck:
         return self.vocab.urgent
 
     # ----- the judgement -----------------------------------------------------------------------------------
-    def judge(self, pcm: bytes, phrases: tuple[str, ...] | frozenset[str], hints: tuple[str, ...] = ()) -> Verdict:
+    def judge(self, pcm: bytes, phrases: tuple[str, ...] | frozenset[str], hints: tuple[str, ...] = (), *,
+              frames: int | None = None) -> Verdict:
         """Which of `phrases` was said in `pcm` (16 kHz mono int16), if any; `hints` (the grammar decoder's
         choices) are always scored. Under other people's talk only the reply's own stretch is heard
-        (`reply_under_talk`)."""
+        (`reply_under_talk`). `frames`: the encoder's window (10 ms each) instead of FRAMES, for short audio."""
         heard = reply_under_talk(pcm)
         doubt_limit = self.limits.cut_no_speech if heard is not pcm else math.inf
         pcm = heard
-        encoded = self.encode(pcm)
+        encoded = self.encode(pcm, frames)
         verdict = self._whisper_verdict(encoded, phrases, hints, doubt_limit, self.start_for(phrases))
         weighed = self._with_voice(verdict, self._voice_match(encoded, pcm, phrases))
         return replace(weighed, scoring=verdict.scoring)
@@ -242,9 +243,9 @@ class WhisperCheck:
         """Each phrase's log-probability (`phrase_scores`) minus that of Whisper's own transcript."""
         return {p: v - free_logprob for p, v in self.phrase_scores(encoded, phrases, first, start).items()}
 
-    def encode(self, pcm: bytes) -> Any:
+    def encode(self, pcm: bytes, frames: int | None = None) -> Any:
         """Whisper's encoder output for 16 kHz mono int16 `pcm` (a CTranslate2 StorageView, batch of one)."""
-        frames = FRAMES if len(pcm) <= 2 * HOP * FRAMES else LONG_FRAMES
+        frames = frames or (FRAMES if len(pcm) <= 2 * HOP * FRAMES else LONG_FRAMES)
         return self.model.encode(self._ct2.StorageView.from_array(log_mel(pcm, frames)[None]), to_cpu=True)
 
     def take_frames(self, pcm: bytes) -> np.ndarray:
