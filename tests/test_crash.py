@@ -33,7 +33,7 @@ def test_random_kills_lose_no_acknowledged_entry(bench: ModuleType, tmp_path: Pa
     printed = capsys.readouterr().out
     figures = json.loads(out.read_text())
     assert figures["failures"] == [], printed
-    assert code == 0 and figures["ok"]
+    assert code == 0 and figures["ok"], (printed, figures["signals"]["failures"])
     assert "entries lost              0" in printed
     assert figures["entries_lost"] == 0 and figures["integrity_failures"] == 0
     assert figures["kills"] == 15 and figures["journals"] == 2 and figures["seed"] == 7
