@@ -20,6 +20,7 @@ from voice_coach.listen.listener import Facts, Mode, ResidentListener, Run
 from voice_coach.listen.prompts import ListenPrompts
 from voice_coach.listen.wake import ModeRecognizer, WakeDetector
 from voice_coach.speech.earcon import play_earcon
+from voice_coach.speech.listener import StreamListener
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,8 @@ class Resident:
         self.press = PressLength(wiring.hold_seconds)
         self._toned = False
         """The answer tone was played for the utterance in progress (the wake was decided at a short pause)."""
-        if hasattr(wiring.listener, "on_early"):
-            wiring.listener.on_early = self.early_wake
+        if isinstance(wiring.listener, StreamListener) and wiring.recognizer is not None:
+            wiring.listener.on_early, wiring.listener.decide_early = self.early_wake, wiring.recognizer.early
 
     # ----- the loop ----------------------------------------------------------------------------------------
     def run(self) -> None:

@@ -38,7 +38,7 @@ PREPARE_SECONDS = 0.3
 """After this much silence the recognizer is told the person may have finished (`prepare`), so that slow final
 work (the Whisper check) runs while the end silence is still being waited for; at most half the end silence."""
 EARLY_PAUSE_SECONDS = 0.18
-"""After this much silence a recognizer that can decide early (`early`: the wake detector) is asked whether what
+"""After this much silence a recognizer that can decide early (`decide_early`: the wake detector) is asked whether what
 was said so far is already enough (the wake phrase), while the utterance goes on being heard (the request said in
 the same breath): the answer tone comes this long plus the check after the end of the wake phrase instead of the
 whole end silence (1 to 1.2 s) plus the check."""
@@ -120,6 +120,8 @@ class StreamListener:
         self.on_early: Callable[[], None] | None = None
         """Set by the resident listener: called when the recognizer decides early, at a short pause, that the
         utterance in progress is enough (a wake: the answer tone), which goes on being heard to its end."""
+        self.decide_early: Callable[[], bool] | None = None
+        """Set with `on_early`: asks the recognizer (the wake detector) whether the utterance so far is enough."""
         self.early_frames = max(1, int(round(EARLY_PAUSE_SECONDS / FRAME_SECONDS)))
         self._early: tuple[float, float] | None = None
         self._early_wall = 0.0
@@ -277,7 +279,7 @@ class StreamListener:
     def _decide_early(self) -> None:
         """At a short pause: ask a recognizer that can decide early (the wake detector) whether the utterance so
         far is enough; if so, `on_early` now (the utterance goes on)."""
-        early = getattr(self.recognizer, "early", None)
+        early = self.decide_early
         if self.on_early is None or early is None:
             return
         started = time.perf_counter()
