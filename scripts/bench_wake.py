@@ -234,7 +234,7 @@ def stream(pcm: bytes | Any, detector: Any, phrases: tuple[str, ...], out: dict[
     source = BlockSource([pcm] if isinstance(pcm, bytes) else pcm, name="bench")
     listener = StreamListener(source, detector, endpoint_settings(**endpoint_options(Profile())))
     if EARLY:  # as the resident loop does: the answer tone at the first short pause
-        listener.on_early = lambda: None
+        listener.on_early, listener.decide_early = (lambda: None), detector.early
     clock, expect = VirtualClock(), Expectation(phrases, True, "listen_waiting")
     out = {} if out is None else out
     wakes: list[dict[str, Any]] = out.setdefault("wakes", [])
