@@ -14,6 +14,7 @@ from voice_coach.coach.settings import CoachSettings
 from voice_coach.datafile import read_toml, write_atomically
 from voice_coach.errors import ConfigError
 from voice_coach.paths import config_dir
+from voice_coach.speech.endpointing import END_SILENCE_SECONDS, VAD_AGGRESSIVENESS
 from voice_coach.terminal_text import SHOWN_CHARS, one_line, shown
 
 INPUT_MODES = ("speech", "any-sound", "switch", "scanning")
@@ -33,7 +34,7 @@ class Profile:
     """Speech volume, 0.0 (silent) to 1.0 (full)."""
     voice: str = "default"
     """A voice name or language ("en-us"); "default" = the speech engine's own."""
-    end_silence_seconds: float = 1.2
+    end_silence_seconds: float = END_SILENCE_SECONDS
     """Silence that ends an utterance; longer for slow speech with pauses between words."""
     response_timeout_seconds: float = 20.0
     """How long the coach waits for an answer before asking again."""
@@ -58,7 +59,7 @@ class Profile:
     """How many times the options are read before the coach waits quietly."""
     sound_threshold_dbfs: float = -45.0
     """A sound quieter than this never counts (raise it in a noisy room)."""
-    vad_aggressiveness: int = 2
+    vad_aggressiveness: int = VAD_AGGRESSIVENESS
     """Voice detector strictness, 0 (any noise counts) to 3 (only clear voice counts); for speech and sounds."""
     sound_min_seconds: float = 0.25
     """How long a sound must last to count as an answer."""

@@ -32,15 +32,19 @@ floor, which fell at once, rules until the window has filled again): a person wh
 television is muted is heard (with the median alone, not for 3 s). Longer than the pauses between the bench's
 babble sentences (0.75 s), so other people's talk stays background."""
 FALL_DB = 10.0
+END_SILENCE_SECONDS = 1.2
+"""The one default for the silence that ends an utterance, for the coach's users (Profile) and for every bench and
+test that measures what they get: long enough for slow or effortful speech with pauses between words."""
+VAD_AGGRESSIVENESS = 2
 
 
 @dataclass(frozen=True)
 class EndpointSettings:
     """How utterances are cut out of the audio; defaults suit slow speech with pauses between words."""
 
-    end_silence_seconds: float = 1.0
+    end_silence_seconds: float = END_SILENCE_SECONDS
     """Silence that ends an utterance (per user, 0.3 to 10 s; long for slow or effortful speech)."""
-    vad_aggressiveness: int = 2
+    vad_aggressiveness: int = VAD_AGGRESSIVENESS
     """webrtcvad strictness, 0 (most sounds count as voice) to 3 (only clear voice)."""
     min_speech_dbfs: float = -55.0
     """The energy gate: a frame quieter than this is never speech, whatever the voice detector says."""
