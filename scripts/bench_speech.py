@@ -28,8 +28,8 @@ Figures per condition:
               coach pauses and asks "Did you want to stop?")
   WER         word error rate of the commands against their text (a rejection counts as all words deleted)
   RTF         decoding time / audio time
-  latency     end of speech → intent: the end silence waited (1.0 s by default; 0.24 s after "stop") plus
-              the decoder's work after the last audio; p50/p95. The Whisper check starts when the person pauses
+  latency     end of speech → intent: the end silence waited (1.2 s by default, as users have it; 0.24 s after "stop")
+              plus the decoder's work after the last audio; p50/p95. The Whisper check starts when the person pauses
               (0.3 s) and runs while the end silence is waited for: live, audio arrives in real time, so only
               the part of its time beyond that head start counts (the replay itself runs faster than real time)
   RSS         peak resident memory of the process running that backend and mode

@@ -69,6 +69,8 @@ TUNING_VOICES = [("en-us", 170), ("en-us+f3", 165), ("en-gb", 160), ("en-us+m3",
 """BENCH_WAKE_VOICES=tuning: the voices a change may be chosen on (the figures reported are the held-out ones)."""
 if os.environ.get("BENCH_WAKE_VOICES") == "tuning":
     HELD_VOICES = TUNING_VOICES
+elif os.environ.get("BENCH_WAKE_VOICES") == "one":  # the smoke test's short run (tests/test_benches.py)
+    HELD_VOICES = HELD_VOICES[:1]
 ROOM_VOICES = ["en-gb", "en-us", "en-gb-x-rp", "en-us+f3", "en-us+f4", "en-us+m7", "en-gb+f2", "en-us+m3",
                "en-gb-scotland+f5", "en-029+m2", "en-us-nyc+f1", "en-gb-x-gbcwmd"]
 PARTS = ["stop the car at the corner", "I'm ready when you are", "we can check in at the hotel at five",

@@ -220,7 +220,7 @@ def test_a_word_is_heard_at_the_end_of_its_utterance(rec: SphinxRecognizer) -> N
     assert listener.listen(20.0, clock, expect("asking_symptoms")) == Heard("yes", rec.last.confidence, "voice")  # type: ignore[union-attr]
     (report,) = listener.reports
     assert report.reason == "silence" and clock.now() == pytest.approx(report.end_seconds, abs=0.001)
-    assert report.end_seconds - report.speech_end_seconds == pytest.approx(END_SILENCE_SECONDS, abs=0.05)  # the end silence
+    assert report.end_seconds - report.speech_end_seconds == pytest.approx(END_SILENCE_SECONDS, abs=0.05)
 
 
 def test_a_stable_stop_is_acted_on_before_the_utterance_ends(rec: SphinxRecognizer) -> None:
