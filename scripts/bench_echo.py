@@ -67,7 +67,7 @@ def child(prompts: int, stop_every: int, keep_audio: Path | None = None, stop_wa
     """The coach's side, run in the daemon's environment: default devices are the room's (or the canceller's)."""
     from voice_coach.cli.speech import state_intents
     from voice_coach.coach.clocks import SystemClock
-    from voice_coach.coach.intents import Heard, Intent, load_phrasebook
+    from voice_coach.coach.intents import Heard, load_phrasebook
     from voice_coach.coach.ports import Expectation
     from voice_coach.errors import DeviceError
     from voice_coach.speech.barge_in import say_watching
@@ -124,9 +124,6 @@ def child(prompts: int, stop_every: int, keep_audio: Path | None = None, stop_wa
 
     speaker.stop_playback = timed_stop  # type: ignore[method-assign]
 
-    def is_stop(h: Heard) -> bool:
-        u = book.parse(h)
-        return u is not None and u.intent is Intent.STOP
 
     def acted(h: Heard | None, state: str) -> bool:
         u = book.parse(h) if h is not None else None
@@ -154,8 +151,9 @@ def child(prompts: int, stop_every: int, keep_audio: Path | None = None, stop_wa
         if player is not None:
             player.start()
         try:
+            own = book.safety_named(line)  # as the session loop says a line
             heard = say_watching(speaker, listener, line, f"line{i % len(LINES)}", expect=expect, clock=clock,
-                                 is_stop=is_stop)
+                                 is_urgent=lambda h, own=own: book.urgent(h, None, own), spot="stop" not in own)
         except DeviceError as e:  # the shared machine stalled the output stream: counted, not a crash
             if player is not None:
                 player.join()

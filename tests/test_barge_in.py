@@ -1,4 +1,5 @@
-"""Barge-in: "stop" said while the coach speaks cuts the line at once and ends the session."""
+"""Barge-in: "stop" or a symptom said while the coach speaks cuts the line at once; a stop ends the session, a
+symptom stops it for safety and reads its caution. What the coach's own line says is not taken as the person's."""
 
 from __future__ import annotations
 
@@ -38,18 +39,18 @@ class CuttableSpeaker:
 
 
 class LiveListener:
-    """Stands for the microphone listener: replies while the coach waits; "stop" during one chosen line."""
+    """Stands for the microphone listener: replies while the coach waits; `word` ("stop") during one chosen line."""
 
     drain_on_listen = True
 
-    def __init__(self, speaker: CuttableSpeaker, replies: list[str], stop_during: str) -> None:
-        self.speaker, self.replies, self.stop_during = speaker, replies, stop_during
+    def __init__(self, speaker: CuttableSpeaker, replies: list[str], stop_during: str, word: str = "stop") -> None:
+        self.speaker, self.replies, self.stop_during, self.word = speaker, replies, stop_during, word
 
     def listen(self, until: float | None, clock: Clock, expect: Expectation) -> Heard | None:
         assert isinstance(clock, FakeClock)
         if threading.current_thread().name == "barge-in":  # listening while the coach speaks
             if self.speaker.playing.is_set() and self.speaker.said[-1] == self.stop_during:
-                return Heard("stop", 0.9, "voice")
+                return Heard(self.word, 0.9, "voice")
             return None
         if expect.awaiting and self.replies:
             return Heard(self.replies.pop(0), 0.9, "voice")
@@ -70,8 +71,8 @@ def test_stop_during_a_line_cuts_it_and_ends_the_session() -> None:
     assert stop["transcript"] == "stop" and stop["data"]["state"] == "introducing"
 
 
-def test_a_line_that_says_stop_is_not_listened_over() -> None:
-    """The coach's own "say stop to end" would be heard by the microphone: such lines are said whole."""
+def test_a_line_that_says_stop_is_not_cut_by_its_own_stop() -> None:
+    """The coach's own "say stop to end" is heard by the microphone: in that line a "stop" is not the person's."""
     speaker, journal = CuttableSpeaker(), MemoryJournal()
     listener = LiveListener(speaker, ["three", "stop"], stop_during="caution_general")
     loop = SessionLoop(Coach(load_program("resistance")), listener=listener, speaker=speaker, journal=journal,
@@ -90,3 +91,30 @@ def test_a_stop_during_a_turn_never_drops_its_cautions() -> None:
     said = speaker.said
     assert speaker.cut == ["summary"]
     assert said[said.index("safety_stop"):] == ["safety_stop", "caution_cramp", "summary", "check_in_practitioner"]
+
+
+def run_with(word: str, during: str, replies: list[str], long_line: str = "intro_resistance"
+             ) -> tuple[CuttableSpeaker, MemoryJournal, str]:
+    speaker, journal = CuttableSpeaker(long_line=long_line), MemoryJournal()
+    listener = LiveListener(speaker, replies, stop_during=during, word=word)
+    loop = SessionLoop(Coach(load_program("resistance")), listener=listener, speaker=speaker, journal=journal,
+                       clock=FakeClock(), prompts=load_prompts(), phrasebook=load_phrasebook())
+    return speaker, journal, loop.run().outcome
+
+
+def test_a_symptom_during_a_line_cuts_it_and_stops_the_session_for_safety() -> None:
+    """"I've got a cramp" over the coach's voice is acted on at once, not dropped to be said again."""
+    speaker, journal, outcome = run_with("i've got a cramp", "intro_resistance", ["three", "no"])
+    assert speaker.cut == ["intro_resistance"] and outcome == "stopped_for_safety"
+    said = speaker.said
+    assert said[said.index("safety_stop"):said.index("safety_stop") + 2] == ["safety_stop", "caution_cramp"]
+    symptom = [r for r in journal.rows if r["kind"] == "symptom"]
+    assert symptom and symptom[0]["data"]["kind"] == "cramp", journal.rows
+
+
+def test_a_symptom_the_line_itself_names_is_not_taken_over_it_but_stop_still_is() -> None:
+    """"How tired do you feel ... to ten, exhausted?": the microphone hears the coach say "exhausted"."""
+    speaker, _, outcome = run_with("exhausted", "ask_feeling", ["three", "stop"], long_line="none")
+    assert speaker.cut == [] and outcome == "stopped_by_user"  # the session went on to the person's own stop
+    speaker, _, outcome = run_with("stop", "ask_feeling", ["three"], long_line="ask_feeling")
+    assert speaker.cut == ["ask_feeling"] and outcome == "stopped_by_user"

@@ -139,7 +139,7 @@ class SpottingListener:
         return None
 
 
-def is_stop(heard: Heard) -> bool:
+def is_urgent(heard: Heard) -> bool:
     u = BOOK.parse(heard)
     return u is not None and u.intent.value == "stop"
 
@@ -148,7 +148,7 @@ def test_a_spotted_stop_the_decode_confirms_is_returned_and_the_line_said_once()
     line = Line()
     listener = SpottingListener(line, ["stop"])
     heard = say_watching(line, listener, "How hard was that?", "ask_rating", expect=EXPECT, clock=FakeClock(),
-                         is_stop=is_stop)
+                         is_urgent=is_urgent)
     assert heard is not None and heard.text == "stop" and line.said == ["ask_rating"]
     assert listener.drains == 1 and set(listener.drain_flags) == {False} and listener.drain_on_listen
 
@@ -157,6 +157,6 @@ def test_a_line_cut_on_a_false_alarm_is_said_again_whole_without_the_spotter() -
     line = Line()
     listener = SpottingListener(line, [None])
     heard = say_watching(line, listener, "How hard was that?", "ask_rating", expect=EXPECT, clock=FakeClock(),
-                         is_stop=is_stop)
+                         is_urgent=is_urgent)
     assert heard is None and line.said == ["ask_rating", "ask_rating"] and listener.on_spotted is None
     assert listener.armed == [True, False]  # armed for the first saying only

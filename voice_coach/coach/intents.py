@@ -175,6 +175,20 @@ class PhraseBook:
         intent, value, symptom = hit
         return Utterance(intent=intent, heard=heard, value=value, symptom=symptom)
 
+    def urgent(self, heard: Heard, aliases: dict[str, str] | None = None, own: frozenset[str] = frozenset()) -> bool:
+        """Whether `heard` is a stop or a symptom, other than what the coach's own line names (`own`, from
+        `safety_named`): heard while the coach speaks, it cuts the line and is acted on."""
+        u = self.parse(heard, aliases)
+        return (u is not None and u.intent in (Intent.STOP, Intent.SYMPTOM)
+                and safety_meaning((u.intent, u.value, u.symptom)) not in own)
+
+    def safety_named(self, text: str) -> frozenset[str]:
+        """What `text` (a line of the coach's own) asks for that only the person may: "stop" and the kinds of
+        the symptoms it names, found as whole words. Said through a loudspeaker, the microphone hears them."""
+        padded = f" {normalize(text)} "
+        return frozenset(safety_meaning(hit) for p, hit in self.phrases.items()
+                         if hit[0] in (Intent.STOP, Intent.SYMPTOM) and f" {p} " in padded)
+
     def _symptom_inside(self, text: str) -> tuple[Intent, int | None, str | None] | None:
         """A symptom named inside a longer sentence ("my leg has a cramp") still counts: safety first."""
         padded = f" {text} "
@@ -182,6 +196,12 @@ class PhraseBook:
             if hit[0] is Intent.SYMPTOM and f" {phrase} " in padded:
                 return hit
         return None
+
+
+def safety_meaning(hit: tuple[Intent, int | None, str | None]) -> str:
+    """"stop" for a stop, the symptom's kind ("cramp") for a symptom, the intent's name otherwise."""
+    intent, _, symptom = hit
+    return symptom if intent is Intent.SYMPTOM and symptom else intent.value
 
 
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")

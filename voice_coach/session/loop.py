@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from voice_coach.coach.coach import Coach
-from voice_coach.coach.intents import Heard, Intent, PhraseBook
+from voice_coach.coach.intents import Heard, PhraseBook
 from voice_coach.coach.messages import Action, LogEntry, Say
 from voice_coach.coach.ports import Clock, EndOfInput, Expectation, Journal, Listener, Speaker
 from voice_coach.coach.prompt_contract import is_caution
@@ -167,12 +167,10 @@ class SessionLoop:
         if microphone is None:
             self.speaker.say(text, action.key)
             return
+        own = self.phrasebook.safety_named(text)  # the coach's own "stop" or "cramp", heard back, is not the person's
         self.barged = say_watching(self.speaker, microphone, text, action.key, expect=self.expectation(),
-                                   clock=self.clock, is_stop=self.is_stop)
-
-    def is_stop(self, heard: Heard) -> bool:
-        utterance = self.phrasebook.parse(heard, self.aliases)
-        return utterance is not None and utterance.intent is Intent.STOP
+                                   clock=self.clock, is_urgent=lambda h: self.phrasebook.urgent(h, self.aliases, own),
+                                   spot="stop" not in own)
 
     def log(self, entry: LogEntry) -> None:
         """Append one entry (committed when this returns). After a failed write nothing more is attempted:

@@ -1,4 +1,5 @@
-"""Barge-in: while the coach speaks, keep listening for "stop", and cut the line at once when it is heard."""
+"""Barge-in: while the coach speaks, keep listening for "stop" and the symptom words, and cut the line at once when
+one is heard."""
 
 from __future__ import annotations
 
@@ -29,30 +30,31 @@ def live_microphone(speaker: Speaker, listener: Listener) -> Listener | None:
 
 
 def say_watching(speaker: Speaker, listener: Listener, text: str, key: str, *, expect: Expectation, clock: Clock,
-                 is_stop: Callable[[Heard], bool]) -> Heard | None:
-    """Say one line while a thread listens. A "stop" cuts the line and is returned; a reply that began after
-    the line ended is returned too; anything else heard during the line, or begun during it and finished after
-    it, is dropped: it may be the coach's own voice through a loudspeaker (scripts/bench_echo.py: the end of a
-    question taken as a reply 1 time in 3 without this rule), so a person who answered before the question
-    ended is asked again. The line is said without listening when it contains the word "stop" itself, which
-    the microphone would hear.
+                 is_urgent: Callable[[Heard], bool], spot: bool = True) -> Heard | None:
+    """Say one line while a thread listens. A "stop" or a symptom (`is_urgent`) cuts the line and is returned,
+    even when it began during the line and was decided after it (the person who says "cramp" over the coach is
+    not asked to say it again); a reply that began after the line ended is returned too; anything else heard
+    during the line, or begun during it and finished after it, is dropped: it may be the coach's own voice through
+    a loudspeaker (scripts/bench_echo.py: the end of a question taken as a reply 1 time in 3 without this rule),
+    so a person who answered before the question ended is asked again. A line that itself says "stop" or names a
+    symptom is listened to as any other, but what it names is not urgent then (the caller's `is_urgent`, from
+    `PhraseBook.safety_named`): the microphone hears the coach say it; and a line that says "stop" is not spotted
+    (`spot` False).
 
     With a listener that spots "stop" (StreamListener.arm_spotter), the line is cut the moment the word is
     spotted, before the full decode; when that decode then does not hear "stop" the line was cut on a false
     alarm and is said again, whole, without the spotter (a false alarm on the coach's own voice in that line
     would come again: scripts/bench_echo.py saw one line cut twice); the listener's own "stop" still cuts it."""
-    if "stop" in text.lower():
-        speaker.say(text, key)
-        return None
-    heard, spotted = _say_once(speaker, listener, text, key, expect=expect, clock=clock, is_stop=is_stop, spot=True)
+    heard, spotted = _say_once(speaker, listener, text, key, expect=expect, clock=clock, is_urgent=is_urgent,
+                               spot=spot)
     if heard is not None or not spotted:
         return heard
-    heard, _ = _say_once(speaker, listener, text, key, expect=expect, clock=clock, is_stop=is_stop, spot=False)
+    heard, _ = _say_once(speaker, listener, text, key, expect=expect, clock=clock, is_urgent=is_urgent, spot=False)
     return heard
 
 
 def _say_once(speaker: Speaker, listener: Listener, text: str, key: str, *, expect: Expectation, clock: Clock,
-              is_stop: Callable[[Heard], bool], spot: bool) -> tuple[Heard | None, bool]:
+              is_urgent: Callable[[Heard], bool], spot: bool) -> tuple[Heard | None, bool]:
     """One saying of the line (see say_watching): what was heard, and whether the spotter cut the line."""
     line_done = threading.Event()
     spotted = threading.Event()
@@ -77,7 +79,7 @@ def _say_once(speaker: Speaker, listener: Listener, text: str, key: str, *, expe
         while True:
             began_after_line = line_done.is_set()
             heard = listener.listen(clock.now() + WATCH_STEP_SECONDS, clock, expect)
-            if heard is not None and is_stop(heard):
+            if heard is not None and is_urgent(heard):
                 result.append(heard)
                 if not line_done.is_set():
                     speaker.stop_playback()  # type: ignore[attr-defined]
