@@ -58,17 +58,20 @@ class LiveListener:
         return None
 
 
-def test_stop_during_a_line_cuts_it_and_ends_the_session() -> None:
+def test_stop_during_a_line_cuts_it_pauses_and_asks_and_a_second_stop_ends_the_session() -> None:
+    """A "stop" the listener heard in the same audio as the coach's own voice may be that voice: the line is cut
+    at once, the coach pauses and asks ("Did you want to stop?"), and "stop" then ends the session."""
     speaker, journal = CuttableSpeaker(), MemoryJournal()
-    listener = LiveListener(speaker, ["three", "no"], stop_during="intro_resistance")
+    listener = LiveListener(speaker, ["three", "no", "stop"], stop_during="intro_resistance")
     loop = SessionLoop(Coach(load_program("resistance")), listener=listener, speaker=speaker, journal=journal,
                        clock=FakeClock(), prompts=load_prompts(), phrasebook=load_phrasebook())
     result = loop.run()
     assert speaker.cut == ["intro_resistance"]
     assert "ask_ready" not in speaker.said  # the rest of that turn's lines are not said after a stop
-    assert result.outcome == "stopped_by_user"
-    stop = [r for r in journal.rows if r["kind"] == "heard"][-1]
-    assert stop["transcript"] == "stop" and stop["data"]["state"] == "introducing"
+    assert "paused_unsure_stop" in speaker.said and result.outcome == "stopped_by_user"
+    heard = [r for r in journal.rows if r["kind"] == "heard"]
+    assert heard[-2]["transcript"] == "stop" and heard[-2]["data"]["state"] == "introducing"
+    assert heard[-1]["transcript"] == "stop" and heard[-1]["data"]["state"] == "paused"
 
 
 def test_a_line_that_says_stop_is_not_cut_by_its_own_stop() -> None:
@@ -102,12 +105,14 @@ def run_with(word: str, during: str, replies: list[str], long_line: str = "intro
     return speaker, journal, loop.run().outcome
 
 
-def test_a_symptom_during_a_line_cuts_it_and_stops_the_session_for_safety() -> None:
-    """"I've got a cramp" over the coach's voice is acted on at once, not dropped to be said again."""
-    speaker, journal, outcome = run_with("i've got a cramp", "intro_resistance", ["three", "no"])
+def test_a_symptom_during_a_line_cuts_it_is_read_back_and_yes_stops_the_session_for_safety() -> None:
+    """"I've got a cramp" over the coach's voice is acted on, not dropped to be said again; heard in the same audio
+    as the coach's own voice it is read back first ("Did you say cramp?")."""
+    speaker, journal, outcome = run_with("i've got a cramp", "intro_resistance", ["three", "no", "yes"])
     assert speaker.cut == ["intro_resistance"] and outcome == "stopped_for_safety"
     said = speaker.said
-    assert said[said.index("safety_stop"):said.index("safety_stop") + 2] == ["safety_stop", "caution_cramp"]
+    assert said[said.index("confirm_symptom"):said.index("confirm_symptom") + 3] == [
+        "confirm_symptom", "safety_stop", "caution_cramp"]
     symptom = [r for r in journal.rows if r["kind"] == "symptom"]
     assert symptom and symptom[0]["data"]["kind"] == "cramp", journal.rows
 
@@ -116,5 +121,5 @@ def test_a_symptom_the_line_itself_names_is_not_taken_over_it_but_stop_still_is(
     """"How tired do you feel ... to ten, exhausted?": the microphone hears the coach say "exhausted"."""
     speaker, _, outcome = run_with("exhausted", "ask_feeling", ["three", "stop"], long_line="none")
     assert speaker.cut == [] and outcome == "stopped_by_user"  # the session went on to the person's own stop
-    speaker, _, outcome = run_with("stop", "ask_feeling", ["three"], long_line="ask_feeling")
+    speaker, _, outcome = run_with("stop", "ask_feeling", ["stop"], long_line="ask_feeling")
     assert speaker.cut == ["ask_feeling"] and outcome == "stopped_by_user"

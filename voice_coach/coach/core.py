@@ -285,6 +285,11 @@ class CoachCore:
         """What a reply means here, to compare two tries."""
         return (self.state, u.intent, u.value, u.symptom)
 
+    def sure_symptom(self, u: Utterance | None = None) -> bool:
+        """A symptom acted on at once: sure by confidence and not marked unsure by the recognizer (heard without
+        agreement, or over the coach's own voice); otherwise it is read back ("Did you say ...?")."""
+        return self.sure(u) and (u is None or u.heard.certainty is not Certainty.UNSURE)
+
     def sure_stop(self, u: Utterance | None = None) -> bool:
         """A "stop" that ends at once: typed, or heard with agreement (`Certainty.SURE`)."""
         return u is None or u.heard.certainty is Certainty.SURE

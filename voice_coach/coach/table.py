@@ -85,7 +85,7 @@ TRANSITIONS: list[dict[str, Any]] = [
     _row("help", LIVE, None, then="say_help"),
     _row("where", [S.INTRODUCING, S.EXERCISING, *BETWEEN], None, then="say_where"),
     _row("more", [S.PROPOSING, S.ASKING_FEELING], None, then="tell_more"),
-    _row("symptom", LIVE, S.CONFIRMING, unless="sure", then="confirm_symptom"),
+    _row("symptom", LIVE, S.CONFIRMING, unless="sure_symptom", then="confirm_symptom"),
     _row("symptom", LIVE, None, when="in_checkin", then="note_symptom_and_continue"),
     _row("symptom", LIVE, S.ENDED, then="safety_stop"),
     _row("pause", RESUMABLE, S.PAUSED, then="pause_here"),

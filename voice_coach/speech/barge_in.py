@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 
-from voice_coach.coach.intents import Heard
+from voice_coach.coach.intents import Certainty, Heard
 from voice_coach.coach.ports import Clock, Expectation, Listener, Speaker
 from voice_coach.speech.speech_out import Interruptible
 
@@ -33,13 +34,16 @@ def say_watching(speaker: Speaker, listener: Listener, text: str, key: str, *, e
                  is_urgent: Callable[[Heard], bool], spot: bool = True) -> Heard | None:
     """Say one line while a thread listens. A "stop" or a symptom (`is_urgent`) cuts the line and is returned,
     even when it began during the line and was decided after it (the person who says "cramp" over the coach is
-    not asked to say it again); a reply that began after the line ended is returned too; anything else heard
-    during the line, or begun during it and finished after it, is dropped: it may be the coach's own voice through
-    a loudspeaker (scripts/bench_echo.py: the end of a question taken as a reply 1 time in 3 without this rule),
-    so a person who answered before the question ended is asked again. A line that itself says "stop" or names a
-    symptom is listened to as any other, but what it names is not urgent then (the caller's `is_urgent`, from
-    `PhraseBook.safety_named`): the microphone hears the coach say it; and a line that says "stop" is not spotted
-    (`spot` False).
+    not asked to say it again). Begun during the line and not found by the spotter, it is returned unsure (`why`
+    "over_the_coach"): the coach's own voice was in its audio (scripts/bench_echo.py heard the coach's lines as
+    "stop", "dizzy" or "it hurts" 1-2 times in 20), so the coach asks ("Did you want to stop?", "Did you say
+    ...?") rather than ending the session on it. A reply that began after the line ended is returned too; anything
+    else heard during the line, or begun during it and finished after it, is dropped: it may be the coach's own
+    voice through a loudspeaker (scripts/bench_echo.py: the end of a question taken as a reply 1 time in 3 without
+    this rule), so a person who answered before the question ended is asked again. A line that itself says "stop"
+    or names a symptom is listened to as any other, but what it names is not urgent then (the caller's
+    `is_urgent`, from `PhraseBook.safety_named`): the microphone hears the coach say it; and a line that says
+    "stop" is not spotted (`spot` False).
 
     With a listener that spots "stop" (StreamListener.arm_spotter), the line is cut the moment the word is
     spotted, before the full decode; when that decode then does not hear "stop" the line was cut on a false
@@ -80,6 +84,8 @@ def _say_once(speaker: Speaker, listener: Listener, text: str, key: str, *, expe
             began_after_line = line_done.is_set()
             heard = listener.listen(clock.now() + WATCH_STEP_SECONDS, clock, expect)
             if heard is not None and is_urgent(heard):
+                if not began_after_line and not spotted.is_set():  # the coach's own voice was in its audio
+                    heard = replace(heard, certainty=Certainty.UNSURE, why="over_the_coach")
                 result.append(heard)
                 if not line_done.is_set():
                     speaker.stop_playback()  # type: ignore[attr-defined]
