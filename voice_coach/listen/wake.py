@@ -25,11 +25,14 @@ request is read from the end of its transcript when it scored the bare wake phra
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from voice_coach.coach.intents import Heard
+from voice_coach.listen.wake_anchor import anchored, wake_words
+from voice_coach.speech.opinion_rules import take_decides
 from voice_coach.speech.recognition import Decoded, Recognizer, clean_phrase
 from voice_coach.speech.recognizer_wrapper import Wrapped
 from voice_coach.speech.whisper_check import Verdict, WhisperCheck
@@ -73,9 +76,6 @@ EARLY_GAP = 2.0
 its transcript; the second chance does not apply. What is heard so far may be the start of other talk ("okay, go
 on then" is "Okay, go." at its comma, and espeak's "okay coach" is heard as "Okay, go." at -3 to -8 on tuning
 voices): weaker matches wait for the end of the utterance and its usual rules (a later answer, not a lost one)."""
-"""Early decisions tried per utterance (a pause inside a slow "okay ... coach" asks once too soon)."""
-EARLY_FRAMES: int | None = None
-"""The encoder's window for an early check (10 ms frames; None: the Whisper check's own)."""
 EARLY_EXTRA_WORDS = 2
 """...and Whisper's transcript holds at most this many words more than the phrase, request or not (MAX_EXTRA_WORDS
 at the end, for a phrase with a request)."""
@@ -105,8 +105,9 @@ class WakeResult:
 
     def how(self) -> dict[str, Any]:
         """Journal fields."""
-        return {"phrase": self.phrase, "grammar": self.grammar, "transcript": self.transcript,
-                "gap": None if self.gap is None else round(self.gap, 2), "seconds": round(self.seconds, 2)}
+        gap = None if self.gap is None or not math.isfinite(self.gap) else round(self.gap, 2)
+        return {"phrase": self.phrase, "grammar": self.grammar, "transcript": self.transcript, "gap": gap,
+                "seconds": round(self.seconds, 2)}
 
 
 class WakeDetector:
@@ -129,13 +130,14 @@ class WakeDetector:
         """Wall time the last `end` spent on Whisper."""
         self._phrases: tuple[str, ...] = ()
         self._bare = ""
+        self._words: frozenset[str] = frozenset()
         self._pcm = bytearray()
         self._too_long = False
         self._partial = ""
         self._early: WakeResult | None = None
         self._early_bytes = 0
         self._early_checks = 0
-        self._checked: tuple[Verdict, int] | None = None
+        self._checked: tuple[Verdict, int, bool] | None = None
         self.early_runs = 0
         """Whisper runs at a short pause (also counted in `whisper_runs`)."""
 
@@ -154,6 +156,7 @@ class WakeDetector:
     def begin(self, phrases: tuple[str, ...]) -> None:
         self._phrases = tuple(clean_phrase(p) for p in phrases)
         self._bare = min(self._phrases, key=len) if self._phrases else ""
+        self._words = wake_words(self._bare)
         self._pcm = bytearray()
         self._too_long = False
         self._partial, self._early, self._early_bytes, self._early_checks = "", None, 0, 0
@@ -185,7 +188,7 @@ class WakeDetector:
         self.early_runs += 1
         partial = self._partial if self._partial in self._phrases else ""
         result = self._second_opinion(partial, False, WakeResult("none", None, f"{partial}/partial",
-                                                                  seconds=seconds), frames=EARLY_FRAMES)
+                                                                  seconds=seconds), bare_only=True)
         clear = result.taken or (result.gap is not None and result.gap >= -EARLY_GAP)
         extra = len(clean_phrase(result.transcript or "").split()) - len((result.phrase or "").split())
         if result.outcome != "wake" or not clear or extra > EARLY_EXTRA_WORDS:
@@ -204,7 +207,8 @@ class WakeDetector:
         result = WakeResult("none", None, f"{text}/{reason}", seconds=seconds)
         started = time.perf_counter()
         if not self._too_long and self._candidate(heard, decoded):
-            result = self._second_opinion(clean_phrase(text), heard is not None, result, verdict=self._same_audio())
+            said = clean_phrase(text)
+            result = self._second_opinion(said, heard is not None, result, verdict=self._same_audio(said))
         self.verify_seconds = time.perf_counter() - started
         self.results.append(result)
         del self.results[:-64]
@@ -212,13 +216,23 @@ class WakeDetector:
             return Heard(result.phrase, 1.0, "voice")
         return None
 
-    def _same_audio(self) -> Verdict | None:
+    def _same_audio(self, text: str) -> Verdict | None:
         """The verdict of the check at a pause when nothing but the pause's tail came after it: the end judges the
-        same audio, so Whisper need not run again (room talk's short utterances cost one run, as before)."""
+        same audio, so Whisper need not run again (room talk's short utterances cost one run, as before). That check
+        scored the bare wake phrase (and the grammar's partial) only: when Whisper wrote a word of the wake phrase,
+        the grammar's final choice `text` and the request its transcript ends in (`with_request`) are scored too,
+        on the same encoded audio (`WhisperCheck.extend`: a short decoder pass each, no new transcript)."""
         if self._checked is None:
             return None
-        verdict, at = self._checked
-        return verdict if (len(self._pcm) - at) / 32000 <= NOTHING_MORE_SECONDS else None
+        verdict, at, bare_only = self._checked
+        if (len(self._pcm) - at) / 32000 > NOTHING_MORE_SECONDS:
+            return None
+        if bare_only and self.check is not None and self._anchored(verdict.transcript):
+            asked = with_request(self._bare, verdict.transcript, self._phrases, self._bare)
+            for phrase in dict.fromkeys((text, asked)):
+                if phrase in self._phrases:
+                    verdict = self.check.extend(verdict, phrase)
+        return verdict
 
     def _end_after_early(self, early: WakeResult) -> Heard:
         """The end of an utterance already decided a wake at a pause: the wake stands; what followed it (the
@@ -244,6 +258,10 @@ class WakeDetector:
         return out
 
     # ----- internals ---------------------------------------------------------------------------------------
+    def _anchored(self, transcript: str) -> bool:
+        """The anchor rule (wake_anchor.py): the transcript holds a word of the wake phrase."""
+        return anchored(transcript, self._words)
+
     def _candidate(self, heard: Heard | None, decoded: Decoded | None) -> bool:
         """Short speech is a candidate, whatever the grammar made of it: under babble or slowed the grammar
         rejects most wake phrases ("unexplained speech", "no grammar"), and Whisper is what decides. A click, a
@@ -252,10 +270,12 @@ class WakeDetector:
             return True
         return decoded is not None and decoded.reason not in ("silence", "noise", "unknown_word")
 
-    def _second_opinion(self, text: str, accepted: bool, result: WakeResult, *, frames: int | None = None,
+    def _second_opinion(self, text: str, accepted: bool, result: WakeResult, *, bare_only: bool = False,
                         verdict: Verdict | None = None) -> WakeResult:
         """Whisper's verdict on the audio so far (`verdict`: one already made on the same audio) weighed by the
-        rules in the module's docstring."""
+        rules in the module's docstring. Whisper scores phrases only on a transcript the anchor rule lets through
+        (wake_anchor.py), and with `bare_only` (the check at a pause) only the bare wake phrase and the grammar's
+        choice so far (`text`): a third of the phrases scored by the full check (its shortlist of five)."""
         if self.check is None:  # the grammar alone (no Whisper model): only its acceptance wakes
             if text not in self._phrases:
                 return result
@@ -263,13 +283,14 @@ class WakeDetector:
         if verdict is None:
             self.whisper_runs += 1
             try:
-                verdict = self.check.judge(bytes(self._pcm), self._phrases, (text,) if text in self._phrases else (),
-                                           frames=frames)
+                hints = (text,) if text in self._phrases else ()
+                verdict = self.check.judge(bytes(self._pcm), (self._bare, *hints) if bare_only else self._phrases,
+                                           hints, score_if=self._anchored)
             except Exception as exc:  # noqa: BLE001 - a broken second opinion must not stop the listener
                 log.warning("the Whisper check failed on a wake (%s): the grammar decides alone", exc)
                 return WakeResult("wake" if accepted else "none", text or None, result.grammar,
                                   seconds=result.seconds)
-            self._checked = (verdict, len(self._pcm))
+            self._checked = (verdict, len(self._pcm), bare_only)
         phrase, gap = verdict.phrase or verdict.candidate, verdict.gap
         if phrase is None or phrase not in self._phrases:
             return WakeResult("none", None, result.grammar, verdict.transcript, None, result.seconds)
@@ -277,6 +298,8 @@ class WakeDetector:
         limit = BARE_EXTRA_WORDS if phrase == self._bare else MAX_EXTRA_WORDS
         if len(clean_phrase(verdict.transcript).split()) > len(phrase.split()) + limit:
             return WakeResult("none", phrase, result.grammar, verdict.transcript, gap, result.seconds)
+        if not self._anchored(verdict.transcript) and not by_takes(verdict):
+            return WakeResult("none", phrase, f"{result.grammar}/unanchored", verdict.transcript, gap, result.seconds)
         if verdict.phrase is not None or gap >= -self.wake_gap or (accepted and text == phrase
                                                                     and gap >= -self.agree_gap):
             outcome = "wake"
@@ -286,6 +309,13 @@ class WakeDetector:
             outcome = "none"
         return WakeResult(outcome, phrase, result.grammar, verdict.transcript, gap, result.seconds,
                           verdict.phrase is not None)
+
+
+def by_takes(verdict: Verdict) -> bool:
+    """The person's own tries decided the phrase (opinion_rules.voice_rule): Whisper's transcript need not hold a
+    word of it (a slurred "okay coach" is what the tries are for)."""
+    match = verdict.match
+    return match is not None and verdict.phrase is not None and verdict.phrase == match.phrase and take_decides(match)
 
 
 def with_request(phrase: str, transcript: str, phrases: tuple[str, ...], bare: str) -> str:
