@@ -10,7 +10,8 @@ from the making of the audio (which runs first, in its own process, and is measu
 from its own seed) as DIR/seg_NNN.wav and its own RSS per segment (DIR/make.json). `listen` streams the segments
 through the waiting-state pipeline exactly as bench_wake does (the endpointer, the wake grammar, the early
 decision, the Whisper check, the second chance), reading one segment at a time, and records after each segment
-the current RSS (/proc/self/status VmRSS, not the peak), the Python heap traced by tracemalloc (`--tracemalloc`:
+the current RSS (/proc/self/status VmRSS, not the peak) before and after glibc's malloc_trim (what the
+allocator keeps for reuse, apart from what is held), the Python heap traced by tracemalloc (`--tracemalloc`:
 slower), the count of objects the garbage collector tracks, the size of every structure that is kept between
 utterances, and every false wake with the rule that let it through. `cli` runs the real `voice-coach listen
 --input DIR --output text --db DB` (the resident loop, the journal writes of each wake and near miss, the
@@ -22,9 +23,11 @@ loads the models and warms the allocator).
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -54,6 +57,16 @@ def rss_mb(pid: int | str = "self") -> float:
     except OSError:
         pass
     return 0.0
+
+
+def trimmed_rss_mb() -> float:
+    """The resident size after glibc hands its free memory back to the system (malloc_trim): what the process
+    holds, apart from what the allocator keeps for reuse."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        return 0.0
+    return rss_mb()
 
 
 def slope_mb_per_hour(points: list[tuple[float, float]]) -> float | None:
@@ -122,6 +135,7 @@ def listen(folder: Path, out_path: Path, trace: bool) -> None:
     def note(done: int) -> None:
         gc.collect()
         row = {"segment": done - 1, "minutes": done * bench_wake.SEGMENT_MINUTES, "rss_mb": round(rss_mb(), 1),
+               "rss_after_malloc_trim_mb": round(trimmed_rss_mb(), 1),
                "gc_objects": len(gc.get_objects()), "whisper_runs": detector.whisper_runs,
                "early_runs": detector.early_runs, "utterances": state.get("utterances", 0),
                "cpu_seconds": round(time.process_time() - cpu0, 1),
@@ -175,6 +189,8 @@ def listen(folder: Path, out_path: Path, trace: bool) -> None:
     doc = {"folder": str(folder), "hours": round(hours, 3), "tracemalloc": trace,
            "rss_first_mb": rows[0]["rss_mb"], "rss_last_mb": rows[-1]["rss_mb"],
            "rss_growth_mb_per_hour": slope_mb_per_hour(points),
+           "rss_after_malloc_trim_growth_mb_per_hour": slope_mb_per_hour(
+               [(r["minutes"], r["rss_after_malloc_trim_mb"]) for r in rows]),
            "traced_growth_mb_per_hour": slope_mb_per_hour([(r["minutes"], r["traced_mb"]) for r in rows])
            if trace else None,
            "false_wakes": len(wakes), "near_misses": near, "wakes": wakes,
@@ -192,6 +208,7 @@ def listen(folder: Path, out_path: Path, trace: bool) -> None:
 
 def cli(folder: Path, out_path: Path) -> None:
     """The real `voice-coach listen` over the segments, its RSS sampled from outside by the segment it reads."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "HOME": tmp, "VOICE_COACH_HOME": str(Path(tmp) / "vc")}
         log = Path(tmp) / "out.txt"
@@ -212,9 +229,14 @@ def cli(folder: Path, out_path: Path) -> None:
                         by_segment[seg] = max(by_segment.get(seg, 0.0), now)
                 time.sleep(1.0)
         text = log.read_text(errors="replace")
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    seconds = sum(len(read_wav(p)) for p in segments(folder)) / 32000
     rows = [{"segment": s, "rss_mb": round(v, 1)} for s, v in sorted(by_segment.items())]
     points = [(bench_wake.SEGMENT_MINUTES * (i + 1), r["rss_mb"]) for i, r in enumerate(rows)]
-    doc = {"folder": str(folder), "exit_code": proc.returncode, "rss_per_segment": rows,
+    doc = {"folder": str(folder), "exit_code": proc.returncode, "hours": round(seconds / 3600, 3),
+           "cpu_percent_of_a_core": round(100 * cpu / seconds, 2), "peak_rss_mb": round(after.ru_maxrss / 1024, 1),
+           "load_average_at_end": [round(x, 2) for x in os.getloadavg()], "rss_per_segment": rows,
            "rss_growth_mb_per_hour": slope_mb_per_hour(points),
            "wakes": [line for line in text.splitlines() if "] wake: " in line],
            "near_misses": sum("] near miss: " in line for line in text.splitlines()),

@@ -271,6 +271,16 @@ def stream(pcm: bytes | Any, detector: Any, phrases: tuple[str, ...], out: dict[
 
 
 # ----- workers (each in its own process) ----------------------------------------------------------------------
+def rss_now_mb() -> float:
+    """The current resident size (VmRSS). `rss_mb` is the peak (ru_maxrss), which only ever rises: over hours of
+    segments made and heard in one process it crept up about 5 MB a segment while the current size swung within
+    30 MB with no trend (scripts/bench_listen_memory.py, docs/LISTEN.md)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def worker_room(minutes: str, seed: str) -> dict[str, Any]:
     detector, _, phrases = pipeline()
     made: dict[str, float] = {}
@@ -288,7 +298,7 @@ def worker_room(minutes: str, seed: str) -> dict[str, Any]:
                                     "cpu_seconds": time.process_time() - cpu0 - made.get("cpu_seconds", 0.0),
                                     "wall_seconds": time.perf_counter() - wall0,
                                     "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                                    "made_minutes": made}) + "\n")
+                                    "rss_now_mb": rss_now_mb(), "made_minutes": made}) + "\n")
 
     stream(room_segments(float(minutes), int(seed), made, real, note), detector, phrases, out)
     note(float(minutes))

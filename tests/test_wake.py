@@ -78,8 +78,8 @@ CASES = [
     # the anchor rule (wake_anchor.py): a transcript without a word of the wake phrase is not the phrase
     ("garbled, no wake word (the third class)", Verdict(None, 0.0, "not_for_coach", "The... ...phonestanestion.",
                                                         -4.08, "okay coach"), False, "none"),
-    ("garbled, no wake word, second chance", Verdict(None, 0.0, "not_for_coach", "The pond is open.", -5.0,
-                                                     "okay coach"), True, "none"),
+    ("garbled, no wake word, second chance", Verdict(None, 0.0, "not_for_coach", "For gay gold.", -5.0,
+                                                     "okay coach"), True, "wake"),
     ("taken, yet no wake word", Verdict("okay coach", 0.9, "ok", "Go to.", -0.5, "okay coach"), False, "none"),
     ("O.K. is okay", Verdict(None, 0.0, "not_for_coach", "O.K., go.", -3.0, "okay coach"), False, "wake"),
     ("coach alone anchors", Verdict(None, 0.0, "not_for_coach", "Oh, coach.", -3.0, "okay coach"), False, "wake"),

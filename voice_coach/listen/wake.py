@@ -187,9 +187,15 @@ class WakeDetector:
         self._early_checks += 1
         self.early_runs += 1
         partial = self._partial if self._partial in self._phrases else ""
-        result = self._second_opinion(partial, False, WakeResult("none", None, f"{partial}/partial",
-                                                                  seconds=seconds), bare_only=True)
-        clear = result.taken or (result.gap is not None and result.gap >= -EARLY_GAP)
+        base = WakeResult("none", None, f"{partial}/partial", seconds=seconds)
+        result = self._second_opinion(partial, False, base, bare_only=True)
+        if not self._clear(result) and self._checked is not None:  # a request in the same breath: score it too
+            checked, at, _ = self._checked
+            verdict = self._extended(checked, partial)
+            if verdict is not checked:
+                self._checked = (verdict, at, True)
+                result = self._second_opinion(partial, False, base, verdict=verdict)
+        clear = self._clear(result)
         extra = len(clean_phrase(result.transcript or "").split()) - len((result.phrase or "").split())
         if result.outcome != "wake" or not clear or extra > EARLY_EXTRA_WORDS:
             return False
@@ -218,21 +224,32 @@ class WakeDetector:
 
     def _same_audio(self, text: str) -> Verdict | None:
         """The verdict of the check at a pause when nothing but the pause's tail came after it: the end judges the
-        same audio, so Whisper need not run again (room talk's short utterances cost one run, as before). That check
-        scored the bare wake phrase (and the grammar's partial) only: when Whisper wrote a word of the wake phrase,
-        the grammar's final choice `text` and the request its transcript ends in (`with_request`) are scored too,
-        on the same encoded audio (`WhisperCheck.extend`: a short decoder pass each, no new transcript)."""
+        same audio, so Whisper need not run again (room talk's short utterances cost one run, as before), only
+        score the grammar's final choice `text` on it when that check had not (`_extended`)."""
         if self._checked is None:
             return None
         verdict, at, bare_only = self._checked
         if (len(self._pcm) - at) / 32000 > NOTHING_MORE_SECONDS:
             return None
-        if bare_only and self.check is not None and self._anchored(verdict.transcript):
-            asked = with_request(self._bare, verdict.transcript, self._phrases, self._bare)
-            for phrase in dict.fromkeys((text, asked)):
-                if phrase in self._phrases:
-                    verdict = self.check.extend(verdict, phrase)
+        return self._extended(verdict, text) if bare_only else verdict
+
+    def _extended(self, verdict: Verdict, text: str) -> Verdict:
+        """A verdict of the check at a pause, which scored the bare wake phrase (and the grammar's partial) only,
+        with the grammar's choice `text` and the request Whisper's transcript ends in (`with_request`) scored too
+        when Whisper wrote a word of the wake phrase: on the same encoded audio (`WhisperCheck.extend`, a short
+        decoder pass each, no new transcript); the same verdict when there is nothing more to score."""
+        if self.check is None or not self._anchored(verdict.transcript):
+            return verdict
+        asked = with_request(self._bare, verdict.transcript, self._phrases, self._bare)
+        for phrase in dict.fromkeys((text, asked)):
+            if phrase in self._phrases:
+                verdict = self.check.extend(verdict, phrase)
         return verdict
+
+    @staticmethod
+    def _clear(result: WakeResult) -> bool:
+        """A clear match, as a wake at a pause needs (EARLY_GAP)."""
+        return result.taken or (result.gap is not None and result.gap >= -EARLY_GAP)
 
     def _end_after_early(self, early: WakeResult) -> Heard:
         """The end of an utterance already decided a wake at a pause: the wake stands; what followed it (the
@@ -259,8 +276,11 @@ class WakeDetector:
 
     # ----- internals ---------------------------------------------------------------------------------------
     def _anchored(self, transcript: str) -> bool:
-        """The anchor rule (wake_anchor.py): the transcript holds a word of the wake phrase."""
-        return anchored(transcript, self._words)
+        """The anchor rule (wake_anchor.py): the transcript holds a word of the wake phrase; not during a second
+        chance (`lenient`): the near miss before it held one, and in noise Whisper writes the same phrase said
+        again as "For gay gold." or "Or K-Cope, checkin'" (the two-try figures in white noise fell 10 points with
+        the rule there)."""
+        return self.lenient or anchored(transcript, self._words)
 
     def _candidate(self, heard: Heard | None, decoded: Decoded | None) -> bool:
         """Short speech is a candidate, whatever the grammar made of it: under babble or slowed the grammar
