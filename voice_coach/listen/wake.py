@@ -10,12 +10,15 @@ transcribes it freely and scores the wake phrases against its transcript:
 - a wake: Whisper took a phrase, or its best wake phrase is within WAKE_GAP of its transcript, or the grammar
   accepted the same phrase and it is within AGREE_GAP;
 - never when Whisper's transcript is much longer than the phrase (MAX_EXTRA_WORDS), even when its rules took it;
+- never when it holds no word of the wake phrase (the anchor rule, wake_anchor.py), unless the person's tries decide
+  or a second chance is on; Whisper then scores no phrase at all (room talk costs its free transcript only);
 - a near miss: within NEAR_GAP. It is journalled, and for a few seconds (listener.SECOND_CHANCE_SECONDS) a near
   miss counts as a wake: a person who was not heard says it again; a television rarely says the same thing twice.
 
 At the first short pause (speech.listener.EARLY_PAUSE_SECONDS) the same judgement is made early on the audio so
-far (`early`): a clear wake there is answered at once with the tone and stands, while the utterance is heard to its
-end for the request said in the same breath; a weaker one waits for the end, judged on the same verdict.
+far (`early`), scoring only the bare wake phrase (and the grammar's partial, and the request Whisper wrote): a clear
+wake there is answered at once with the tone and stands, while the utterance is heard to its end for the request said
+in the same breath; a weaker one waits for the end, judged on the same verdict.
 
 The grammar alone decides nothing while Whisper is installed: under babble or slowed speech it rejected most wake
 phrases measured (scripts/bench_wake.py shows the figures). Whisper hears the request better than "coach", so the
