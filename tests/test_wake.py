@@ -187,3 +187,17 @@ def test_the_check_at_a_pause_scores_the_bare_phrase_and_the_end_the_request(gra
     assert not detector.early()
     detector.feed(Track(3).gap(0.3).pcm())
     assert detector.end() is None and garbled.calls == 1 and garbled.extended == []
+
+
+def test_what_the_detector_keeps_is_bounded_over_many_utterances(grammar: SphinxRecognizer) -> None:
+    """A resident listener runs for days: the results the loop has not taken stay bounded, and each utterance's
+    audio and verdict are dropped at the next one."""
+    detector = WakeDetector(grammar, ScriptedCheck(FAR))
+    quiet = Track(5).gap(0.3).pcm()
+    for _ in range(100):
+        detector.begin(PHRASES)
+        detector.feed(quiet)
+        detector.end()
+    assert len(detector.results) == 64
+    detector.begin(PHRASES)
+    assert len(detector._pcm) == 0 and detector._checked is None
