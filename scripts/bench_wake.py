@@ -208,15 +208,12 @@ def wake_clip(text: str, voice: str, wpm: int, condition: str, seed: int) -> tup
 # ----- the pipeline -------------------------------------------------------------------------------------------
 def pipeline() -> tuple[Any, Any, tuple[str, ...]]:
     """The listener's waiting-state pipeline exactly as cli_listen wires it (a detector, its grammar phrases)."""
-    from voice_coach.listen import wake
     from voice_coach.listen.prompts import load_listen_prompts
     from voice_coach.listen.resident import wake_grammar
     from voice_coach.listen.wake import WakeDetector
     from voice_coach.speech.recognizers import whisper_check
     from voice_coach.speech.sphinx import SphinxRecognizer
 
-    if os.environ.get("BENCH_EARLY_FRAMES"):  # trying an encoder window for the check at a pause
-        wake.EARLY_FRAMES = int(os.environ["BENCH_EARLY_FRAMES"])
     detector = WakeDetector(SphinxRecognizer(None), whisper_check())
     return detector, None, wake_grammar(WAKE, load_listen_prompts())
 
@@ -242,6 +239,8 @@ def stream(pcm: bytes | Any, detector: Any, phrases: tuple[str, ...], out: dict[
     wakes: list[dict[str, Any]] = out.setdefault("wakes", [])
     near: list[tuple[Any, ...]] = out.setdefault("near", [])
     out["utterances"], lenient_until = 0, -1.0
+    out.setdefault("unanchored", [])
+    transcript = None
     try:
         while True:
             detector.lenient = clock.now() < lenient_until
@@ -253,10 +252,16 @@ def stream(pcm: bytes | Any, detector: Any, phrases: tuple[str, ...], out: dict[
                 if result.outcome == "near_miss":
                     near.append((round(clock.now(), 2), result.phrase, result.transcript))
                     lenient_until = clock.now() + SECOND_CHANCE_SECONDS
+                elif result.outcome == "wake":
+                    transcript = result.transcript
+                if result.grammar.endswith("/unanchored"):  # what the anchor rule refused (scored, no wake word)
+                    out["unanchored"].append((round(clock.now(), 2), result.phrase, result.transcript,
+                                              None if result.gap is None else round(result.gap, 2)))
             if heard is not None:
                 report = listener.reports[-1]
                 early = report.early_seconds
-                wakes.append({"at": round(clock.now(), 2), "text": heard.text, "speech_end": report.speech_end_seconds,
+                wakes.append({"at": round(clock.now(), 2), "text": heard.text, "transcript": transcript,
+                              "speech_end": report.speech_end_seconds,
                               "end": report.end_seconds, "finalize": report.finalize_seconds,
                               "early": early, "early_check": round(report.early_check_seconds, 3),
                               "answer": round(early + report.early_check_seconds if early is not None
@@ -268,6 +273,16 @@ def stream(pcm: bytes | Any, detector: Any, phrases: tuple[str, ...], out: dict[
 
 
 # ----- workers (each in its own process) ----------------------------------------------------------------------
+def rss_now_mb() -> float:
+    """The current resident size (VmRSS). `rss_mb` is the peak (ru_maxrss), which only ever rises: over hours of
+    segments made and heard in one process it crept up about 5 MB a segment while the current size swung within
+    30 MB with no trend (scripts/bench_listen_memory.py, docs/LISTEN.md)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def worker_room(minutes: str, seed: str) -> dict[str, Any]:
     detector, _, phrases = pipeline()
     made: dict[str, float] = {}
@@ -285,7 +300,7 @@ def worker_room(minutes: str, seed: str) -> dict[str, Any]:
                                     "cpu_seconds": time.process_time() - cpu0 - made.get("cpu_seconds", 0.0),
                                     "wall_seconds": time.perf_counter() - wall0,
                                     "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-                                    "made_minutes": made}) + "\n")
+                                    "rss_now_mb": rss_now_mb(), "made_minutes": made}) + "\n")
 
     stream(room_segments(float(minutes), int(seed), made, real, note), detector, phrases, out)
     note(float(minutes))
@@ -388,7 +403,12 @@ def worker_timing() -> dict[str, Any]:
     out["score_wake_phrase_ms"] = ms(lambda: check.phrase_scores(encoded, [WAKE], None))
     out["score_5_phrases_ms"] = ms(lambda: check.phrase_scores(encoded, list(phrases[:5]), None))
     out["whole_check_ms"] = ms(lambda: check.judge(pcm, phrases))
-    out["whole_check_400_frames_ms"] = ms(lambda: check.judge(pcm, phrases, frames=400))
+    out["whole_check_bare_phrase_ms"] = ms(lambda: check.judge(pcm, phrases[:1]))
+    gate = detector._anchored
+    detector.begin(phrases)
+    room = to_pcm(np.concatenate([np.zeros(4800), speak("the weather is fine today", "en-gb", 170), np.zeros(2880)]))
+    out["room_line_check_ms"] = ms(lambda: check.judge(room, phrases))
+    out["room_line_check_anchor_gated_ms"] = ms(lambda: check.judge(room, phrases, score_if=gate))
     return out
 
 
@@ -498,6 +518,8 @@ def room_part(args: argparse.Namespace) -> dict[str, Any]:
             "false_wakes": len(wakes), "false_wakes_per_hour": round(len(wakes) / hours, 3),
             "false_wakes_per_hour_95_upper": round(poisson_upper(len(wakes)) / hours, 3),
             "near_misses": len(near), "utterances": sum(p["utterances"] for p in parts),
+            "refused_by_the_anchor_rule": sum(len(p.get("unanchored", [])) for p in parts),
+            "unanchored": [u for p in parts for u in p.get("unanchored", [])][:50],
             "whisper_runs": sum(p["whisper_runs"] for p in parts), "early_runs": sum(p["early_runs"] for p in parts),
             "wakes": wakes, "near": near[:50],
             "cpu_percent_of_a_core": round(100 * cpu_seconds / audio_seconds, 2),

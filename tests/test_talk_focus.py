@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from voice_coach.speech import whisper_check, whisper_prompt
+from voice_coach.speech import whisper_check
 from voice_coach.speech.audio_io import read_wav
 from voice_coach.speech.signal import frame_levels
 from voice_coach.speech.talk_focus import MARGIN_SECONDS, reply_under_talk, voiced_frames
@@ -108,7 +108,7 @@ def test_a_cough_or_a_breath_cut_from_talk_is_no_reply(check: WhisperCheck, monk
     assert reply_under_talk(pcm) is not pcm
     verdict = check.judge(pcm, phrases("waiting_next"))
     assert verdict.phrase is None and verdict.reason == "no_speech", verdict
-    monkeypatch.setitem(whisper_prompt.PROMPT_LIMITS, check.prompt, replace(check.limits, cut_no_speech=math.inf))
+    monkeypatch.setattr(check, "limits", replace(check.limits, cut_no_speech=math.inf))
     assert check.judge(pcm, phrases("waiting_next")).phrase == "yeah"  # what the limit stops
 
 

@@ -3,6 +3,9 @@ request read from the transcript."""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+
 import pytest
 
 from tests.room import Track, speak
@@ -10,6 +13,7 @@ from voice_coach.listen.prompts import load_listen_prompts
 from voice_coach.listen.resident import wake_grammar
 from voice_coach.listen.wake import WakeDetector, with_request
 from voice_coach.speech.sphinx import SphinxRecognizer
+from voice_coach.speech.voice_templates import Match
 from voice_coach.speech.whisper_check import Verdict
 
 PHRASES = wake_grammar("okay coach", load_listen_prompts())
@@ -23,12 +27,25 @@ class ScriptedCheck:
         self.calls = 0
         self.seconds: list[float] = []
         """How much audio each call judged."""
+        self.phrases: list[tuple[str, ...]] = []
+        """The phrases each call was asked to score."""
+        self.extended: list[str] = []
+        """The phrases `extend` scored after a call."""
 
     def judge(self, pcm: bytes, phrases: tuple[str, ...], hints: tuple[str, ...] = (), *,
-              frames: int | None = None) -> Verdict:
+              score_if: Callable[[str], bool] | None = None) -> Verdict:
         self.calls += 1
         self.seconds.append(len(pcm) / 32000)
-        return self.verdicts[min(self.calls, len(self.verdicts)) - 1]
+        self.phrases.append(tuple(phrases))
+        verdict = self.verdicts[min(self.calls, len(self.verdicts)) - 1]
+        if verdict.phrase is None and score_if is not None and not score_if(verdict.transcript):
+            return Verdict(None, 0.0, "not_for_coach", verdict.transcript, -math.inf, match=verdict.match)
+        return verdict  # as the real check: no phrase scored on a transcript `score_if` refuses
+
+    def extend(self, verdict: Verdict, phrase: str) -> Verdict:
+        """One more phrase scored on the verdict's audio: the verdict as it was (the script decides)."""
+        self.extended.append(phrase)
+        return verdict
 
 
 @pytest.fixture(scope="module")
@@ -58,6 +75,16 @@ CASES = [
     ("taken over a long transcript", Verdict("okay coach", 0.9, "ok", "I'm not sure if I'm gonna go to the end of",
                                              2.96, "okay coach"), True, "none"),
     ("no candidate", Verdict(None, 0.0, "no_speech", "", 0.0, None), False, "none"),
+    # the anchor rule (wake_anchor.py): a transcript without a word of the wake phrase is not the phrase
+    ("garbled, no wake word (the third class)", Verdict(None, 0.0, "not_for_coach", "The... ...phonestanestion.",
+                                                        -4.08, "okay coach"), False, "none"),
+    ("garbled, no wake word, second chance", Verdict(None, 0.0, "not_for_coach", "For gay gold.", -5.0,
+                                                     "okay coach"), True, "wake"),
+    ("taken, yet no wake word", Verdict("okay coach", 0.9, "ok", "Go to.", -0.5, "okay coach"), False, "none"),
+    ("O.K. is okay", Verdict(None, 0.0, "not_for_coach", "O.K., go.", -3.0, "okay coach"), False, "wake"),
+    ("coach alone anchors", Verdict(None, 0.0, "not_for_coach", "Oh, coach.", -3.0, "okay coach"), False, "wake"),
+    ("the person's tries decide", Verdict("okay coach", 0.8, "ok", "Go to.", -9.0, "okay coach",
+                                          match=Match("okay coach", 0.1, 0.5, 0.5)), False, "wake"),
 ]
 
 
@@ -137,3 +164,40 @@ def test_early_is_asked_only_of_short_speech_and_at_most_twice(grammar: SphinxRe
     assert len(talk) / 16000 > 3.5
     detector.feed(Track(2).add(talk).gap(0.2).pcm())
     assert not detector.early() and check.calls == 2  # longer than a wake phrase: room talk
+
+
+def test_the_check_at_a_pause_scores_the_bare_phrase_and_the_end_the_request(grammar: SphinxRecognizer) -> None:
+    """The check at a pause scores the bare wake phrase (and the grammar's partial); when it was not a clear wake
+    and nothing more was said, the end scores the request Whisper wrote on the same audio (no second run); a
+    transcript without a wake word is scored for nothing."""
+    said = Verdict(None, 0.0, "not_for_coach", "Okay, go, check in.", -5.0, "okay coach")
+    check = ScriptedCheck(said)
+    detector = WakeDetector(grammar, check)
+    detector.begin(PHRASES)
+    detector.feed(Track(2).add(speak("okay coach check in", "en-us", 160)).gap(0.2).pcm())
+    assert not detector.early()
+    detector.feed(Track(3).gap(0.3).pcm())
+    detector.end()
+    assert check.calls == 1 and check.phrases[0][0] == "okay coach" and len(check.phrases[0]) <= 2
+    assert "okay coach check in" in check.extended
+    garbled = ScriptedCheck(Verdict(None, 0.0, "not_for_coach", "The pond is open.", -5.0, "okay coach"))
+    detector = WakeDetector(grammar, garbled)
+    detector.begin(PHRASES)
+    detector.feed(Track(2).add(speak("the pond is open", "en-us", 160)).gap(0.2).pcm())
+    assert not detector.early()
+    detector.feed(Track(3).gap(0.3).pcm())
+    assert detector.end() is None and garbled.calls == 1 and garbled.extended == []
+
+
+def test_what_the_detector_keeps_is_bounded_over_many_utterances(grammar: SphinxRecognizer) -> None:
+    """A resident listener runs for days: the results the loop has not taken stay bounded, and each utterance's
+    audio and verdict are dropped at the next one."""
+    detector = WakeDetector(grammar, ScriptedCheck(FAR))
+    quiet = Track(5).gap(0.3).pcm()
+    for _ in range(100):
+        detector.begin(PHRASES)
+        detector.feed(quiet)
+        detector.end()
+    assert len(detector.results) == 64
+    detector.begin(PHRASES)
+    assert len(detector._pcm) == 0 and detector._checked is None

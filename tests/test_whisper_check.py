@@ -78,6 +78,16 @@ def test_speech_not_for_the_coach_is_rejected_though_a_grammar_would_take_it(che
     assert dict(verdict.scores)["pause"] < -3  # the grammar's choice was scored and found far less likely
 
 
+def test_no_phrase_is_scored_on_a_transcript_score_if_refuses(check: WhisperCheck) -> None:
+    """The wake detector's gate (the anchor rule): talk without a wake word costs the free transcript alone."""
+    pcm = read_wav(AUDIO / "oog/en-us_175/put_the_kettle_on.wav")
+    seen: list[str] = []
+    verdict = check.judge(pcm, phrases("waiting_next"), hints=("pause",), score_if=lambda t: bool(seen.append(t)))
+    assert seen == [verdict.transcript] and verdict.scores == () and verdict.candidate is None
+    assert verdict.phrase is None and verdict.reason == "not_for_coach"
+    assert check.judge(pcm, phrases("waiting_next"), hints=("pause",), score_if=lambda t: True).scores != ()
+
+
 def test_a_verdict_can_score_one_more_phrase(check: WhisperCheck) -> None:
     """The check started at a pause scored the partial hint; the grammar's final phrase is added afterwards."""
     verdict = check.judge(read_wav(AUDIO / "heldout/en-us-nyc_150/cramp.wav"), phrases("asking_rating"))

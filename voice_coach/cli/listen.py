@@ -220,12 +220,13 @@ def listen_source(spec: str) -> Any:
     if spec == "mic":
         from voice_coach.speech.microphone import MicrophoneSource
         return MicrophoneSource(device=None)
-    from voice_coach.speech.audio_io import PcmSource, WavSource, read_wav
+    from voice_coach.speech.audio_io import BlockSource, WavSource, wav_blocks
     from voice_coach.speech.listener import wav_files
 
     path = Path(spec)
-    if path.is_dir():
-        return PcmSource(b"".join(read_wav(f) for f in wav_files(path)), name=str(path))
+    if path.is_dir():  # streamed a file and a block at a time: a folder of hours takes no more memory than a minute
+        files = wav_files(path)
+        return BlockSource((block for f in files for block in wav_blocks(f)), name=str(path))
     if path.is_file():
         return WavSource(path)
     raise AudioError(f"--input {spec}: use mic, a WAV file or a folder of WAVs")

@@ -10,12 +10,15 @@ transcribes it freely and scores the wake phrases against its transcript:
 - a wake: Whisper took a phrase, or its best wake phrase is within WAKE_GAP of its transcript, or the grammar
   accepted the same phrase and it is within AGREE_GAP;
 - never when Whisper's transcript is much longer than the phrase (MAX_EXTRA_WORDS), even when its rules took it;
+- never when it holds no word of the wake phrase (the anchor rule, wake_anchor.py), unless the person's tries decide
+  or a second chance is on; Whisper then scores no phrase at all (room talk costs its free transcript only);
 - a near miss: within NEAR_GAP. It is journalled, and for a few seconds (listener.SECOND_CHANCE_SECONDS) a near
   miss counts as a wake: a person who was not heard says it again; a television rarely says the same thing twice.
 
 At the first short pause (speech.listener.EARLY_PAUSE_SECONDS) the same judgement is made early on the audio so
-far (`early`): a clear wake there is answered at once with the tone and stands, while the utterance is heard to its
-end for the request said in the same breath; a weaker one waits for the end, judged on the same verdict.
+far (`early`), scoring only the bare wake phrase (and the grammar's partial, and the request Whisper wrote): a clear
+wake there is answered at once with the tone and stands, while the utterance is heard to its end for the request said
+in the same breath; a weaker one waits for the end, judged on the same verdict.
 
 The grammar alone decides nothing while Whisper is installed: under babble or slowed speech it rejected most wake
 phrases measured (scripts/bench_wake.py shows the figures). Whisper hears the request better than "coach", so the
@@ -25,11 +28,14 @@ request is read from the end of its transcript when it scored the bare wake phra
 from __future__ import annotations
 
 import logging
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
 
 from voice_coach.coach.intents import Heard
+from voice_coach.listen.wake_anchor import anchored, wake_words
+from voice_coach.speech.opinion_rules import take_decides
 from voice_coach.speech.recognition import Decoded, Recognizer, clean_phrase
 from voice_coach.speech.recognizer_wrapper import Wrapped
 from voice_coach.speech.whisper_check import Verdict, WhisperCheck
@@ -73,9 +79,6 @@ EARLY_GAP = 2.0
 its transcript; the second chance does not apply. What is heard so far may be the start of other talk ("okay, go
 on then" is "Okay, go." at its comma, and espeak's "okay coach" is heard as "Okay, go." at -3 to -8 on tuning
 voices): weaker matches wait for the end of the utterance and its usual rules (a later answer, not a lost one)."""
-"""Early decisions tried per utterance (a pause inside a slow "okay ... coach" asks once too soon)."""
-EARLY_FRAMES: int | None = None
-"""The encoder's window for an early check (10 ms frames; None: the Whisper check's own)."""
 EARLY_EXTRA_WORDS = 2
 """...and Whisper's transcript holds at most this many words more than the phrase, request or not (MAX_EXTRA_WORDS
 at the end, for a phrase with a request)."""
@@ -105,8 +108,9 @@ class WakeResult:
 
     def how(self) -> dict[str, Any]:
         """Journal fields."""
-        return {"phrase": self.phrase, "grammar": self.grammar, "transcript": self.transcript,
-                "gap": None if self.gap is None else round(self.gap, 2), "seconds": round(self.seconds, 2)}
+        gap = None if self.gap is None or not math.isfinite(self.gap) else round(self.gap, 2)
+        return {"phrase": self.phrase, "grammar": self.grammar, "transcript": self.transcript, "gap": gap,
+                "seconds": round(self.seconds, 2)}
 
 
 class WakeDetector:
@@ -129,13 +133,14 @@ class WakeDetector:
         """Wall time the last `end` spent on Whisper."""
         self._phrases: tuple[str, ...] = ()
         self._bare = ""
+        self._words: frozenset[str] = frozenset()
         self._pcm = bytearray()
         self._too_long = False
         self._partial = ""
         self._early: WakeResult | None = None
         self._early_bytes = 0
         self._early_checks = 0
-        self._checked: tuple[Verdict, int] | None = None
+        self._checked: tuple[Verdict, int, bool] | None = None
         self.early_runs = 0
         """Whisper runs at a short pause (also counted in `whisper_runs`)."""
 
@@ -154,6 +159,7 @@ class WakeDetector:
     def begin(self, phrases: tuple[str, ...]) -> None:
         self._phrases = tuple(clean_phrase(p) for p in phrases)
         self._bare = min(self._phrases, key=len) if self._phrases else ""
+        self._words = wake_words(self._bare)
         self._pcm = bytearray()
         self._too_long = False
         self._partial, self._early, self._early_bytes, self._early_checks = "", None, 0, 0
@@ -184,9 +190,15 @@ class WakeDetector:
         self._early_checks += 1
         self.early_runs += 1
         partial = self._partial if self._partial in self._phrases else ""
-        result = self._second_opinion(partial, False, WakeResult("none", None, f"{partial}/partial",
-                                                                  seconds=seconds), frames=EARLY_FRAMES)
-        clear = result.taken or (result.gap is not None and result.gap >= -EARLY_GAP)
+        base = WakeResult("none", None, f"{partial}/partial", seconds=seconds)
+        result = self._second_opinion(partial, False, base, bare_only=True)
+        if not self._clear(result) and self._checked is not None:  # a request in the same breath: score it too
+            checked, at, _ = self._checked
+            verdict = self._extended(checked, partial)
+            if verdict is not checked:
+                self._checked = (verdict, at, True)
+                result = self._second_opinion(partial, False, base, verdict=verdict)
+        clear = self._clear(result)
         extra = len(clean_phrase(result.transcript or "").split()) - len((result.phrase or "").split())
         if result.outcome != "wake" or not clear or extra > EARLY_EXTRA_WORDS:
             return False
@@ -204,7 +216,8 @@ class WakeDetector:
         result = WakeResult("none", None, f"{text}/{reason}", seconds=seconds)
         started = time.perf_counter()
         if not self._too_long and self._candidate(heard, decoded):
-            result = self._second_opinion(clean_phrase(text), heard is not None, result, verdict=self._same_audio())
+            said = clean_phrase(text)
+            result = self._second_opinion(said, heard is not None, result, verdict=self._same_audio(said))
         self.verify_seconds = time.perf_counter() - started
         self.results.append(result)
         del self.results[:-64]
@@ -212,13 +225,34 @@ class WakeDetector:
             return Heard(result.phrase, 1.0, "voice")
         return None
 
-    def _same_audio(self) -> Verdict | None:
+    def _same_audio(self, text: str) -> Verdict | None:
         """The verdict of the check at a pause when nothing but the pause's tail came after it: the end judges the
-        same audio, so Whisper need not run again (room talk's short utterances cost one run, as before)."""
+        same audio, so Whisper need not run again (room talk's short utterances cost one run, as before), only
+        score the grammar's final choice `text` on it when that check had not (`_extended`)."""
         if self._checked is None:
             return None
-        verdict, at = self._checked
-        return verdict if (len(self._pcm) - at) / 32000 <= NOTHING_MORE_SECONDS else None
+        verdict, at, bare_only = self._checked
+        if (len(self._pcm) - at) / 32000 > NOTHING_MORE_SECONDS:
+            return None
+        return self._extended(verdict, text) if bare_only else verdict
+
+    def _extended(self, verdict: Verdict, text: str) -> Verdict:
+        """A verdict of the check at a pause, which scored the bare wake phrase (and the grammar's partial) only,
+        with the grammar's choice `text` and the request Whisper's transcript ends in (`with_request`) scored too
+        when Whisper wrote a word of the wake phrase: on the same encoded audio (`WhisperCheck.extend`, a short
+        decoder pass each, no new transcript); the same verdict when there is nothing more to score."""
+        if self.check is None or not self._anchored(verdict.transcript):
+            return verdict
+        asked = with_request(self._bare, verdict.transcript, self._phrases, self._bare)
+        for phrase in dict.fromkeys((text, asked)):
+            if phrase in self._phrases:
+                verdict = self.check.extend(verdict, phrase)
+        return verdict
+
+    @staticmethod
+    def _clear(result: WakeResult) -> bool:
+        """A clear match, as a wake at a pause needs (EARLY_GAP)."""
+        return result.taken or (result.gap is not None and result.gap >= -EARLY_GAP)
 
     def _end_after_early(self, early: WakeResult) -> Heard:
         """The end of an utterance already decided a wake at a pause: the wake stands; what followed it (the
@@ -244,6 +278,13 @@ class WakeDetector:
         return out
 
     # ----- internals ---------------------------------------------------------------------------------------
+    def _anchored(self, transcript: str) -> bool:
+        """The anchor rule (wake_anchor.py): the transcript holds a word of the wake phrase; not during a second
+        chance (`lenient`): the near miss before it held one, and in noise Whisper writes the same phrase said
+        again as "For gay gold." or "Or K-Cope, checkin'" (the two-try figures in white noise fell 10 points with
+        the rule there)."""
+        return self.lenient or anchored(transcript, self._words)
+
     def _candidate(self, heard: Heard | None, decoded: Decoded | None) -> bool:
         """Short speech is a candidate, whatever the grammar made of it: under babble or slowed the grammar
         rejects most wake phrases ("unexplained speech", "no grammar"), and Whisper is what decides. A click, a
@@ -252,10 +293,12 @@ class WakeDetector:
             return True
         return decoded is not None and decoded.reason not in ("silence", "noise", "unknown_word")
 
-    def _second_opinion(self, text: str, accepted: bool, result: WakeResult, *, frames: int | None = None,
+    def _second_opinion(self, text: str, accepted: bool, result: WakeResult, *, bare_only: bool = False,
                         verdict: Verdict | None = None) -> WakeResult:
         """Whisper's verdict on the audio so far (`verdict`: one already made on the same audio) weighed by the
-        rules in the module's docstring."""
+        rules in the module's docstring. Whisper scores phrases only on a transcript the anchor rule lets through
+        (wake_anchor.py), and with `bare_only` (the check at a pause) only the bare wake phrase and the grammar's
+        choice so far (`text`): a third of the phrases scored by the full check (its shortlist of five)."""
         if self.check is None:  # the grammar alone (no Whisper model): only its acceptance wakes
             if text not in self._phrases:
                 return result
@@ -263,13 +306,14 @@ class WakeDetector:
         if verdict is None:
             self.whisper_runs += 1
             try:
-                verdict = self.check.judge(bytes(self._pcm), self._phrases, (text,) if text in self._phrases else (),
-                                           frames=frames)
+                hints = (text,) if text in self._phrases else ()
+                verdict = self.check.judge(bytes(self._pcm), (self._bare, *hints) if bare_only else self._phrases,
+                                           hints, score_if=self._anchored)
             except Exception as exc:  # noqa: BLE001 - a broken second opinion must not stop the listener
                 log.warning("the Whisper check failed on a wake (%s): the grammar decides alone", exc)
                 return WakeResult("wake" if accepted else "none", text or None, result.grammar,
                                   seconds=result.seconds)
-            self._checked = (verdict, len(self._pcm))
+            self._checked = (verdict, len(self._pcm), bare_only)
         phrase, gap = verdict.phrase or verdict.candidate, verdict.gap
         if phrase is None or phrase not in self._phrases:
             return WakeResult("none", None, result.grammar, verdict.transcript, None, result.seconds)
@@ -277,6 +321,8 @@ class WakeDetector:
         limit = BARE_EXTRA_WORDS if phrase == self._bare else MAX_EXTRA_WORDS
         if len(clean_phrase(verdict.transcript).split()) > len(phrase.split()) + limit:
             return WakeResult("none", phrase, result.grammar, verdict.transcript, gap, result.seconds)
+        if not self._anchored(verdict.transcript) and not by_takes(verdict):
+            return WakeResult("none", phrase, f"{result.grammar}/unanchored", verdict.transcript, gap, result.seconds)
         if verdict.phrase is not None or gap >= -self.wake_gap or (accepted and text == phrase
                                                                     and gap >= -self.agree_gap):
             outcome = "wake"
@@ -286,6 +332,13 @@ class WakeDetector:
             outcome = "none"
         return WakeResult(outcome, phrase, result.grammar, verdict.transcript, gap, result.seconds,
                           verdict.phrase is not None)
+
+
+def by_takes(verdict: Verdict) -> bool:
+    """The person's own tries decided the phrase (opinion_rules.voice_rule): Whisper's transcript need not hold a
+    word of it (a slurred "okay coach" is what the tries are for)."""
+    match = verdict.match
+    return match is not None and verdict.phrase is not None and verdict.phrase == match.phrase and take_decides(match)
 
 
 def with_request(phrase: str, transcript: str, phrases: tuple[str, ...], bare: str) -> str:

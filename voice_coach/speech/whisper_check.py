@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -128,17 +129,22 @@ class WhisperCheck:
         self.eot = ids[2]
         self.full_stop = ids[3]
         self.ends = [ids[3], ids[5], ids[6]]  # ".", "!", "?" (not ",": "Yes, cramp" must not count as "yes")
+        self.limits: Limits = limits_for(PROMPT)
+        """The gates measured for the current `prompt` (whisper_prompt.limits_for), set with it."""
         self.prompt = PROMPT
-        """Which of the state's words Whisper is given as "previous text" (whisper_prompt.PROMPTS), for the free
-        transcript and for every phrase scored; `limits` follows it."""
         self._prev = self.tokenizer.token_to_id(_PREV)
         self._starts: dict[tuple[str, tuple[str, ...]], list[int]] = {}
         self._forms: dict[str, list[tuple[int, ...]]] = {}
 
     @property
-    def limits(self) -> Limits:
-        """The gates measured for the current `prompt` (whisper_prompt.limits_for)."""
-        return limits_for(self.prompt)
+    def prompt(self) -> str:
+        """Which of the state's words Whisper is given as "previous text" (whisper_prompt.PROMPTS), for the free
+        transcript and for every phrase scored; setting it sets `limits`."""
+        return self._prompt
+
+    @prompt.setter
+    def prompt(self, prompt: str) -> None:
+        self._prompt, self.limits = prompt, limits_for(prompt)
 
     @property
     def urgent(self) -> frozenset[str]:
@@ -147,15 +153,16 @@ class WhisperCheck:
 
     # ----- the judgement -----------------------------------------------------------------------------------
     def judge(self, pcm: bytes, phrases: tuple[str, ...] | frozenset[str], hints: tuple[str, ...] = (), *,
-              frames: int | None = None) -> Verdict:
+              score_if: Callable[[str], bool] | None = None) -> Verdict:
         """Which of `phrases` was said in `pcm` (16 kHz mono int16), if any; `hints` (the grammar decoder's
         choices) are always scored. Under other people's talk only the reply's own stretch is heard
-        (`reply_under_talk`). `frames`: the encoder's window (10 ms each) instead of FRAMES, for short audio."""
+        (`reply_under_talk`). `score_if`: phrases are scored only on a free transcript it passes (the wake
+        detector's anchor rule: room talk costs the free transcript alone)."""
         heard = reply_under_talk(pcm)
         doubt_limit = self.limits.cut_no_speech if heard is not pcm else math.inf
         pcm = heard
-        encoded = self.encode(pcm, frames)
-        verdict = self._whisper_verdict(encoded, phrases, hints, doubt_limit, self.start_for(phrases))
+        encoded = self.encode(pcm)
+        verdict = self._whisper_verdict(encoded, phrases, hints, doubt_limit, self.start_for(phrases), score_if)
         weighed = self._with_voice(verdict, self._voice_match(encoded, pcm, phrases))
         return replace(weighed, scoring=verdict.scoring)
 
@@ -172,7 +179,8 @@ class WhisperCheck:
         return self._starts[key]
 
     def _whisper_verdict(self, encoded: Any, phrases: tuple[str, ...] | frozenset[str], hints: tuple[str, ...],
-                         doubt_limit: float = math.inf, start: list[int] | None = None) -> Verdict:
+                         doubt_limit: float = math.inf, start: list[int] | None = None,
+                         score_if: Callable[[str], bool] | None = None) -> Verdict:
         """Whisper's own judgement: its free transcript, then the phrases the rules need scored, then the rules
         (opinion_rules.py); no-speech doubt at `doubt_limit` or more rejects all but "stop" and symptoms."""
         start = start or self.start
@@ -200,6 +208,8 @@ class WhisperCheck:
             return stop_probe(early, self._gaps(encoded, probe, first, free_logprob, start), vocab, limits) or early
         if early is not None:
             return early
+        if score_if is not None and not score_if(transcript):
+            return Verdict(None, 0.0, "not_for_coach", transcript, -math.inf)
         shortlist = self._shortlist(candidates, first, hints)
         verdict = decide(transcript, free_logprob, self._gaps(encoded, shortlist, first, free_logprob, start), vocab,
                          limits=limits)
@@ -243,9 +253,9 @@ class WhisperCheck:
         """Each phrase's log-probability (`phrase_scores`) minus that of Whisper's own transcript."""
         return {p: v - free_logprob for p, v in self.phrase_scores(encoded, phrases, first, start).items()}
 
-    def encode(self, pcm: bytes, frames: int | None = None) -> Any:
+    def encode(self, pcm: bytes) -> Any:
         """Whisper's encoder output for 16 kHz mono int16 `pcm` (a CTranslate2 StorageView, batch of one)."""
-        frames = frames or (FRAMES if len(pcm) <= 2 * HOP * FRAMES else LONG_FRAMES)
+        frames = FRAMES if len(pcm) <= 2 * HOP * FRAMES else LONG_FRAMES
         return self.model.encode(self._ct2.StorageView.from_array(log_mel(pcm, frames)[None]), to_cpu=True)
 
     def take_frames(self, pcm: bytes) -> np.ndarray:
