@@ -4,6 +4,7 @@
     python scripts/front_end_bench.py run --part tuning --front-end off [--out bench-results/front_end.jsonl]
     python scripts/front_end_bench.py choose [--front-end off]       # the gate's threshold, tuning rows only
     python scripts/front_end_bench.py table --part heldout --gate 0.4 [--json docs/X.json]
+    python scripts/front_end_bench.py report --part heldout --gate 0.078 --out a.jsonl,b.jsonl --json docs/X.json
 
 Every trial goes through the product's recognizer as scripts/bench_speech.py runs it (mode "whisper": the state's
 grammar, then the Whisper check, `opinion_rules.verified`), with the noise front end given (`--front-end`:
@@ -252,20 +253,38 @@ def choose(rows: list[dict[str, Any]], front_end: str) -> dict[str, Any]:
             "reply_scores_lowest": sorted(replies)[:5], "talk_scores": sorted(talk + wrong)}
 
 
+def report(rows: list[dict[str, Any]], part: str, gate: float | None) -> dict[str, Any]:
+    """Every front end in `rows`, without the gate and with it at `gate`, and the gate's threshold chosen from each
+    front end's tuning rows (when `rows` hold them): printed, and returned for a JSON file."""
+    fronts = sorted({r["front_end"] for r in rows if r.get("part") == part})
+    tables = {}
+    for front_end in fronts:
+        for g in dict.fromkeys([None, gate]):
+            table = cells(rows, part, front_end, g)
+            print_cells(table)
+            tables[f"{front_end}, gate {g}"] = table
+    chosen = {f: choose(rows, f) for f in fronts} if part == "tuning" else {}
+    for f, c in chosen.items():
+        print(f"gate threshold chosen on {f}'s tuning rows: {c['threshold']}")
+    return {"definitions": __doc__, "part": part, "gate": gate, "tables": tables, "gate_chosen": chosen}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=("run", "choose", "table"))
+    parser.add_argument("action", choices=("run", "choose", "table", "report"))
     parser.add_argument("--part", choices=("tuning", "heldout"), default="tuning")
     parser.add_argument("--front-end", choices=FRONT_ENDS, default="off")
     parser.add_argument("--gate", type=float, default=None, help="table: count the gate at this threshold")
     parser.add_argument("--every", type=int, default=1, help="run: every Nth trial of the part")
-    parser.add_argument("--out", type=Path, default=OUT, help="the rows (appended to by run)")
+    parser.add_argument("--out", default=str(OUT), help="the rows (appended to by run; others: files, comma-separated)")
     parser.add_argument("--json", type=Path, help="table/choose: also write the figures here")
     args = parser.parse_args()
     if args.action == "run":
-        return run(args.part, args.front_end, args.out, args.every)
-    rows = load(args.out)
-    if args.action == "choose":
+        return run(args.part, args.front_end, Path(args.out), args.every)
+    rows = [row for name in args.out.split(",") for row in load(Path(name))]
+    if args.action == "report":
+        doc = report(rows, args.part, args.gate)
+    elif args.action == "choose":
         doc: Any = choose(rows, args.front_end)
         print(json.dumps(doc, indent=2))
     else:

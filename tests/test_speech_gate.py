@@ -82,7 +82,7 @@ def test_the_threshold_keeps_every_tuning_reply_at_once(replies: list[float], ta
 
 @pytest.mark.parametrize(("value", "threshold"), [
     (None, None), ("", None), ("off", None), ("0", None), ("nonsense", None), ("1.5", None), ("-0.2", None),
-    ("on", THRESHOLD), ("ON ", THRESHOLD), ("0.42", 0.42), ("1", THRESHOLD),
+    ("on", THRESHOLD), ("ON ", THRESHOLD), ("0.42", 0.42), ("1", THRESHOLD), ("1.0", 1.0),
 ])
 def test_gate_setting(value: str | None, threshold: float | None) -> None:
     assert gate_setting(value) == threshold

@@ -19,9 +19,11 @@ CHUNK = 512
 """Samples Silero judges at a time (32 ms at 16 kHz)."""
 WINDOW = 8
 """Chunks in the stretch the score is taken over (256 ms: about one short word)."""
-THRESHOLD = 0.5
-"""The score under which a reply is not acted on at once (`gated`). Chosen on tuning data only by
-`choose_threshold` (scripts/front_end_bench.py; docs/SPEECH.md)."""
+THRESHOLD = 0.078
+"""The score under which a reply is not acted on at once (`gated`), chosen on tuning data only by
+`choose_threshold` (scripts/front_end_bench.py choose; docs/FRONT_END_TUNING.json): the lowest reply rightly acted
+on at once there scored 0.088 (a real "Nooo"), and the one clip of talk acted on at once 0.98, so the rule keeps
+every reply and stops no talk there. docs/SPEECH.md says what it did on held-out data."""
 WHY = "not_speechlike"
 """The mark a gated reply carries (`Decoded.unsure`)."""
 
