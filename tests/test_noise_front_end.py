@@ -4,14 +4,19 @@ DeepFilterNet runtime, measured, and the setting."""
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from voice_coach.speech.audio_io import read_wav
 from voice_coach.speech.noise_front_end import DeepFilter, downsample, front_end_setting, load_front_end, upsample
+from voice_coach.speech.whisper_check import WhisperCheck
 
+from .phrasing import phrases
 from .room import speak
 
+AUDIO = Path(__file__).parent / "audio"
 RATE = 16000
 
 
@@ -79,3 +84,24 @@ def test_resampling_is_band_limited_and_undone() -> None:
 def test_setting(value: str | None, name: str) -> None:
     assert front_end_setting(value) == name
     assert (load_front_end(name) is None) == (name == "off")
+
+
+def test_whisper_hears_what_the_front_end_gives_it(check: WhisperCheck, front_end: DeepFilter) -> None:
+    """The check's encoder input goes through its front end: a front end that gives back silence leaves no speech;
+    DeepFilterNet leaves a clear "stop" a "stop" (the setting's default, None, is the audio as it is)."""
+    word = read_wav(AUDIO / "clean/en-us_175/stop.wav") + bytes(16000)
+    seen: list[int] = []
+
+    def silent(pcm: bytes) -> bytes:
+        seen.append(len(pcm))
+        return bytes(len(pcm))
+
+    assert check.front_end is None
+    try:
+        check.front_end = silent
+        verdict = check.judge(word, phrases("waiting_next"))
+        assert verdict.phrase is None and verdict.reason == "no_speech" and seen == [len(word)]
+        check.front_end = front_end
+        assert check.judge(word, phrases("waiting_next")).phrase == "stop"
+    finally:
+        check.front_end = None
