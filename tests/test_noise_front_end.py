@@ -80,7 +80,8 @@ def test_resampling_is_band_limited_and_undone() -> None:
 
 
 @pytest.mark.parametrize(("value", "name"), [(None, "off"), ("", "off"), ("DeepFilter", "deepfilter"),
-                                             ("rnnoise", "off"), ("off", "off")])
+                                             ("rnnoise", "off"), ("off", "off"),
+                                             ("deepfilter-12DB", "deepfilter-12db")])
 def test_setting(value: str | None, name: str) -> None:
     assert front_end_setting(value) == name
     assert (load_front_end(name) is None) == (name == "off")

