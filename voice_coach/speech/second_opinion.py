@@ -8,10 +8,11 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 import numpy as np
 
-from voice_coach.coach.intents import Heard
+from voice_coach.coach.intents import Certainty, Heard
 from voice_coach.speech.opinion_rules import Verdict, verified
 from voice_coach.speech.recognition import Decoded, Recognizer
 from voice_coach.speech.signal import frame_levels, holds_a_word, loud_frames
+from voice_coach.speech.speech_gate import GATE, SileroScore, gated, load_scorer
 from voice_coach.speech.whisper_check import WhisperCheck
 
 log = logging.getLogger(__name__)
@@ -25,9 +26,15 @@ class SecondOpinion:
     the person pauses (`prepare`), in a worker thread, so that it is done by the end of the end silence; `end` uses it
     when nothing loud came after, else judges again. A check that fails leaves the grammar to decide (logged once)."""
 
-    def __init__(self, inner: Recognizer, check: WhisperCheck) -> None:
+    def __init__(self, inner: Recognizer, check: WhisperCheck, gate: float | None = GATE,
+                 scorer: SileroScore | None = None) -> None:
         self.inner = inner
         self.check = check
+        self.gate = gate
+        """The speech score under which a reply is not acted on at once (speech_gate.py), or None (no gate)."""
+        self.scorer = scorer if scorer is not None else load_scorer(gate)
+        self.speech_score: float | None = None
+        """The last utterance's speech score, when it was to be acted on at once and a gate is set."""
         self.name = inner.name
         self.last: Decoded | None = None
         """How the last utterance was judged, after the second opinion."""
@@ -104,6 +111,10 @@ class SecondOpinion:
         if self.verdict is not None:
             self.last = decoded = verified(decoded, self.verdict, self.check.urgent, self.check.vocab.stops,
                                                  self.check.vocab.meanings)
+        self.speech_score = None
+        if self.scorer is not None and decoded.certainty is Certainty.SURE:
+            self.speech_score = self.scorer(bytes(self._pcm))
+            self.last = decoded = gated(decoded, self.speech_score, self.gate)
         return decoded.heard()
 
     def _early_verdict(self, pending: tuple[Future[Verdict], int] | None, text: str,

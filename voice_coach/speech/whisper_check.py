@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from voice_coach.errors import ModelError
+from voice_coach.speech.noise_front_end import FrontEnd, load_front_end
 from voice_coach.speech.opinion_rules import (
     NUMBER_WORDS,
     Limits,
@@ -133,6 +134,8 @@ class WhisperCheck:
         """The gates measured for the current `prompt` (whisper_prompt.limits_for), set with it."""
         self.prompt = PROMPT
         self._prev = self.tokenizer.token_to_id(_PREV)
+        self.front_end: FrontEnd | None = load_front_end()
+        """What cleans the audio before Whisper hears it (noise_front_end.py; VOICE_COACH_FRONT_END), or None."""
         self._starts: dict[tuple[str, tuple[str, ...]], list[int]] = {}
         self._forms: dict[str, list[tuple[int, ...]]] = {}
 
@@ -256,6 +259,8 @@ class WhisperCheck:
     def encode(self, pcm: bytes) -> Any:
         """Whisper's encoder output for 16 kHz mono int16 `pcm` (a CTranslate2 StorageView, batch of one)."""
         frames = FRAMES if len(pcm) <= 2 * HOP * FRAMES else LONG_FRAMES
+        if self.front_end is not None:
+            pcm = self.front_end(pcm)
         return self.model.encode(self._ct2.StorageView.from_array(log_mel(pcm, frames)[None]), to_cpu=True)
 
     def take_frames(self, pcm: bytes) -> np.ndarray:
