@@ -201,3 +201,75 @@ def test_what_the_detector_keeps_is_bounded_over_many_utterances(grammar: Sphinx
     assert len(detector.results) == 64
     detector.begin(PHRASES)
     assert len(detector._pcm) == 0 and detector._checked is None
+
+
+NEAR = Verdict(None, 0.0, "not_for_coach", "Okay, go.", -6.0, "okay coach")
+WEAK_REQUEST = Verdict(None, 0.0, "not_for_coach", "Okay, go, check in.", -3.5, "okay coach")
+SETTLED = [
+    # (case, verdict at the first pause, at the end, said after it, second chance, answered at the longer pause,
+    #  heard at the end, Whisper runs)
+    ("a likely wake, nothing more: answered at the longer pause", WEAK, FAR, "", False, True, "okay coach", 1),
+    ("a likely wake with its request", WEAK_REQUEST, FAR, "", False, True, "okay coach check in", 1),
+    ("a likely wake, then more speech: the end decides", WEAK, FAR, "check in", False, False, None, 2),
+    ("a near miss waits for the end (where the grammar's agreement takes it)", NEAR, FAR, "", False, False,
+     "okay coach", 1),
+    ("a near miss on a second chance is", NEAR, FAR, "", True, True, "okay coach", 1),
+    ("not a wake", FAR, TOOK, "", False, False, None, 1),
+]
+
+
+@pytest.mark.parametrize("first, last, then, lenient, answered, heard, runs", [c[1:] for c in SETTLED],
+                         ids=[c[0] for c in SETTLED])
+def test_a_likely_wake_is_answered_at_the_longer_pause(grammar: SphinxRecognizer, first: Verdict, last: Verdict,
+                                                      then: str, lenient: bool, answered: bool, heard: str | None,
+                                                      runs: int) -> None:
+    check = ScriptedCheck(first, last)
+    detector = WakeDetector(grammar, check)
+    detector.lenient = lenient
+    detector.begin(PHRASES)
+    detector.feed(Track(2).add(speak("okay coach", "en-us", 140)).gap(0.18).pcm())
+    assert not detector.early(0.18)
+    more = Track(3)
+    if then:
+        more.gap(0.05).add(speak(then, "en-us", 160))
+    detector.feed(more.gap(0.12).pcm())  # the endpointer gives 0.3 s of a pause (its hangover), no more
+    assert detector.early(0.36) is answered
+    assert not detector.early(0.36)  # asked once per pause
+    got = detector.end()
+    assert (got.text if got is not None else None) == heard
+    assert check.calls == runs
+
+
+@pytest.mark.parametrize("verdict, asked, answered", [(TOOK, [0.18], True), (WEAK, [0.18, 0.36], True),
+                                                      (FAR, [0.18, 0.36], False)], ids=["clear", "likely", "far"])
+def test_the_stream_listener_asks_at_both_pauses(grammar: SphinxRecognizer, verdict: Verdict, asked: list[float],
+                                                answered: bool) -> None:
+    """Through the real endpointer: the detector is asked at the first pause and, unless it answered there, at the
+    longer one; the report says where the answer came (after the end of speech by about that pause)."""
+    from voice_coach.coach.clocks import VirtualClock
+    from voice_coach.coach.ports import EndOfInput, Expectation
+    from voice_coach.speech.audio_io import BlockSource
+    from voice_coach.speech.listener import StreamListener
+
+    detector = WakeDetector(grammar, ScriptedCheck(verdict))
+    pauses: list[float] = []
+    answers: list[bool] = []
+
+    def decide(pause: float) -> bool:
+        pauses.append(round(pause, 2))
+        return detector.early(pause)
+
+    pcm = Track(5).gap(0.5).add(speak("okay coach", "en-us", 140)).gap(2.0).pcm()
+    listener = StreamListener(BlockSource([pcm]), detector)
+    listener.on_early, listener.decide_early = (lambda: answers.append(True)), decide
+    with pytest.raises(EndOfInput):
+        while True:
+            listener.listen(None, VirtualClock(), Expectation(PHRASES, True, "listen_waiting"))
+    report = listener.reports[0]
+    assert pauses == asked and answers == ([True] if answered else [])
+    if answered:
+        assert report.early_seconds is not None
+        after = report.early_seconds - report.speech_end_seconds
+        assert asked[-1] - 0.1 <= after <= asked[-1] + 0.1
+    else:
+        assert report.early_seconds is None

@@ -18,7 +18,10 @@ transcribes it freely and scores the wake phrases against its transcript:
 At the first short pause (speech.listener.EARLY_PAUSE_SECONDS) the same judgement is made early on the audio so
 far (`early`), scoring only the bare wake phrase (and the grammar's partial, and the request Whisper wrote): a clear
 wake there is answered at once with the tone and stands, while the utterance is heard to its end for the request said
-in the same breath; a weaker one waits for the end, judged on the same verdict.
+in the same breath. A weaker one that the usual rules take (a likely wake: slowed or accented speech, whose "coach"
+Whisper writes as "go") is answered at the longer pause (speech.listener.SETTLED_PAUSE_SECONDS) when nothing more was
+said by then, on the same verdict (no second Whisper run): the end of the utterance would take it on the same audio,
+only after the whole end silence. When speech goes on instead, it waits for the end and its usual rules.
 
 The grammar alone decides nothing while Whisper is installed: under babble or slowed speech it rejected most wake
 phrases measured (scripts/bench_wake.py shows the figures). Whisper hears the request better than "coach", so the
@@ -35,6 +38,8 @@ from typing import Any
 
 from voice_coach.coach.intents import Heard
 from voice_coach.listen.wake_anchor import anchored, wake_words
+from voice_coach.speech.endpointing import FRAME_BYTES
+from voice_coach.speech.listener import EARLY_PAUSE_SECONDS
 from voice_coach.speech.opinion_rules import take_decides
 from voice_coach.speech.recognition import Decoded, Recognizer, clean_phrase
 from voice_coach.speech.recognizer_wrapper import Wrapped
@@ -140,6 +145,7 @@ class WakeDetector:
         self._early: WakeResult | None = None
         self._early_bytes = 0
         self._early_checks = 0
+        self._likely: tuple[WakeResult, int] | None = None
         self._checked: tuple[Verdict, int, bool] | None = None
         self.early_runs = 0
         """Whisper runs at a short pause (also counted in `whisper_runs`)."""
@@ -163,7 +169,7 @@ class WakeDetector:
         self._pcm = bytearray()
         self._too_long = False
         self._partial, self._early, self._early_bytes, self._early_checks = "", None, 0, 0
-        self._checked = None
+        self._checked, self._likely = None, None
         self.grammar.begin(phrases)
 
     def feed(self, pcm: bytes) -> str | None:
@@ -179,10 +185,15 @@ class WakeDetector:
         # instead (`early`), and the utterance is heard to its end for the request.
         return None
 
-    def early(self) -> bool:
+    def early(self, pause_seconds: float = EARLY_PAUSE_SECONDS) -> bool:
         """At a short pause (speech.listener.EARLY_PAUSE_SECONDS): is what was said so far a wake? Judged by the
         same rules as at the end, on the audio so far; a wake decided here stands (its answer tone is the wake the
-        person hears), and the utterance goes on being heard for the request said in the same breath."""
+        person hears), and the utterance goes on being heard for the request said in the same breath. Asked again
+        at the longer pause of the same silence (SETTLED_PAUSE_SECONDS): the likely wake of the first pause, if any
+        (`_settled`)."""
+        if pause_seconds > EARLY_PAUSE_SECONDS:
+            return self._settled(pause_seconds - EARLY_PAUSE_SECONDS)
+        self._likely = None
         seconds = len(self._pcm) / 32000
         if (self.check is None or self._too_long or self._early is not None or self._early_checks >= EARLY_CHECKS
                 or not EARLY_MIN_SECONDS <= seconds <= EARLY_MAX_SECONDS):
@@ -200,7 +211,22 @@ class WakeDetector:
                 result = self._second_opinion(partial, False, base, verdict=verdict)
         clear = self._clear(result)
         extra = len(clean_phrase(result.transcript or "").split()) - len((result.phrase or "").split())
-        if result.outcome != "wake" or not clear or extra > EARLY_EXTRA_WORDS:
+        if result.outcome != "wake":
+            return False
+        if not clear or extra > EARLY_EXTRA_WORDS:
+            self._likely = (result, len(self._pcm))
+            return False
+        self._early, self._early_bytes = result, len(self._pcm)
+        return True
+
+    def _settled(self, since_seconds: float) -> bool:
+        """At the longer pause: the likely wake of the first pause is answered if nothing but this pause's own
+        silence (`since_seconds` of it) was heard since; the end of the utterance keeps it (`_end_after_early`)."""
+        if self._likely is None or self._early is not None or self._too_long:
+            return False
+        result, at = self._likely
+        self._likely = None
+        if len(self._pcm) - at > since_seconds * 32000 + FRAME_BYTES:  # more than the pause (a frame for rounding)
             return False
         self._early, self._early_bytes = result, len(self._pcm)
         return True
@@ -262,9 +288,11 @@ class WakeDetector:
         started = time.perf_counter()
         result = early
         more = (len(self._pcm) - self._early_bytes) / 32000 > NOTHING_MORE_SECONDS
-        if more and not self._too_long:
+        same = None if more else self._same_audio(text)  # nothing more: the grammar's request scored on the same audio
+        if (more or same is not None) and not self._too_long:
             whole = self._second_opinion(text, heard is not None, WakeResult("none", None, f"{text}/early",
-                                                                              seconds=len(self._pcm) / 32000))
+                                                                              seconds=len(self._pcm) / 32000),
+                                         verdict=same)
             if whole.phrase is not None and whole.phrase != self._bare and whole.outcome in ("wake", "near_miss"):
                 result = WakeResult("wake", whole.phrase, early.grammar, whole.transcript, whole.gap, whole.seconds)
         self.verify_seconds = time.perf_counter() - started
@@ -371,6 +399,6 @@ class ModeRecognizer(Wrapped):
         self.inner = self.wake if self.state in self.wake_states else self.coach
         self.inner.begin(phrases)
 
-    def early(self) -> bool:
+    def early(self, pause_seconds: float = EARLY_PAUSE_SECONDS) -> bool:
         """The wake detector's early decision while waiting; the coach's recognizer never decides early."""
-        return self.inner is self.wake and self.wake.early()
+        return self.inner is self.wake and self.wake.early(pause_seconds)

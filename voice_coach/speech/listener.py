@@ -42,6 +42,10 @@ EARLY_PAUSE_SECONDS = 0.18
 was said so far is already enough (the wake phrase), while the utterance goes on being heard (the request said in
 the same breath): the answer tone comes this long plus the check after the end of the wake phrase instead of the
 whole end silence (1 to 1.2 s) plus the check."""
+SETTLED_PAUSE_SECONDS = 0.36
+"""...and again after this much silence, for a likely wake that was not clear at the first pause (a weaker match, as
+slowed or accented speech gives): when nothing more was said, it is answered here, where the end of the utterance
+would take it on the same audio after the whole end silence (see listen.wake)."""
 
 
 class Spotter(Protocol):
@@ -81,7 +85,8 @@ class UtteranceReport:
     """Where in the stream the recognizer decided early, at a short pause (`on_early` was called); None: it did
     not."""
     early_check_seconds: float = 0.0
-    """Wall time of the early decisions' checks up to that one (the rest of the delay to `on_early`)."""
+    """The rest of the delay to `on_early`: the wall time of that decision's check, and of the checks before it
+    that were still running when its pause came (a live stream does not wait for them)."""
 
 
 class StreamListener:
@@ -120,11 +125,13 @@ class StreamListener:
         self.on_early: Callable[[], None] | None = None
         """Set by the resident listener: called when the recognizer decides early, at a short pause, that the
         utterance in progress is enough (a wake: the answer tone), which goes on being heard to its end."""
-        self.decide_early: Callable[[], bool] | None = None
-        """Set with `on_early`: asks the recognizer (the wake detector) whether the utterance so far is enough."""
+        self.decide_early: Callable[[float], bool] | None = None
+        """Set with `on_early`: asks the recognizer (the wake detector) whether the utterance so far is enough,
+        given the seconds of the pause (EARLY_PAUSE_SECONDS, then SETTLED_PAUSE_SECONDS)."""
         self.early_frames = max(1, int(round(EARLY_PAUSE_SECONDS / FRAME_SECONDS)))
+        self.settled_frames = max(self.early_frames + 1, int(round(SETTLED_PAUSE_SECONDS / FRAME_SECONDS)))
         self._early: tuple[float, float] | None = None
-        self._early_wall = 0.0
+        self._busy_until = 0.0
         self._recent: deque[bytes] = deque(maxlen=int(RECENT_SECONDS / FRAME_SECONDS))
         self._replaying = 0
         self.on_report = on_report
@@ -253,7 +260,7 @@ class StreamListener:
         if step.started:
             self.recognizer.begin(expect.phrases)
             self._open = True
-            self._early, self._early_wall = None, 0.0
+            self._early, self._busy_until = None, 0.0
             self._start_frame = self.endpointer.frames_seen - len(step.feed)
         if self._open and step.feed:
             audio = b"".join(step.feed)
@@ -268,25 +275,27 @@ class StreamListener:
         if self._open and (pause == self.prepare_frames or (self._stop_seen and pause == 1)):
             if self.recognizer.prepare():
                 self._prepared_at = self.endpointer.frames_seen
-        if self._open and pause == self.early_frames and self._early is None:
-            self._decide_early()
+        if self._open and self._early is None and pause in (self.early_frames, self.settled_frames):
+            self._decide_early(pause * FRAME_SECONDS)
         if self._open and self._stop_seen and self.endpointer.silence_frames >= self.stop_pause_frames:
             heard = self._finish("stop")
             self.endpointer.reset()  # whatever follows this pause belongs to the utterance acted on
             return True, heard
         return False, None
 
-    def _decide_early(self) -> None:
+    def _decide_early(self, pause_seconds: float) -> None:
         """At a short pause: ask a recognizer that can decide early (the wake detector) whether the utterance so
-        far is enough; if so, `on_early` now (the utterance goes on)."""
+        far is enough; if so, `on_early` now (the utterance goes on). The moment of the answer, for the report, is
+        where the stream is or where the checks before finished, whichever is later, plus this check's time."""
         early = self.decide_early
         if self.on_early is None or early is None:
             return
+        now = self.endpointer.frames_seen * FRAME_SECONDS
         started = time.perf_counter()
-        decided = early()
-        self._early_wall += time.perf_counter() - started
+        decided = early(pause_seconds)
+        self._busy_until = max(now, self._busy_until) + time.perf_counter() - started
         if decided:
-            self._early = (self.endpointer.frames_seen * FRAME_SECONDS, self._early_wall)
+            self._early = (now, self._busy_until - now)
             self.on_early()
 
     def _finish(self, reason: str) -> Heard | None:
