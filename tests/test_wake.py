@@ -273,3 +273,34 @@ def test_the_stream_listener_asks_at_both_pauses(grammar: SphinxRecognizer, verd
         assert asked[-1] - 0.1 <= after <= asked[-1] + 0.1
     else:
         assert report.early_seconds is None
+
+
+CHECK_IT = "Okay, go, check it!"
+REQUEST_AFTER = [
+    # (case, the whole utterance's verdict after a clear wake at the pause, heard)
+    ("Whisper found the request", REQUEST, "okay coach check in"),
+    ("the grammar's request, Whisper not far from it", Verdict(None, 0.0, "not_for_coach", CHECK_IT, -2.9, "okay coach",
+                                                               (("okay coach", -2.9), ("okay coach check in", -4.0))),
+     "okay coach check in"),
+    ("the grammar's request, Whisper far from it", Verdict(None, 0.0, "not_for_coach", CHECK_IT, -2.9, "okay coach",
+                                                           (("okay coach", -2.9), ("okay coach check in", -9.0))),
+     "okay coach"),
+    ("no wake word in the transcript: the request is still scored", Verdict(
+        None, 0.0, "not_for_coach", "Or K- Court, checkin'", -5.0, "okay coach check in",
+        (("okay coach check in", -5.0),)), "okay coach check in"),
+]
+
+
+@pytest.mark.parametrize("whole, heard", [c[1:] for c in REQUEST_AFTER], ids=[c[0] for c in REQUEST_AFTER])
+def test_the_request_after_a_wake_at_the_pause(grammar: SphinxRecognizer, whole: Verdict, heard: str) -> None:
+    """The wake stands once answered; the request said after it is read by the whole utterance's judgement, or
+    taken from the grammar when Whisper does not find it far less likely than what it wrote."""
+    check = ScriptedCheck(TOOK, whole)
+    detector = WakeDetector(grammar, check)
+    detector.begin(PHRASES)
+    detector.feed(Track(2).add(speak("okay coach", "en-us", 160)).gap(0.2).pcm())
+    assert detector.early()
+    detector.feed(Track(3).gap(0.1).add(speak("check in", "en-us", 160)).gap(0.3).pcm())
+    got = detector.end()
+    assert detector.grammar.last is not None and detector.grammar.last.text == "okay coach check in"
+    assert got is not None and got.text == heard and check.calls == 2

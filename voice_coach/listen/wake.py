@@ -290,16 +290,35 @@ class WakeDetector:
         more = (len(self._pcm) - self._early_bytes) / 32000 > NOTHING_MORE_SECONDS
         same = None if more else self._same_audio(text)  # nothing more: the grammar's request scored on the same audio
         if (more or same is not None) and not self._too_long:
-            whole = self._second_opinion(text, heard is not None, WakeResult("none", None, f"{text}/early",
-                                                                              seconds=len(self._pcm) / 32000),
-                                         verdict=same)
-            if whole.phrase is not None and whole.phrase != self._bare and whole.outcome in ("wake", "near_miss"):
-                result = WakeResult("wake", whole.phrase, early.grammar, whole.transcript, whole.gap, whole.seconds)
+            lenient, self.lenient = self.lenient, True  # the wake stands: the request is scored whatever "coach" became
+            try:
+                whole = self._second_opinion(text, heard is not None, WakeResult("none", None, f"{text}/early",
+                                                                                  seconds=len(self._pcm) / 32000),
+                                             verdict=same)
+            finally:
+                self.lenient = lenient
+            request = self._request(whole, same, text if heard is not None else "")
+            if request is not None:
+                result = WakeResult("wake", request, early.grammar, whole.transcript, whole.gap, whole.seconds)
         self.verify_seconds = time.perf_counter() - started
         self.results.append(result)
         del self.results[:-64]
         assert result.phrase is not None
         return Heard(result.phrase, 1.0, "voice")
+
+    def _request(self, whole: WakeResult, same: Verdict | None, accepted: str) -> str | None:
+        """The request said with a wake already decided: the phrase with a request that the whole utterance's
+        judgement found, or else the one the grammar accepted (`accepted`) when Whisper finds it at most AGREE_GAP
+        less likely than its transcript ("Okay, go, check it!" for "okay coach check in": Whisper hears the request
+        well but writes it loosely, and scores the bare phrase best); None: the bare wake ("Yes?")."""
+        if whole.phrase is not None and whole.phrase != self._bare and whole.outcome in ("wake", "near_miss"):
+            return whole.phrase
+        verdict = same if same is not None else (self._checked[0] if self._checked is not None else None)
+        if self.check is None or verdict is None or accepted == self._bare or accepted not in self._phrases:
+            return None
+        verdict = self.check.extend(verdict, accepted)
+        gap = dict(verdict.scores).get(accepted)
+        return accepted if gap is not None and gap >= -self.agree_gap else None
 
     def take_results(self) -> list[WakeResult]:
         out, self.results = self.results, []
