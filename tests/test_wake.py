@@ -95,6 +95,17 @@ def test_wake_decision(grammar: SphinxRecognizer, verdict: Verdict, lenient: boo
     assert (heard is not None) == (outcome == "wake")
 
 
+def test_the_grammar_agrees_on_the_wake_phrase_not_the_request(grammar: SphinxRecognizer) -> None:
+    """The grammar accepted "okay coach start", Whisper finds "okay coach" best at -6 (within the agree gap): a wake,
+    with Whisper's phrase; the same gap with nothing accepted by the grammar is a near miss."""
+    weak = Verdict(None, 0.0, "not_for_coach", "Okay, go.", -6.0, "okay coach")
+    heard, result = run(grammar, weak, text="okay coach start")
+    assert result.grammar == "okay coach start/ok"
+    assert result.outcome == "wake" and heard is not None and heard.text == "okay coach"
+    heard, result = run(grammar, weak, text="okay")
+    assert not result.grammar.endswith("/ok") and result.outcome == "near_miss" and heard is None
+
+
 def test_the_request_is_read_from_the_transcript() -> None:
     assert with_request("okay coach", "Okay, go, check in.", PHRASES, "okay coach") == "okay coach check in"
     assert with_request("okay coach", "Okay, go start.", PHRASES, "okay coach") == "okay coach start"
