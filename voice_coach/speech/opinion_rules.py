@@ -30,7 +30,13 @@ STOP_PROBE_WORDS = 3
 """A transcript of at most this many words that nothing was taken for is scored for the one-word "stop" phrases:
 other voices turn a "stop" into "time", "Tom" or "Star", which the first-word shortlist leaves out."""
 STOP_NO_SPEECH = 0.8
-"""...and only when Whisper's doubt that there is speech is under this (a hallucination over a hiss is not)."""
+"""...and only when Whisper's doubt that there is speech is under this (a hallucination over a hiss is not), also
+on the stretch cut from other people's talk (CUT_NO_SPEECH does not apply: a "stop" said into babble comes out as
+"Star." or "car" at a doubt of 0.72-0.79)."""
+STOP_PROBE_MARGIN = 5.0
+"""How far below the transcript a probed "stop" may be. Under babble a real "stop" written "time.", "car." or "Oh"
+scored 3.3 to 4.8 below it (tuning noise draws, docs/SPEECH.md); a probed "stop" is unsure: the coach pauses and asks
+"Did you want to stop?", it never ends the session on it."""
 NUMBER_PROBE_WORDS = 2
 """A transcript of at most this many words nothing was taken for, in a state that takes a number, is scored for
 the likeliest numbers: other voices turn "five" into "Bye." and "nine" into "Hi."."""
@@ -64,7 +70,7 @@ class Limits:
     stop_no_speech: float = STOP_NO_SPEECH
     margin: float = MARGIN
     urgent_margin: float = URGENT_MARGIN
-    """Also the stop probe's margin."""
+    stop_probe_margin: float = STOP_PROBE_MARGIN
     short_margin: float = SHORT_MARGIN
     number_margin: float = NUMBER_MARGIN
 
@@ -159,10 +165,10 @@ def short_and_unknown(said: str, words: int, no_speech: float, doubt_limit: floa
     return bool(said) and said not in vocab.known and len(said.split()) <= words and no_speech < doubt_limit
 
 
-def probes_stop(said: str, no_speech: float, vocab: Vocabulary, doubt_limit: float = math.inf,
-                limits: Limits = LIMITS) -> bool:
-    """Whether a cleaned transcript `said` nothing was taken for is probed for "stop" (STOP_PROBE_WORDS)."""
-    return short_and_unknown(said, STOP_PROBE_WORDS, no_speech, min(limits.stop_no_speech, doubt_limit), vocab)
+def probes_stop(said: str, no_speech: float, vocab: Vocabulary, limits: Limits = LIMITS) -> bool:
+    """Whether a cleaned transcript `said` nothing was taken for is probed for "stop" (STOP_PROBE_WORDS,
+    STOP_NO_SPEECH, on a stretch cut from other people's talk too)."""
+    return short_and_unknown(said, STOP_PROBE_WORDS, no_speech, limits.stop_no_speech, vocab)
 
 
 def probes_numbers(said: str, no_speech: float, vocab: Vocabulary, doubt_limit: float = math.inf,
@@ -226,13 +232,13 @@ def decide_shortlist(transcript: str, logprob: float, gaps: dict[str, float], vo
 
 def stop_probe(verdict: Verdict, probe_gaps: dict[str, float], vocab: Vocabulary,
                limits: Limits = LIMITS) -> Verdict | None:
-    """A "stop" phrase within URGENT_MARGIN of the transcript nothing was taken for, unsure; None when there is
+    """A "stop" phrase within STOP_PROBE_MARGIN of the transcript nothing was taken for, unsure; None when there is
     none or `verdict` took a phrase."""
     stop_gaps = {p: g for p, g in probe_gaps.items() if p in vocab.stops}
     if verdict.phrase is not None or not stop_gaps:
         return None
     phrase, gap = max(stop_gaps.items(), key=lambda x: (x[1], x[0]))
-    if gap < -limits.urgent_margin:
+    if gap < -limits.stop_probe_margin:
         return None
     return probed(verdict, phrase, gap)
 

@@ -201,7 +201,7 @@ class WhisperCheck:
         first = _log_softmax(np.asarray(free.logits[0][0], dtype=np.float32)) if free.logits else None
         limits = self.limits
         probe = ([p for p in candidates if p in vocab.stops]
-                 if probes_stop(said, no_speech, vocab, doubt_limit, limits) else [])
+                 if probes_stop(said, no_speech, vocab, limits) else [])
         numbers = (self._likeliest_numbers(candidates, first)
                    if probes_numbers(said, no_speech, vocab, doubt_limit, limits) else [])
         early = first_look(transcript, free_logprob, no_speech, candidates, vocab, doubt_limit, limits)
