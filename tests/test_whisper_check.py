@@ -477,14 +477,14 @@ def test_a_probed_rating_displaces_a_symptom_whisper_finds_far_less_likely() -> 
 
 
 def test_the_stop_probe_needs_a_short_unclaimed_transcript(check: WhisperCheck) -> None:
-    """A probed "stop" within the stop probe's margin (5: under babble a real "stop" written "time." scored 3.3 to
+    """A probed "stop" within the stop probe's margin (4: under babble a real "stop" written "time." scored 3.3 to
     4.8 below it) is taken, unsure (the coach pauses and asks), only when no phrase of the shortlist was; one beyond
     the margin is not."""
     verdict = _decide(check.vocab, "time.", -2.0, {"it hurts": -10.9}, {"stop": -1.1})
     assert verdict.phrase == "stop" and verdict.confidence == UNSURE_CONFIDENCE, verdict
-    far = _decide(check.vocab, "time.", -2.0, {"it hurts": -10.9}, {"stop": -4.6})
+    far = _decide(check.vocab, "time.", -2.0, {"it hurts": -10.9}, {"stop": -3.6})
     assert far.phrase == "stop" and far.confidence == UNSURE_CONFIDENCE and far.probed, far
-    assert _decide(check.vocab, "time.", -2.0, {"it hurts": -10.9}, {"stop": -5.5}).phrase is None
+    assert _decide(check.vocab, "time.", -2.0, {"it hurts": -10.9}, {"stop": -4.5}).phrase is None
     assert _decide(check.vocab, "Next.", -1.0, {"next": 0.0}, {"stop": 0.5}).phrase == "next"
     assert _decide(check.vocab, "time.", -2.0, {"it hurts": -10.9}).phrase is None
     assert verdict.probed and not _decide(check.vocab, "Next.", -1.0, {"next": 0.0}, {"stop": 0.5}).probed
