@@ -276,7 +276,7 @@ class StreamListener:
             if self.recognizer.prepare():
                 self._prepared_at = self.endpointer.frames_seen
         if self._open and self._early is None and pause in (self.early_frames, self.settled_frames):
-            self._decide_early(pause * FRAME_SECONDS)
+            self._decide_early(EARLY_PAUSE_SECONDS if pause == self.early_frames else SETTLED_PAUSE_SECONDS)
         if self._open and self._stop_seen and self.endpointer.silence_frames >= self.stop_pause_frames:
             heard = self._finish("stop")
             self.endpointer.reset()  # whatever follows this pause belongs to the utterance acted on

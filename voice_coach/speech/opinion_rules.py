@@ -72,6 +72,7 @@ class Limits:
     margin: float = MARGIN
     urgent_margin: float = URGENT_MARGIN
     stop_probe_margin: float = STOP_PROBE_MARGIN
+    """The word-list sets keep their urgent margin here, as measured with their word list."""
     short_margin: float = SHORT_MARGIN
     number_margin: float = NUMBER_MARGIN
 

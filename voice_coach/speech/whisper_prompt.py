@@ -38,9 +38,9 @@ def prompt_words(phrases: Iterable[str], prompt: str, urgent: frozenset[str] = f
 
 PROMPT_LIMITS: dict[str, Limits] = {
     "words": Limits(no_speech=0.153, cut_no_speech=0.324, stop_no_speech=0.237, margin=-1.305, urgent_margin=1.493,
-                    short_margin=-0.069, number_margin=2.319),
+                    stop_probe_margin=1.493, short_margin=-0.069, number_margin=2.319),
     "replies": Limits(no_speech=0.154, cut_no_speech=0.371, stop_no_speech=0.249, margin=-1.536,
-                      urgent_margin=1.841, short_margin=0.197, number_margin=3.045),
+                      urgent_margin=1.841, stop_probe_margin=1.841, short_margin=0.197, number_margin=3.045),
 }
 """The gates with each word list, chosen by `matched_limit` from scripts/prompt_tuning.py's rows on tuning data
 only (docs/WHISPER_PROMPT_TUNING.json; docs/SPEECH.md). A negative margin: the phrase must be that much likelier
