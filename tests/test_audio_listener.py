@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -376,3 +377,12 @@ def test_a_microphone_listener_drops_what_was_recorded_while_the_coach_spoke(rec
     source.push(read_wav(clean / "yes.wav") + gap, later=True)  # the person answers
     heard = listener.listen(clock.now() + 10.0, clock, expect("asking_symptoms"))
     assert heard is not None and heard.text == "yes"
+
+
+def test_a_missing_voice_detector_is_one_clear_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Installed without the speech extra (a bare wheel): listening says what to install, not a traceback."""
+    from voice_coach.errors import ModelError
+
+    monkeypatch.setitem(sys.modules, "webrtcvad", None)  # the import fails as when the package is not installed
+    with pytest.raises(ModelError, match=r"voice-coach\[speech\]"):
+        Endpointer()

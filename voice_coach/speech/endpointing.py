@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from voice_coach.errors import ConfigError
+from voice_coach.errors import ConfigError, ModelError
 from voice_coach.speech.audio_io import CHUNK_BYTES, CHUNK_SECONDS
 from voice_coach.speech.signal import VoiceTest, frame_dbfs, webrtc_voice_test
 
@@ -108,7 +108,13 @@ class Endpointer:
 
     def __init__(self, settings: EndpointSettings | None = None, *, voice_test: VoiceTest | None = None) -> None:
         self.settings = s = settings or EndpointSettings()
-        self.voice_test = voice_test or webrtc_voice_test(s.vad_aggressiveness)
+        if voice_test is None:
+            try:
+                voice_test = webrtc_voice_test(s.vad_aggressiveness)
+            except ImportError:
+                raise ModelError("the voice detector (webrtcvad) is not installed: install the speech extra, "
+                                 "`pip install 'voice-coach[speech]'`, or run scripts/setup") from None
+        self.voice_test = voice_test
         self._start_frames = s.frames(s.start_seconds)
         self._end_frames = s.frames(s.end_silence_seconds)
         self._hangover_frames = int(round(s.hangover_seconds / FRAME_SECONDS))
