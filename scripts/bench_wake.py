@@ -17,13 +17,19 @@ rate is Poisson's (zero wakes in T hours: 3.0 / T).
 
 Wakes: the wake phrase alone and with a request ("okay coach", "... start", "... check in", "... what's today") by
 voices never used to choose thresholds (en-us-nyc, en-gb-scotland, en-029, en-us+f2, en-gb-x-gbclan), at two
-speeds, each in its own stream: quiet, white noise at 10 dB SNR, babble at 10 dB (tests/audio/noise/babble.wav),
-slowed (0.7 tempo) and band-limited (2.5 kHz). Detected = a wake on the first try; "two tries" = the person says
+speeds, each in its own stream: quiet, white noise at 10 dB SNR, babble at 10 dB (tests/audio/noise/babble.wav)
+starting 1 s before the phrase (people who just began talking) or 8 s before it (babble10on: a television that was
+already on, which the endpointer has learnt as the room's background), slowed (0.7 tempo) and band-limited (2.5 kHz).
+Detected = a wake on the first try; "two tries" = the person says
 it again 2 s later when the first was missed (the second chance applies). Delay = the end of the speech said to
 the answer: the answer tone when the wake was decided at the first short pause (the pause waited, 0.18 s, plus the
 wall time of the checks at pauses), else the end of the utterance (the whole end silence) plus the decoders' work.
 For the bare wake phrase that is the delay after the wake phrase; with a request said in one breath it is after the
 request (the tone cannot come while the person still speaks).
+
+Near phrases (`--parts near`): everyday phrases that sound like the wake phrase ("okay cool", "okay, good",
+"okay Cole", "hey coach", ...) said alone by the room voices, each in its own quiet stream: the share that wakes the
+listener, in minutes rather than the hours of room audio that meet them a few times.
 
 CPU is process time over audio time, per condition (room talk; a quiet room: a -60 dBFS noise floor). Each part
 runs in its own process so that its peak memory (RSS) is its own.
@@ -189,20 +195,28 @@ def music(rng: np.random.Generator, seconds: float) -> np.ndarray:
     return x * (0.3 * 32767 / max(1.0, float(np.abs(x).max())))
 
 
+LONG_LEAD_SECONDS = 8
+"""babble10on: the other people have been talking this long before the phrase (a television that was already on:
+the endpointer has learnt the room); babble10: they start 1 s before it."""
+
+
 def wake_clip(text: str, voice: str, wpm: int, condition: str, seed: int) -> tuple[bytes, float, float]:
-    """A stream with the phrase at 1.0 s in `condition`: the pcm, where the speech starts and ends (seconds)."""
+    """A stream with the phrase at 1.0 s (babble10on: 8 s) in `condition`: the pcm, where the speech starts and ends
+    (seconds)."""
     effects = ("tempo", "-s", "0.7", "sinc", "-2500") if condition == "slowed" else ()
     x = speak(text, voice, wpm, effects=effects)
     pad = np.zeros(RATE)
-    track = np.concatenate([pad, x, pad, pad])
+    lead = np.zeros(RATE * LONG_LEAD_SECONDS) if condition == "babble10on" else pad
+    track = np.concatenate([lead, x, pad, pad])
     rms = speech_rms(x)
+    start = len(lead) / RATE
     if condition == "white10":
         track = track + np.random.default_rng(seed).normal(0, rms / 10 ** 0.5, len(track))
-    elif condition == "babble10":
+    elif condition in ("babble10", "babble10on"):
         track = track + babble(len(track), rms, 10.0, seed)
     else:
         track = track + np.random.default_rng(seed).normal(0, 32767 * 10 ** (-70 / 20), len(track))
-    return to_pcm(track), 1.0, 1.0 + len(x) / RATE
+    return to_pcm(track), start, start + len(x) / RATE
 
 
 # ----- the pipeline -------------------------------------------------------------------------------------------
@@ -309,6 +323,32 @@ def worker_room(minutes: str, seed: str) -> dict[str, Any]:
                real_clips=len(real), whisper_runs=detector.whisper_runs, early_runs=detector.early_runs,
                rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return out
+
+
+NEAR_PHRASES = ["okay cool", "okay, cool", "okay cool, thanks", "okay coal", "okay Cole", "okay, cold",
+                "okay, good", "okay, go", "okay, go on then", "okay, close it", "okay, call me tomorrow",
+                "okay, coats on everyone", "hey coach", "okay, cope"]
+"""Everyday phrases that sound like the wake phrase without being it: the room talk's false wakes, said alone."""
+
+
+def worker_near(clips_per_phrase: str) -> dict[str, Any]:
+    """Each near phrase said alone, `clips_per_phrase` times by room voices (seeded speed and pitch), each in its own
+    quiet stream: how often it wakes the listener. A false wake measure that takes minutes, not hours: the long room
+    run meets these phrases a few times an hour."""
+    detector, _, phrases = pipeline()
+    rng = np.random.default_rng(2026)
+    rows = []
+    for text in NEAR_PHRASES:
+        for _ in range(int(clips_per_phrase)):
+            voice = ROOM_VOICES[int(rng.integers(len(ROOM_VOICES)))]
+            wpm, pitch = int(rng.integers(140, 200)), int(rng.integers(25, 75))
+            x = speak.__wrapped__(text, voice, wpm, pitch=pitch)
+            track = np.concatenate([np.zeros(RATE), x, np.zeros(2 * RATE)])
+            track = track + rng.normal(0, 32767 * 10 ** (-70 / 20), len(track))
+            wakes = stream(to_pcm(track), detector, phrases)["wakes"]
+            rows.append({"text": text, "voice": voice, "wpm": wpm, "pitch": pitch, "woke": bool(wakes),
+                         "transcript": wakes[0]["transcript"] if wakes else None})
+    return {"rows": rows, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
 TAKE_VARIANTS = [(-15, 44), (15, 56), (0, 40)]
@@ -433,10 +473,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--room-workers", type=int, default=1,
                         help="Room audio in this many processes at once (seeds --seed, --seed+1, ...)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench-results" / "wake.json")
-    parser.add_argument("--parts", default="room,quiet,wakes,takes",
-                        help="Parts to run (room, quiet, wakes, takes, timing); the others stay as --out has them.")
-    parser.add_argument("--conditions", default="quiet,white10,babble10,slowed",
-                        help="Conditions of the wake trials (quiet, white10, babble10, slowed)")
+    parser.add_argument("--parts", default="room,quiet,near,wakes,takes",
+                        help="Parts to run (room, quiet, near, wakes, takes, timing); the others stay as --out has "
+                             "them.")
+    parser.add_argument("--conditions", default="quiet,white10,babble10,babble10on,slowed",
+                        help="Conditions of the wake trials (quiet, white10, babble10, babble10on, slowed)")
+    parser.add_argument("--near-clips", type=int, default=10,
+                        help="Clips of each near phrase (part near: phrases like the wake phrase, said alone)")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -445,6 +488,8 @@ def main(argv: list[str] | None = None) -> int:
             result = worker_room(*rest)
         elif kind == "timing":
             result = worker_timing()
+        elif kind == "near":
+            result = worker_near(rest[0])
         elif kind == "quiet":
             result = worker_quiet(float(rest[0]))
         else:
@@ -468,6 +513,16 @@ def main(argv: list[str] | None = None) -> int:
     if "timing" in parts:
         doc["check_timing"] = run_worker("timing")
         print(f"where a wake check's time goes (ms): {doc['check_timing']}", flush=True)
+    if "near" in parts:
+        log("near phrases ...")
+        rows = run_worker("near", str(args.near_clips))["rows"]
+        woke = [r for r in rows if r["woke"]]
+        doc["near_phrases"] = {"clips": len(rows), "woke": len(woke),
+                               "woke_percent": round(100 * len(woke) / max(1, len(rows)), 1),
+                               "by_phrase": {t: sum(r["woke"] for r in rows if r["text"] == t) for t in NEAR_PHRASES},
+                               "wakes": [(r["text"], r["voice"], r["transcript"]) for r in woke]}
+        print(f"near phrases said alone: {len(woke)} of {len(rows)} woke it "
+              f"({doc['near_phrases']['woke_percent']} %): {doc['near_phrases']['by_phrase']}", flush=True)
     if "quiet" in parts:
         log("quiet room ...")
         quiet = run_worker("quiet", str(args.quiet_minutes))
