@@ -36,14 +36,18 @@ def figures(path: Path) -> dict[str, Any]:
 def test_the_wake_bench_measures_room_talk_a_quiet_room_and_wakes_answered_by_the_tone(tmp_path: Path,
                                                                                       whisper_on: None) -> None:
     out = tmp_path / "wake.json"
-    printed = bench("bench_wake.py", "--parts", "room,quiet,wakes", "--room-minutes", "0.5", "--quiet-minutes",
-                    "0.2", "--conditions", "quiet", "--out", str(out), env={"BENCH_WAKE_VOICES": "one"})
+    printed = bench("bench_wake.py", "--parts", "room,quiet,near,wakes", "--room-minutes", "0.5", "--quiet-minutes",
+                    "0.2", "--near-clips", "1", "--conditions", "quiet", "--out", str(out),
+                    env={"BENCH_WAKE_VOICES": "one"})
     doc = figures(out)
     assert "false wakes" in printed and "quiet room: CPU" in printed
     room = doc["room"]
     assert 0.5 / 60 <= room["hours"] < 1.5 / 60 and room["cpu_percent_of_a_core"] > 0  # whole talk turns
     assert room["false_wakes_per_hour_95_upper"] >= room["false_wakes_per_hour"] >= 0 and room["rss_mb"] > 0
     assert doc["quiet_room"]["cpu_percent_of_a_core"] >= 0
+    near = doc["near_phrases"]  # every near phrase said once, each counted
+    assert near["clips"] == len(near["by_phrase"]) >= 10 and sum(near["by_phrase"].values()) == near["woke"], near
+    assert "near phrases said alone" in printed
     wakes = doc["wakes"]["quiet"]
     # one held-out voice at two speeds, five ways of saying it: the wake is heard in quiet, and the early decision
     # answers some with the tone (the figure a merge once lost without a test noticing)
