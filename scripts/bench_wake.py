@@ -63,6 +63,8 @@ RATE = 16000
 DEBUG = False
 EARLY = os.environ.get("BENCH_WAKE_EARLY", "on") != "off"
 """BENCH_WAKE_EARLY=off: the listener as before the early decision (for before/after figures)."""
+SENSITIVITY = os.environ.get("BENCH_WAKE_SENSITIVITY", "normal")
+"""BENCH_WAKE_SENSITIVITY=high: the listener as `profile set wake-sensitivity high` makes it."""
 WAKE = "okay coach"
 REQUESTS = ["", " start", " check in", " what's today", ", check in"]
 """", check in": the request after a comma's pause, in the same breath (the tone comes in the pause, the request
@@ -228,7 +230,7 @@ def pipeline() -> tuple[Any, Any, tuple[str, ...]]:
     from voice_coach.speech.recognizers import whisper_check
     from voice_coach.speech.sphinx import SphinxRecognizer
 
-    detector = WakeDetector(SphinxRecognizer(None), whisper_check())
+    detector = WakeDetector(SphinxRecognizer(None), whisper_check(), sensitivity=SENSITIVITY)
     return detector, None, wake_grammar(WAKE, load_listen_prompts())
 
 

@@ -36,6 +36,7 @@ GOOD = [
     ("scan_pause_seconds", "4", 4.0),
     ("sound_threshold_dbfs", "-55", -55.0),
     ("vad_aggressiveness", "3", 3),
+    ("wake-sensitivity", "High", "high"),
 ]
 BAD = [
     ("end_silence_seconds", "0.2", "end_silence_seconds = 0.2: use 0.3 to 10 seconds"),
@@ -50,6 +51,7 @@ BAD = [
     ("voice", "  ", 'use a voice name or language like "en-us", or "default"'),
     ("response_timeout_seconds", "nan", "use 5 to 300 seconds"),
     ("colour", "blue", "unknown profile key 'colour'"),
+    ("wake_sensitivity", "loud", "wake_sensitivity = loud: use normal or high"),
 ]
 
 
@@ -106,6 +108,7 @@ def test_a_read_only_folder_is_one_line(read_only_dir: tuple[Path, object], monk
     ("colour = 'blue'\n", r"profile.toml: unknown key 'colour'; remove it"),
     ("volume = \n", r"profile.toml: not valid TOML"),
     ("reprompts = true\n", r"profile.toml: reprompts = True: use 0 to 5 times"),
+    ("wake_sensitivity = 'max'\n", r"profile.toml: wake_sensitivity = max: use normal or high"),
 ])
 def test_a_damaged_file_is_one_line_naming_it(text: str, message: str) -> None:
     path = p.profile_path()

@@ -78,6 +78,13 @@ class Profile:
     device (/dev/input/by-id/…-event-kbd: what the service reads), or none."""
     switch_hold_seconds: float = 1.0
     """How long the switch is held to wake the listener (shorter presses answer yes; a brushed switch is short)."""
+    wake_sensitivity: str = "normal"
+    """How readily `voice-coach listen` takes the wake phrase: "high" hears a slow or unclear "okay coach" far more
+    often, and answers "Yes?" more often to everyday talk that sounds like it ("okay cool")."""
+
+
+WAKE_SENSITIVITIES = ("normal", "high")
+"""The profile's wake sensitivities (listen.wake.SENSITIVITY_PROMPTS says what each does)."""
 
 
 @dataclass(frozen=True)
@@ -194,6 +201,8 @@ FIELDS: dict[str, Field] = {
     "listen_switch": Field(str.strip, _switch, "a switch `listen` also wakes by (a long press)"),
     "switch_hold_seconds": Field(_number(float, "s"), _between(0.5, 5.0, " seconds"),
                                  "how long the switch is held to wake `listen`"),
+    "wake_sensitivity": Field(_word, _one_of(WAKE_SENSITIVITIES),
+                              "how readily `listen` wakes (high: a slow or unclear wake phrase is heard more often)"),
 }
 assert set(FIELDS) == {f.name for f in fields(Profile)}
 

@@ -112,7 +112,7 @@ def _listen(input_: str, output: str, db: Path, start_at: str | None, backend: s
         stream = SwitchOnly(watch)
     else:
         source = listen_source(input_)
-        detector = WakeDetector(SphinxRecognizer(None), whisper_check())
+        detector = WakeDetector(SphinxRecognizer(None), whisper_check(), sensitivity=profile.wake_sensitivity)
         router = ModeRecognizer(detector, make_recognizer(backend, model), WAKE_STATES)
         stream = StreamListener(source, router, endpoint_settings(**endpoint_options(profile)), drain_on_listen=live)
     clock = SystemClock(scale=time_scale) if live else VirtualClock(start=parse_start_at(start_at or ""))

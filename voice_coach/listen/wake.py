@@ -33,6 +33,8 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,6 +96,11 @@ NOTHING_MORE_SECONDS = 0.4
 """Audio heard after an early wake up to the end of its utterance that is only the pause's tail: nothing
 followed the wake phrase, so its early judgement stands (no second Whisper run)."""
 
+SENSITIVITY_PROMPTS = {"normal": "off", "high": "words"}
+"""The profile's wake sensitivity → the Whisper check's previous text while waiting. "high" lists the wake phrases'
+words (whisper_prompt.prompt_words) before each utterance: Whisper then writes "coach" where it heard "go" or "cool",
+for the person's slow or unclear "okay coach" and for everyday "okay cool" alike (docs/LISTEN.md gives both)."""
+
 
 @dataclass(frozen=True)
 class WakeResult:
@@ -129,8 +136,13 @@ class WakeDetector:
     name = "wake"
 
     def __init__(self, grammar: Recognizer, check: WhisperCheck | None, *, wake_gap: float = WAKE_GAP,
-                 agree_gap: float = AGREE_GAP, near_gap: float = NEAR_GAP) -> None:
+                 agree_gap: float = AGREE_GAP, near_gap: float = NEAR_GAP, sensitivity: str = "normal") -> None:
+        if sensitivity not in SENSITIVITY_PROMPTS:
+            raise ValueError(f"wake sensitivity {sensitivity!r}: use one of {', '.join(SENSITIVITY_PROMPTS)}")
         self.grammar, self.check = grammar, check
+        self.sensitivity = sensitivity
+        self.prompt = SENSITIVITY_PROMPTS[sensitivity]
+        """What Whisper is given as previous text while waiting (whisper_prompt.PROMPTS)."""
         self.wake_gap, self.agree_gap, self.near_gap = wake_gap, agree_gap, near_gap
         self.lenient = False
         """Set by the loop during a second chance: a near miss counts as a wake."""
@@ -275,7 +287,8 @@ class WakeDetector:
         asked = with_request(self._bare, verdict.transcript, self._phrases, self._bare)
         for phrase in dict.fromkeys((text, asked)):
             if phrase in self._phrases:
-                verdict = self.check.extend(verdict, phrase)
+                with self._prompted() as check:
+                    verdict = check.extend(verdict, phrase)
         return verdict
 
     @staticmethod
@@ -319,7 +332,8 @@ class WakeDetector:
         verdict = same if same is not None else (self._checked[0] if self._checked is not None else None)
         if self.check is None or verdict is None or accepted == self._bare or accepted not in self._phrases:
             return None
-        verdict = self.check.extend(verdict, accepted)
+        with self._prompted() as check:
+            verdict = check.extend(verdict, accepted)
         gap = dict(verdict.scores).get(accepted)
         return accepted if gap is not None and gap >= -self.agree_gap else None
 
@@ -328,6 +342,22 @@ class WakeDetector:
         return out
 
     # ----- internals ---------------------------------------------------------------------------------------
+    @contextmanager
+    def _prompted(self) -> Iterator[WhisperCheck]:
+        """The Whisper check with this detector's word list as its previous text (SENSITIVITY_PROMPTS) for the
+        calls inside; the check is shared with the coach's own recognizer, so its prompt and gates are put back."""
+        check = self.check
+        assert check is not None
+        before = (check.prompt, check.limits)
+        if self.prompt == before[0]:
+            yield check
+            return
+        check.prompt = self.prompt  # sets the gates measured with that word list too
+        try:
+            yield check
+        finally:
+            check.prompt, check.limits = before
+
     def _anchored(self, transcript: str) -> bool:
         """The anchor rule (wake_anchor.py): the transcript holds a word of the wake phrase; not during a second
         chance (`lenient`): the near miss before it held one, and in noise Whisper writes the same phrase said
@@ -357,8 +387,9 @@ class WakeDetector:
             self.whisper_runs += 1
             try:
                 hints = (text,) if text in self._phrases else ()
-                verdict = self.check.judge(bytes(self._pcm), (self._bare, *hints) if bare_only else self._phrases,
-                                           hints, score_if=self._anchored)
+                with self._prompted() as check:
+                    verdict = check.judge(bytes(self._pcm), (self._bare, *hints) if bare_only else self._phrases,
+                                          hints, score_if=self._anchored)
             except Exception as exc:  # noqa: BLE001 - a broken second opinion must not stop the listener
                 log.warning("the Whisper check failed on a wake (%s): the grammar decides alone", exc)
                 return WakeResult("wake" if accepted else "none", text or None, result.grammar,
