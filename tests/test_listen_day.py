@@ -255,6 +255,7 @@ def test_voice_check_checks_and_learns_the_wake_phrase(tmp_path: Path, whisper_o
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0].startswith("poor okay coach  0/2"), done.stdout
     assert 'or choose another wake phrase:  voice-coach words set wake "WORDS"' in done.stdout
+    assert "or let the listener take it more readily:  voice-coach profile set wake-sensitivity high" in done.stdout
 
 
 @pytest.fixture(scope="module")

@@ -109,6 +109,8 @@ class VoiceCheckResult:
             out.append(line)
             if r.own and not r.passed:
                 out.append(f'     or choose another {r.meaning}:  voice-coach words set wake "WORDS"')
+                out.append("     or let the listener take it more readily:  "
+                           "voice-coach profile set wake-sensitivity high")
             for s in r.suggestions:
                 if book.phrases.get(s) == book.phrases.get(normalize(r.meaning)):
                     out.append(f'     try saying "{s}": it already means {r.meaning}')
