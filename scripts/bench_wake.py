@@ -393,6 +393,7 @@ def worker_wakes(conditions: list[str], with_takes: bool = False) -> dict[str, A
                            "near_miss": bool(first["near"])}
                     if woke:
                         w = woke[0]
+                        row["heard"] = w["text"]
                         row["delay"] = round(w["answer"] - end, 3)
                         row["tone"] = w["early"] is not None
                     else:  # said again, 2 s later: the second chance applies after a near miss
@@ -596,6 +597,10 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
             "delay_bare_p50_s": percentile(bare, 50), "delay_bare_p95_s": percentile(bare, 95),
             "load_average": [round(x, 2) for x in os.getloadavg()],
             "right_request_percent": round(100 * sum(r["right_request"] for r in rows) / len(rows), 1),
+            "wrong_request_percent": round(100 * sum(r.get("heard", WAKE) not in (WAKE, r["text"].replace(",", ""))
+                                                     for r in rows) / len(rows), 1),
+            "wrong_requests": [(r["text"], r["heard"]) for r in rows
+                               if r.get("heard", WAKE) not in (WAKE, r["text"].replace(",", ""))],
             "within_two_tries_percent": round(100 * (len(rows) - sum(not r.get("two_tries") for r in missed))
                                               / len(rows), 1),
             "delay_p50_s": percentile(delays, 50), "delay_p95_s": percentile(delays, 95),
@@ -605,7 +610,8 @@ def summary(result: dict[str, Any]) -> dict[str, Any]:
 def print_wakes(wakes: dict[str, Any], label: str) -> None:
     for condition, w in wakes.items():
         print(f"{condition:9} {label}: detected {w['detected_percent']:5.1f} %  right request "
-              f"{w['right_request_percent']:5.1f} %  within two tries {w['within_two_tries_percent']:5.1f} %  "
+              f"{w['right_request_percent']:5.1f} % (wrong {w.get('wrong_request_percent')} %)  within two tries "
+              f"{w['within_two_tries_percent']:5.1f} %  "
               f"delay p50 {w['delay_p50_s']} s p95 {w['delay_p95_s']} s (the wake phrase alone: p50 "
               f"{w['delay_bare_p50_s']} s p95 {w['delay_bare_p95_s']} s; by the tone {w['answered_by_tone_percent']} "
               f"%)  RSS {w['rss_mb']} MB  load {w['load_average'][0]}", flush=True)

@@ -52,6 +52,7 @@ def test_the_wake_bench_measures_room_talk_a_quiet_room_and_wakes_answered_by_th
     # one held-out voice at two speeds, five ways of saying it: the wake is heard in quiet, and the early decision
     # answers some with the tone (the figure a merge once lost without a test noticing)
     assert wakes["trials"] == 10 and wakes["detected_percent"] >= 70, wakes
+    assert wakes["wrong_request_percent"] == 0 and wakes["wrong_requests"] == [], wakes  # never another request
     assert wakes["answered_by_tone_percent"] > 0 and wakes["delay_p50_s"] is not None, wakes
 
 
