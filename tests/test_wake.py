@@ -31,10 +31,14 @@ class ScriptedCheck:
         """The phrases each call was asked to score."""
         self.extended: list[str] = []
         """The phrases `extend` scored after a call."""
+        self.prompt, self.limits = "off", "the gates of no word list"
+        self.prompts: list[str] = []
+        """The previous text each call and each `extend` was made with."""
 
     def judge(self, pcm: bytes, phrases: tuple[str, ...], hints: tuple[str, ...] = (), *,
               score_if: Callable[[str], bool] | None = None) -> Verdict:
         self.calls += 1
+        self.prompts.append(self.prompt)
         self.seconds.append(len(pcm) / 32000)
         self.phrases.append(tuple(phrases))
         verdict = self.verdicts[min(self.calls, len(self.verdicts)) - 1]
@@ -45,6 +49,7 @@ class ScriptedCheck:
     def extend(self, verdict: Verdict, phrase: str) -> Verdict:
         """One more phrase scored on the verdict's audio: the verdict as it was (the script decides)."""
         self.extended.append(phrase)
+        self.prompts.append(self.prompt)
         return verdict
 
 
@@ -315,3 +320,19 @@ def test_the_request_after_a_wake_at_the_pause(grammar: SphinxRecognizer, whole:
     got = detector.end()
     assert detector.grammar.last is not None and detector.grammar.last.text == "okay coach check in"
     assert got is not None and got.text == heard and check.calls == 2
+
+
+def test_high_sensitivity_lists_the_wake_words_for_the_wake_and_not_for_the_request(grammar: SphinxRecognizer) -> None:
+    """With `wake-sensitivity high` the check at the pause is made with the wake words as Whisper's previous text;
+    the whole utterance, read for the request, without them (given them, Whisper wrote a slow "okay coach, start"
+    as "okay"); the shared check is left as it was."""
+    check = ScriptedCheck(TOOK, REQUEST)
+    detector = WakeDetector(grammar, check, sensitivity="high")
+    detector.begin(PHRASES)
+    detector.feed(Track(2).add(speak("okay coach", "en-us", 160)).gap(0.2).pcm())
+    assert detector.early()
+    detector.feed(Track(3).gap(0.1).add(speak("check in", "en-us", 160)).gap(0.3).pcm())
+    got = detector.end()
+    assert got is not None and got.text == "okay coach check in"
+    assert check.calls == 2 and check.prompts[0] == "words" and set(check.prompts[1:]) == {"off"}
+    assert (check.prompt, check.limits) == ("off", "the gates of no word list")

@@ -307,13 +307,16 @@ class WakeDetector:
         same = None if more else self._same_audio(text)  # nothing more: the grammar's request scored on the same audio
         if (more or same is not None) and not self._too_long:
             lenient, self.lenient = self.lenient, True  # the wake stands: the request is scored whatever "coach" became
+            prompt = self.prompt
+            if more and self.check is not None:  # a new transcript of the whole: Whisper without the wake words
+                self.prompt = self.check.prompt  # (given them, it wrote a slow "okay coach, start" as "okay")
             try:
                 whole = self._second_opinion(text, heard is not None, WakeResult("none", None, f"{text}/early",
                                                                                   seconds=len(self._pcm) / 32000),
                                              verdict=same)
+                request = self._request(whole, same, text if heard is not None else "")
             finally:
-                self.lenient = lenient
-            request = self._request(whole, same, text if heard is not None else "")
+                self.lenient, self.prompt = lenient, prompt
             if request is not None:
                 result = WakeResult("wake", request, early.grammar, whole.transcript, whole.gap, whole.seconds)
         self.verify_seconds = time.perf_counter() - started
