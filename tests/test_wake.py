@@ -301,6 +301,9 @@ REQUEST_AFTER = [
     ("the grammar's request, Whisper far from it", Verdict(None, 0.0, "not_for_coach", CHECK_IT, -2.9, "okay coach",
                                                            (("okay coach", -2.9), ("okay coach check in", -9.0))),
      "okay coach"),
+    ("the grammar's request, far below the bare phrase", Verdict(
+        None, 0.0, "not_for_coach", "Okay, coped, tired", 1.94, "okay coach",
+        (("okay coach", 1.94), ("okay coach check in", -5.42))), "okay coach"),
     ("no wake word in the transcript: the request is still scored", Verdict(
         None, 0.0, "not_for_coach", "Or K- Court, checkin'", -5.0, "okay coach check in",
         (("okay coach check in", -5.0),)), "okay coach check in"),
@@ -336,3 +339,4 @@ def test_high_sensitivity_lists_the_wake_words_for_the_wake_and_not_for_the_requ
     assert got is not None and got.text == "okay coach check in"
     assert check.calls == 2 and check.prompts[0] == "words" and set(check.prompts[1:]) == {"off"}
     assert (check.prompt, check.limits) == ("off", "the gates of no word list")
+

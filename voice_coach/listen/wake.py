@@ -92,6 +92,11 @@ voices): weaker matches wait for the end of the utterance and its usual rules (a
 EARLY_EXTRA_WORDS = 2
 """...and Whisper's transcript holds at most this many words more than the phrase, request or not (MAX_EXTRA_WORDS
 at the end, for a phrase with a request)."""
+REQUEST_FALL = 4.0
+"""...and when Whisper finds the grammar's request at most this much less likely than the bare wake phrase: it wrote
+"Okay, coped, tired" for "okay coach check in" (tuning voice, white noise), and the grammar's "okay coach help",
+within AGREE_GAP of that transcript but 7.4 below the bare phrase, was taken; "Okay, go, check it!" (the rule's own
+case) has its request 1.1 below."""
 NOTHING_MORE_SECONDS = 0.4
 """Audio heard after an early wake up to the end of its utterance that is only the pause's tail: nothing
 followed the wake phrase, so its early judgement stands (no second Whisper run)."""
@@ -337,8 +342,11 @@ class WakeDetector:
             return None
         with self._prompted() as check:
             verdict = check.extend(verdict, accepted)
-        gap = dict(verdict.scores).get(accepted)
-        return accepted if gap is not None and gap >= -self.agree_gap else None
+        scores = dict(verdict.scores)
+        gap, bare = scores.get(accepted), scores.get(self._bare)
+        if gap is None or gap < -self.agree_gap:
+            return None
+        return accepted if bare is None or bare - gap <= REQUEST_FALL else None
 
     def take_results(self) -> list[WakeResult]:
         out, self.results = self.results, []
