@@ -256,6 +256,10 @@ def test_voice_check_checks_and_learns_the_wake_phrase(tmp_path: Path, whisper_o
     assert done.stdout.splitlines()[0].startswith("poor okay coach  0/2"), done.stdout
     assert 'or choose another wake phrase:  voice-coach words set wake "WORDS"' in done.stdout
     assert "or let the listener take it more readily:  voice-coach profile set wake-sensitivity high" in done.stdout
+    assert cli("profile", "set", "wake-sensitivity", "high").returncode == 0
+    done = cli("voice-check", "--input", str(wrong), "--db", str(db), "--no-learn")
+    assert done.returncode == 0 and "poor okay coach  0/2" in done.stdout, done.stdout
+    assert "wake-sensitivity" not in done.stdout  # already set: not suggested again
 
 
 @pytest.fixture(scope="module")

@@ -93,8 +93,9 @@ class VoiceCheckResult:
                                        "rate": round(r.rate, 3), "heard": r.heard} for r in self.results},
                 "suggestions": {r.phrase: r.suggestions for r in self.results if r.suggestions}}
 
-    def lines(self, book: PhraseBook | None = None) -> list[str]:
-        """The summary printed after the check."""
+    def lines(self, book: PhraseBook | None = None, *, wake_sensitivity: str = "normal") -> list[str]:
+        """The summary printed after the check (`wake_sensitivity`: the profile's, whose "high" is suggested for a
+        poorly heard wake phrase while it is not already set)."""
         book = book or load_phrasebook()
         width = max((len(r.phrase) for r in self.results), default=0)
         out = []
@@ -109,8 +110,9 @@ class VoiceCheckResult:
             out.append(line)
             if r.own and not r.passed:
                 out.append(f'     or choose another {r.meaning}:  voice-coach words set wake "WORDS"')
-                out.append("     or let the listener take it more readily:  "
-                           "voice-coach profile set wake-sensitivity high")
+                if wake_sensitivity != "high":
+                    out.append("     or let the listener take it more readily:  "
+                               "voice-coach profile set wake-sensitivity high")
             for s in r.suggestions:
                 if book.phrases.get(s) == book.phrases.get(normalize(r.meaning)):
                     out.append(f'     try saying "{s}": it already means {r.meaning}')

@@ -169,7 +169,7 @@ def voice_check(input_: str, output: str, db: Path | None, backend: str, model: 
         recognizer = make_recognizer(backend, model)
         _without_takes(recognizer)
         result = check_folder(folder, recognizer, aliases=aliases, own=own)
-    for line in result.lines():
+    for line in result.lines(wake_sensitivity=person.wake_sensitivity):
         click.echo(line)
     journal = SqliteJournal(db or default_db())
     try:
