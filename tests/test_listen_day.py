@@ -259,7 +259,10 @@ def test_voice_check_checks_and_learns_the_wake_phrase(tmp_path: Path, whisper_o
     assert cli("profile", "set", "wake-sensitivity", "high").returncode == 0
     done = cli("voice-check", "--input", str(wrong), "--db", str(db), "--no-learn")
     assert done.returncode == 0 and "poor okay coach  0/2" in done.stdout, done.stdout
-    assert "wake-sensitivity" not in done.stdout  # already set: not suggested again
+    assert "voice-coach profile set wake-sensitivity highest" in done.stdout  # the next one up
+    assert cli("profile", "set", "wake-sensitivity", "highest").returncode == 0
+    done = cli("voice-check", "--input", str(wrong), "--db", str(db), "--no-learn")
+    assert done.returncode == 0 and "wake-sensitivity" not in done.stdout, done.stdout  # none higher
 
 
 @pytest.fixture(scope="module")

@@ -51,7 +51,7 @@ BAD = [
     ("voice", "  ", 'use a voice name or language like "en-us", or "default"'),
     ("response_timeout_seconds", "nan", "use 5 to 300 seconds"),
     ("colour", "blue", "unknown profile key 'colour'"),
-    ("wake_sensitivity", "loud", "wake_sensitivity = loud: use normal or high"),
+    ("wake_sensitivity", "loud", "wake_sensitivity = loud: use normal or high or highest"),
 ]
 
 
@@ -108,7 +108,7 @@ def test_a_read_only_folder_is_one_line(read_only_dir: tuple[Path, object], monk
     ("colour = 'blue'\n", r"profile.toml: unknown key 'colour'; remove it"),
     ("volume = \n", r"profile.toml: not valid TOML"),
     ("reprompts = true\n", r"profile.toml: reprompts = True: use 0 to 5 times"),
-    ("wake_sensitivity = 'max'\n", r"profile.toml: wake_sensitivity = max: use normal or high"),
+    ("wake_sensitivity = 'max'\n", r"profile.toml: wake_sensitivity = max: use normal or high or highest"),
 ])
 def test_a_damaged_file_is_one_line_naming_it(text: str, message: str) -> None:
     path = p.profile_path()

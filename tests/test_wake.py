@@ -33,7 +33,9 @@ class ScriptedCheck:
         """The phrases `extend` scored after a call."""
         self.prompt, self.limits = "off", "the gates of no word list"
         self.prompts: list[str] = []
-        """The previous text each call and each `extend` was made with."""
+        """The previous text each call was made with."""
+        self.extend_prompts: list[str] = []
+        """...and each `extend`."""
 
     def judge(self, pcm: bytes, phrases: tuple[str, ...], hints: tuple[str, ...] = (), *,
               score_if: Callable[[str], bool] | None = None) -> Verdict:
@@ -49,7 +51,7 @@ class ScriptedCheck:
     def extend(self, verdict: Verdict, phrase: str) -> Verdict:
         """One more phrase scored on the verdict's audio: the verdict as it was (the script decides)."""
         self.extended.append(phrase)
-        self.prompts.append(self.prompt)
+        self.extend_prompts.append(self.prompt)
         return verdict
 
 
@@ -325,18 +327,49 @@ def test_the_request_after_a_wake_at_the_pause(grammar: SphinxRecognizer, whole:
     assert got is not None and got.text == heard and check.calls == 2
 
 
-def test_high_sensitivity_lists_the_wake_words_for_the_wake_and_not_for_the_request(grammar: SphinxRecognizer) -> None:
-    """With `wake-sensitivity high` the check at the pause is made with the wake words as Whisper's previous text;
-    the whole utterance, read for the request, without them (given them, Whisper wrote a slow "okay coach, start"
-    as "okay"); the shared check is left as it was."""
-    check = ScriptedCheck(TOOK, REQUEST)
-    detector = WakeDetector(grammar, check, sensitivity="high")
+FAR = Verdict(None, 0.0, "not_for_coach", "Okay, good.", -15.0, "okay coach")
+SENSITIVITY_CASES = [
+    # (case, sensitivity, what Whisper says without then with the wake words listed, woken at the pause, prompts)
+    ("high: a near miss is judged again with the wake words listed", "high", (NEAR, TOOK), True, ["off", "words"]),
+    ("normal: a near miss stays one", "normal", (NEAR, TOOK), False, ["off"]),
+    ("high: a clear wake needs no second run", "high", (TOOK,), True, ["off"]),
+    ("high: talk far from the phrase costs no second run", "high", (FAR, TOOK), False, ["off"]),
+    ("high: the listed run not a wake either", "high", (NEAR, NEAR), False, ["off", "words"]),
+    ("highest: every utterance with the wake words listed", "highest", (TOOK,), True, ["words"]),
+    ("highest: no second run on a near miss", "highest", (NEAR, TOOK), False, ["words"]),
+]
+
+
+@pytest.mark.parametrize("sensitivity, said, woken, prompts", [c[1:] for c in SENSITIVITY_CASES],
+                         ids=[c[0] for c in SENSITIVITY_CASES])
+def test_high_sensitivity_lists_the_wake_words_only_for_a_near_miss(grammar: SphinxRecognizer, sensitivity: str,
+                                                                     said: tuple[Verdict, ...], woken: bool,
+                                                                     prompts: list[str]) -> None:
+    """With `wake-sensitivity high` a near miss of Whisper's plain judgement is judged again with the wake words as
+    its previous text, and a wake there is a wake (a slow "okay coach" written "Okay, go." becomes the phrase);
+    everything else is judged as with `normal`. The shared check is left as it was."""
+    check = ScriptedCheck(*said)
+    detector = WakeDetector(grammar, check, sensitivity=sensitivity)
+    detector.begin(PHRASES)
+    detector.feed(Track(2).add(speak("okay coach", "en-us", 160)).gap(0.2).pcm())
+    assert detector.early() is woken
+    assert check.prompts == prompts
+    assert (check.prompt, check.limits) == ("off", "the gates of no word list")
+
+
+@pytest.mark.parametrize("sensitivity, said, prompts", [("high", (NEAR, TOOK, REQUEST), ["off", "words", "off"]),
+                                                      ("highest", (TOOK, REQUEST), ["words", "off"])])
+def test_the_request_after_a_high_sensitivity_wake_is_read_without_the_wake_words(
+        grammar: SphinxRecognizer, sensitivity: str, said: tuple[Verdict, ...], prompts: list[str]) -> None:
+    """The wake at the pause came from a run with the wake words listed; the whole utterance, read for the
+    request, is judged without them (given them, Whisper wrote a slow "okay coach, start" as "okay")."""
+    check = ScriptedCheck(*said)
+    detector = WakeDetector(grammar, check, sensitivity=sensitivity)
     detector.begin(PHRASES)
     detector.feed(Track(2).add(speak("okay coach", "en-us", 160)).gap(0.2).pcm())
     assert detector.early()
     detector.feed(Track(3).gap(0.1).add(speak("check in", "en-us", 160)).gap(0.3).pcm())
     got = detector.end()
     assert got is not None and got.text == "okay coach check in"
-    assert check.calls == 2 and check.prompts[0] == "words" and set(check.prompts[1:]) == {"off"}
+    assert check.prompts == prompts and set(check.extend_prompts) <= {"off"}
     assert (check.prompt, check.limits) == ("off", "the gates of no word list")
-

@@ -79,11 +79,12 @@ class Profile:
     switch_hold_seconds: float = 1.0
     """How long the switch is held to wake the listener (shorter presses answer yes; a brushed switch is short)."""
     wake_sensitivity: str = "normal"
-    """How readily `voice-coach listen` takes the wake phrase: "high" hears a slow or unclear "okay coach" far more
-    often, and answers "Yes?" more often to everyday talk that sounds like it ("okay cool")."""
+    """How readily `voice-coach listen` takes the wake phrase: "high" and "highest" hear a slow or unclear "okay
+    coach" more and far more often, and answer "Yes?" more often to everyday talk that sounds like it ("okay
+    cool")."""
 
 
-WAKE_SENSITIVITIES = ("normal", "high")
+WAKE_SENSITIVITIES = ("normal", "high", "highest")
 """The profile's wake sensitivities (listen.wake.SENSITIVITY_PROMPTS says what each does)."""
 
 

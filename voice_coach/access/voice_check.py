@@ -94,8 +94,8 @@ class VoiceCheckResult:
                 "suggestions": {r.phrase: r.suggestions for r in self.results if r.suggestions}}
 
     def lines(self, book: PhraseBook | None = None, *, wake_sensitivity: str = "normal") -> list[str]:
-        """The summary printed after the check (`wake_sensitivity`: the profile's, whose "high" is suggested for a
-        poorly heard wake phrase while it is not already set)."""
+        """The summary printed after the check (`wake_sensitivity`: the profile's; a poorly heard wake phrase
+        suggests the next higher one)."""
         book = book or load_phrasebook()
         width = max((len(r.phrase) for r in self.results), default=0)
         out = []
@@ -110,9 +110,10 @@ class VoiceCheckResult:
             out.append(line)
             if r.own and not r.passed:
                 out.append(f'     or choose another {r.meaning}:  voice-coach words set wake "WORDS"')
-                if wake_sensitivity != "high":
-                    out.append("     or let the listener take it more readily:  "
-                               "voice-coach profile set wake-sensitivity high")
+                more = {"normal": "high", "high": "highest"}.get(wake_sensitivity)
+                if more is not None:
+                    out.append(f"     or let the listener take it more readily:  "
+                               f"voice-coach profile set wake-sensitivity {more}")
             for s in r.suggestions:
                 if book.phrases.get(s) == book.phrases.get(normalize(r.meaning)):
                     out.append(f'     try saying "{s}": it already means {r.meaning}')

@@ -101,10 +101,13 @@ NOTHING_MORE_SECONDS = 0.4
 """Audio heard after an early wake up to the end of its utterance that is only the pause's tail: nothing
 followed the wake phrase, so its early judgement stands (no second Whisper run)."""
 
-SENSITIVITY_PROMPTS = {"normal": "off", "high": "words"}
-"""The profile's wake sensitivity → the Whisper check's previous text while waiting. "high" lists the wake phrases'
-words (whisper_prompt.prompt_words) before each utterance: Whisper then writes "coach" where it heard "go" or "cool",
-for the person's slow or unclear "okay coach" and for everyday "okay cool" alike (docs/LISTEN.md gives both)."""
+SENSITIVITY_PROMPTS: dict[str, tuple[str | None, str | None]] = {
+    "normal": (None, None), "high": (None, "words"), "highest": ("words", None)}
+"""The profile's wake sensitivity → the Whisper check's previous text while waiting: (for every utterance, for a
+second run on a near miss); None: the check's own (no word list). The `words` list gives Whisper the wake phrases'
+words (whisper_prompt.prompt_words) before the utterance: it then writes "coach" where it heard "go" or "cool", for
+the person's slow or unclear "okay coach" and for everyday "okay cool" alike. "high" asks that only of a near miss
+of the plain judgement (a wake there is a wake); "highest" of every utterance (docs/LISTEN.md gives the figures)."""
 
 
 @dataclass(frozen=True)
@@ -146,8 +149,12 @@ class WakeDetector:
             raise ValueError(f"wake sensitivity {sensitivity!r}: use one of {', '.join(SENSITIVITY_PROMPTS)}")
         self.grammar, self.check = grammar, check
         self.sensitivity = sensitivity
-        self.prompt = SENSITIVITY_PROMPTS[sensitivity]
-        """What Whisper is given as previous text while waiting (whisper_prompt.PROMPTS)."""
+        self.prompt, self.retry_prompt = SENSITIVITY_PROMPTS[sensitivity]
+        """What Whisper is given as previous text while waiting (whisper_prompt.PROMPTS; None: the check's own), and
+        for a second run on a near miss (None: no second run)."""
+        self._reading_request = False
+        """The whole utterance after a wake, read for its request: Whisper without a word list (given the wake words,
+        it wrote a slow "okay coach, start" as "okay")."""
         self.wake_gap, self.agree_gap, self.near_gap = wake_gap, agree_gap, near_gap
         self.lenient = False
         """Set by the loop during a second chance: a near miss counts as a wake."""
@@ -167,6 +174,8 @@ class WakeDetector:
         self._early_checks = 0
         self._likely: tuple[WakeResult, int] | None = None
         self._checked: tuple[Verdict, int, bool] | None = None
+        self._checked_prompt: str | None = None
+        """The previous text `_checked` was judged with (None: the check's own), for the phrases scored on it later."""
         self.early_runs = 0
         """Whisper runs at a short pause (also counted in `whisper_runs`)."""
 
@@ -189,7 +198,7 @@ class WakeDetector:
         self._pcm = bytearray()
         self._too_long = False
         self._partial, self._early, self._early_bytes, self._early_checks = "", None, 0, 0
-        self._checked, self._likely = None, None
+        self._checked, self._likely, self._checked_prompt = None, None, None
         self.grammar.begin(phrases)
 
     def feed(self, pcm: bytes) -> str | None:
@@ -292,7 +301,7 @@ class WakeDetector:
         asked = with_request(self._bare, verdict.transcript, self._phrases, self._bare)
         for phrase in dict.fromkeys((text, asked)):
             if phrase in self._phrases:
-                with self._prompted() as check:
+                with self._prompted(self._checked_prompt) as check:
                     verdict = check.extend(verdict, phrase)
         return verdict
 
@@ -311,17 +320,16 @@ class WakeDetector:
         more = (len(self._pcm) - self._early_bytes) / 32000 > NOTHING_MORE_SECONDS
         same = None if more else self._same_audio(text)  # nothing more: the grammar's request scored on the same audio
         if (more or same is not None) and not self._too_long:
-            lenient, self.lenient = self.lenient, True  # the wake stands: the request is scored whatever "coach" became
-            prompt = self.prompt
-            if more and self.check is not None:  # a new transcript of the whole: Whisper without the wake words
-                self.prompt = self.check.prompt  # (given them, it wrote a slow "okay coach, start" as "okay")
+            # the wake stands: the request is scored whatever "coach" became (and lenient, never with the wake words
+            # listed: given them, Whisper wrote a slow "okay coach, start" as "okay")
+            lenient, self.lenient, self._reading_request = self.lenient, True, True
             try:
                 whole = self._second_opinion(text, heard is not None, WakeResult("none", None, f"{text}/early",
                                                                                   seconds=len(self._pcm) / 32000),
                                              verdict=same)
                 request = self._request(whole, same, text if heard is not None else "")
             finally:
-                self.lenient, self.prompt = lenient, prompt
+                self.lenient, self._reading_request = lenient, False
             if request is not None:
                 result = WakeResult("wake", request, early.grammar, whole.transcript, whole.gap, whole.seconds)
         self.verify_seconds = time.perf_counter() - started
@@ -340,7 +348,7 @@ class WakeDetector:
         verdict = same if same is not None else (self._checked[0] if self._checked is not None else None)
         if self.check is None or verdict is None or accepted == self._bare or accepted not in self._phrases:
             return None
-        with self._prompted() as check:
+        with self._prompted(self._checked_prompt) as check:
             verdict = check.extend(verdict, accepted)
         scores = dict(verdict.scores)
         gap, bare = scores.get(accepted), scores.get(self._bare)
@@ -354,16 +362,16 @@ class WakeDetector:
 
     # ----- internals ---------------------------------------------------------------------------------------
     @contextmanager
-    def _prompted(self) -> Iterator[WhisperCheck]:
-        """The Whisper check with this detector's word list as its previous text (SENSITIVITY_PROMPTS) for the
-        calls inside; the check is shared with the coach's own recognizer, so its prompt and gates are put back."""
+    def _prompted(self, prompt: str | None) -> Iterator[WhisperCheck]:
+        """The Whisper check with `prompt` as its previous text (None: its own) for the calls inside; the check is
+        shared with the coach's own recognizer, so its prompt and gates are put back."""
         check = self.check
         assert check is not None
         before = (check.prompt, check.limits)
-        if self.prompt == before[0]:
+        if prompt is None or prompt == before[0]:
             yield check
             return
-        check.prompt = self.prompt  # sets the gates measured with that word list too
+        check.prompt = prompt  # sets the gates measured with that word list too
         try:
             yield check
         finally:
@@ -394,18 +402,41 @@ class WakeDetector:
             if text not in self._phrases:
                 return result
             return WakeResult("wake" if accepted else "near_miss", text, result.grammar, seconds=result.seconds)
+        fresh = verdict is None
         if verdict is None:
-            self.whisper_runs += 1
-            try:
-                hints = (text,) if text in self._phrases else ()
-                with self._prompted() as check:
-                    verdict = check.judge(bytes(self._pcm), (self._bare, *hints) if bare_only else self._phrases,
-                                          hints, score_if=self._anchored)
-            except Exception as exc:  # noqa: BLE001 - a broken second opinion must not stop the listener
-                log.warning("the Whisper check failed on a wake (%s): the grammar decides alone", exc)
+            verdict = self._judge(text, bare_only, None if self._reading_request else self.prompt)
+            if verdict is None:
                 return WakeResult("wake" if accepted else "none", text or None, result.grammar,
                                   seconds=result.seconds)
-            self._checked = (verdict, len(self._pcm), bare_only)
+        weighed = self._weigh(verdict, text, accepted, result)
+        if (weighed.outcome == "near_miss" and self.retry_prompt is not None
+                and (fresh or self._checked_prompt is None)):
+            listed = self._judge(text, bare_only, self.retry_prompt)  # high sensitivity: the wake words listed
+            if listed is not None:
+                again = self._weigh(listed, text, accepted, result)
+                if again.outcome == "wake":
+                    return again
+                self._checked, self._checked_prompt = (verdict, len(self._pcm), bare_only), None
+        return weighed
+
+    def _judge(self, text: str, bare_only: bool, prompt: str | None) -> Verdict | None:
+        """A new Whisper verdict on the audio so far, with `prompt` as its previous text (None: the check's own),
+        kept as `_checked`; None when the check failed."""
+        assert self.check is not None
+        self.whisper_runs += 1
+        try:
+            hints = (text,) if text in self._phrases else ()
+            with self._prompted(prompt) as check:
+                verdict = check.judge(bytes(self._pcm), (self._bare, *hints) if bare_only else self._phrases,
+                                      hints, score_if=self._anchored)
+        except Exception as exc:  # noqa: BLE001 - a broken second opinion must not stop the listener
+            log.warning("the Whisper check failed on a wake (%s): the grammar decides alone", exc)
+            return None
+        self._checked, self._checked_prompt = (verdict, len(self._pcm), bare_only), prompt
+        return verdict
+
+    def _weigh(self, verdict: Verdict, text: str, accepted: bool, result: WakeResult) -> WakeResult:
+        """The rules of the module's docstring on one Whisper verdict."""
         phrase, gap = verdict.phrase or verdict.candidate, verdict.gap
         if phrase is None or phrase not in self._phrases:
             return WakeResult("none", None, result.grammar, verdict.transcript, None, result.seconds)
