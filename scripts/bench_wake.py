@@ -63,8 +63,9 @@ RATE = 16000
 DEBUG = False
 EARLY = os.environ.get("BENCH_WAKE_EARLY", "on") != "off"
 """BENCH_WAKE_EARLY=off: the listener as before the early decision (for before/after figures)."""
-SENSITIVITY = os.environ.get("BENCH_WAKE_SENSITIVITY", "normal")
-"""BENCH_WAKE_SENSITIVITY=high: the listener as `profile set wake-sensitivity high` makes it."""
+SENSITIVITY = os.environ.get("BENCH_WAKE_SENSITIVITY", "high")
+"""BENCH_WAKE_SENSITIVITY=normal|highest: the listener as `profile set wake-sensitivity ...` makes it (the
+profile's default, high, otherwise)."""
 WAKE = "okay coach"
 REQUESTS = ["", " start", " check in", " what's today", ", check in"]
 """", check in": the request after a comma's pause, in the same breath (the tone comes in the pause, the request

@@ -255,11 +255,11 @@ def test_voice_check_checks_and_learns_the_wake_phrase(tmp_path: Path, whisper_o
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0].startswith("poor okay coach  0/2"), done.stdout
     assert 'or choose another wake phrase:  voice-coach words set wake "WORDS"' in done.stdout
-    assert "or let the listener take it more readily:  voice-coach profile set wake-sensitivity high" in done.stdout
-    assert cli("profile", "set", "wake-sensitivity", "high").returncode == 0
+    assert "or let the listener take it more readily:  voice-coach profile set wake-sensitivity highest" in done.stdout
+    assert cli("profile", "set", "wake-sensitivity", "normal").returncode == 0
     done = cli("voice-check", "--input", str(wrong), "--db", str(db), "--no-learn")
     assert done.returncode == 0 and "poor okay coach  0/2" in done.stdout, done.stdout
-    assert "voice-coach profile set wake-sensitivity highest" in done.stdout  # the next one up
+    assert "voice-coach profile set wake-sensitivity high\n" in done.stdout  # the next one up
     assert cli("profile", "set", "wake-sensitivity", "highest").returncode == 0
     done = cli("voice-check", "--input", str(wrong), "--db", str(db), "--no-learn")
     assert done.returncode == 0 and "wake-sensitivity" not in done.stdout, done.stdout  # none higher

@@ -78,10 +78,10 @@ class Profile:
     device (/dev/input/by-id/…-event-kbd: what the service reads), or none."""
     switch_hold_seconds: float = 1.0
     """How long the switch is held to wake the listener (shorter presses answer yes; a brushed switch is short)."""
-    wake_sensitivity: str = "normal"
-    """How readily `voice-coach listen` takes the wake phrase: "high" and "highest" hear a slow or unclear "okay
-    coach" more and far more often, and answer "Yes?" more often to everyday talk that sounds like it ("okay
-    cool")."""
+    wake_sensitivity: str = "high"
+    """How readily `voice-coach listen` takes the wake phrase (listen.wake.SENSITIVITY_PROMPTS): "normal" answers
+    "Yes?" less often to everyday talk that sounds like it ("okay cool") and misses a slow or unclear "okay coach"
+    more often; "highest" hears that far more often, and answers such talk far more often."""
 
 
 WAKE_SENSITIVITIES = ("normal", "high", "highest")
