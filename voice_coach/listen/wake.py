@@ -14,6 +14,9 @@ transcribes it freely and scores the wake phrases against its transcript:
   or a second chance is on; Whisper then scores no phrase at all (room talk costs its free transcript only);
 - a near miss: within NEAR_GAP. It is journalled, and for a few seconds (listener.SECOND_CHANCE_SECONDS) a near
   miss counts as a wake: a person who was not heard says it again; a television rarely says the same thing twice.
+  With the profile's wake sensitivity `high` (the default) a near miss is first judged again with the wake phrases'
+  words as Whisper's previous text, and a wake there is a wake; `highest` judges every utterance so
+  (SENSITIVITY_PROMPTS).
 
 At the first short pause (speech.listener.EARLY_PAUSE_SECONDS) the same judgement is made early on the audio so
 far (`early`), scoring only the bare wake phrase (and the grammar's partial, and the request Whisper wrote): a clear
