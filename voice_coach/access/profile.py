@@ -203,7 +203,7 @@ FIELDS: dict[str, Field] = {
     "switch_hold_seconds": Field(_number(float, "s"), _between(0.5, 5.0, " seconds"),
                                  "how long the switch is held to wake `listen`"),
     "wake_sensitivity": Field(_word, _one_of(WAKE_SENSITIVITIES),
-                              "how readily `listen` wakes (high: a slow or unclear wake phrase is heard more often)"),
+                              "how readily `listen` takes the wake phrase (higher: more of a slow one, more talk)"),
 }
 assert set(FIELDS) == {f.name for f in fields(Profile)}
 
