@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from voice_coach.access.profile import WAKE_SENSITIVITIES
 from voice_coach.access.words import Meaning, canonical_phrases, intents_by_state, meaning_of, suggest
 from voice_coach.coach.intents import Heard, Intent, PhraseBook, load_phrasebook, normalize
 from voice_coach.coach.ports import Clock, Expectation, Journal, Listener, Speaker
@@ -110,10 +111,10 @@ class VoiceCheckResult:
             out.append(line)
             if r.own and not r.passed:
                 out.append(f'     or choose another {r.meaning}:  voice-coach words set wake "WORDS"')
-                more = {"normal": "high", "high": "highest"}.get(wake_sensitivity)
-                if more is not None:
+                more = WAKE_SENSITIVITIES[WAKE_SENSITIVITIES.index(wake_sensitivity) + 1:]
+                if more:
                     out.append(f"     or let the listener take it more readily:  "
-                               f"voice-coach profile set wake-sensitivity {more}")
+                               f"voice-coach profile set wake-sensitivity {more[0]}")
             for s in r.suggestions:
                 if book.phrases.get(s) == book.phrases.get(normalize(r.meaning)):
                     out.append(f'     try saying "{s}": it already means {r.meaning}')

@@ -151,7 +151,6 @@ class WakeDetector:
         if sensitivity not in SENSITIVITY_PROMPTS:
             raise ValueError(f"wake sensitivity {sensitivity!r}: use one of {', '.join(SENSITIVITY_PROMPTS)}")
         self.grammar, self.check = grammar, check
-        self.sensitivity = sensitivity
         self.prompt, self.retry_prompt = SENSITIVITY_PROMPTS[sensitivity]
         """What Whisper is given as previous text while waiting (whisper_prompt.PROMPTS; None: the check's own), and
         for a second run on a near miss (None: no second run)."""
@@ -414,12 +413,13 @@ class WakeDetector:
         weighed = self._weigh(verdict, text, accepted, result)
         if (weighed.outcome == "near_miss" and self.retry_prompt is not None
                 and (fresh or self._checked_prompt is None)):
+            kept = self._checked, self._checked_prompt
             listed = self._judge(text, bare_only, self.retry_prompt)  # high sensitivity: the wake words listed
             if listed is not None:
                 again = self._weigh(listed, text, accepted, result)
                 if again.outcome == "wake":
                     return again
-                self._checked, self._checked_prompt = (verdict, len(self._pcm), bare_only), None
+                self._checked, self._checked_prompt = kept  # later scoring goes on the verdict that stands
         return weighed
 
     def _judge(self, text: str, bare_only: bool, prompt: str | None) -> Verdict | None:
